@@ -1,0 +1,52 @@
+// Autograd entry points for Python: grad mode, the backward engine, and read-only
+// views of graph nodes (grad_fn, next_functions) for inspection and drawing.
+#include "gdcore/grad_mode.hpp"
+#include "tensor_caster.hpp"
+
+namespace gdcore::bind {
+
+namespace {
+// What torch calls AccumulateGrad: the end of an edge at a leaf tensor.
+struct LeafEdge {
+  std::weak_ptr<TensorImpl> leaf;
+};
+}  // namespace
+
+void bind_autograd(py::module_& m) {
+  m.def("is_grad_enabled", &GradMode::is_enabled);
+  m.def("_set_grad_enabled", &GradMode::set_enabled, py::arg("mode"));
+
+  m.def("_run_backward",
+        [](std::vector<Tensor> roots, std::vector<std::optional<Tensor>> grads, bool retain_graph, bool create_graph,
+           std::vector<Tensor> inputs, bool allow_unused) {
+          std::vector<Tensor> g;
+          for (auto& x : grads) g.push_back(x ? *x : Tensor());
+          py::gil_scoped_release release;
+          return run_backward(roots, g, retain_graph, create_graph, inputs, allow_unused);
+        },
+        py::arg("roots"), py::arg("grads"), py::arg("retain_graph"), py::arg("create_graph"), py::arg("inputs"),
+        py::arg("allow_unused"));
+
+  py::class_<LeafEdge>(m, "AccumulateGrad", "The end of a graph edge at a leaf tensor; .variable is the leaf.")
+      .def("name", [](const LeafEdge&) { return "AccumulateGrad"; })
+      .def_property_readonly("variable", [](const LeafEdge& e) { return Tensor(e.leaf.lock()); })
+      .def_property_readonly("next_functions", [](const LeafEdge&) { return py::tuple(); })
+      .def("__repr__", [](const LeafEdge&) { return "<AccumulateGrad>"; });
+
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node", "A recorded op in the autograd graph (a tensor's grad_fn).")
+      .def("name", [](const Node& n) { return std::string(n.op->name); })
+      .def_property_readonly("next_functions", [](const Node& n) {
+        py::list out;
+        for (const Edge& e : n.inputs) {
+          if (e.fn) out.append(py::make_tuple(py::cast(e.fn), 0));
+          else if (!e.leaf.expired()) out.append(py::make_tuple(py::cast(LeafEdge{e.leaf}), 0));
+          else out.append(py::make_tuple(py::none(), 0));
+        }
+        return py::tuple(out);
+      })
+      .def_property_readonly("output_shape", [](const Node& n) { return py::tuple(py::cast(n.output_shape)); })
+      .def_property_readonly("released", [](const Node& n) { return n.released; })
+      .def("__repr__", [](const Node& n) { return std::string("<") + n.op->name + " object>"; });
+}
+
+}  // namespace gdcore::bind

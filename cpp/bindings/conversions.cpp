@@ -1,0 +1,222 @@
+// Conversions between Python objects and core types: dtypes, numpy arrays (shared
+// memory where possible), nested lists, shapes, dims and index keys.
+#include "tensor_caster.hpp"
+
+namespace gdcore::bind {
+
+namespace {
+// An int from anything with __index__ (Python ints, numpy integers, 0-d int arrays).
+int64_t as_index(py::handle h) {
+  PyObject* i = PyNumber_Index(h.ptr());
+  if (!i) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(i).cast<int64_t>();
+}
+}  // namespace
+
+DType dtype_from(py::handle h) {
+  if (py::isinstance<DType>(h)) return h.cast<DType>();
+  std::string name;
+  try {
+    name = py::str(py::module_::import("numpy").attr("dtype")(h).attr("name"));
+  } catch (py::error_already_set&) {
+    throw py::type_error("unknown dtype " + std::string(py::repr(h)) + "; use gdcore.float32, gdcore.float64 or gdcore.int64");
+  }
+  if (name == "float32") return DType::Float32;
+  if (name == "float64") return DType::Float64;
+  if (name == "int64") return DType::Int64;
+  throw py::type_error("dtype " + name + " is not supported; use gdcore.float32, gdcore.float64 or gdcore.int64");
+}
+
+namespace {
+
+std::optional<DType> dtype_of_array(const py::array& arr) {
+  const char kind = arr.dtype().kind();
+  const auto size = arr.dtype().itemsize();
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  return std::nullopt;
+}
+
+// The dtype torch would infer for data converted by numpy.
+DType inferred_dtype(const py::array& arr) {
+  const char kind = arr.dtype().kind();
+  if (kind == 'f') return DType::Float32;  // torch.tensor([1.0]) is float32 (the default dtype)
+  if (kind == 'i' || kind == 'u' || kind == 'b') return DType::Int64;
+  throw py::type_error("could not convert data of numpy dtype " + std::string(py::str(arr.dtype())) +
+                       " to a tensor; gdcore holds numbers (float32, float64, int64)");
+}
+
+}  // namespace
+
+Tensor from_numpy(py::array arr) {
+  auto dt = dtype_of_array(arr);
+  if (!dt)
+    throw py::type_error("from_numpy: numpy dtype " + std::string(py::str(arr.dtype())) +
+                         " is not supported; gdcore holds float32, float64 and int64 (convert with arr.astype(...))");
+  const auto item = static_cast<py::ssize_t>(itemsize(*dt));
+  Shape shape, strides;
+  bool shareable = arr.dtype().byteorder() != '>';
+  for (py::ssize_t d = 0; d < arr.ndim(); ++d) {
+    shape.push_back(arr.shape(d));
+    const py::ssize_t st = arr.strides(d);
+    if (st < 0 || st % item != 0) shareable = false;
+    strides.push_back(st / item);
+  }
+  if (!shareable) {
+    // Negative, unaligned or byte-swapped strides cannot be expressed: copy instead (documented).
+    py::array copy = py::module_::import("numpy").attr("ascontiguousarray")(arr, py::arg("dtype") = arr.dtype().attr("newbyteorder")("="));
+    return from_numpy(copy);
+  }
+  int64_t extent = 1;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] == 0) extent = 0;
+  if (extent)
+    for (size_t d = 0; d < shape.size(); ++d) extent += (shape[d] - 1) * strides[d];
+  const bool writable = arr.writeable();
+  auto* keep = new py::object(arr);
+  std::shared_ptr<void> owner(keep, [](py::object* o) {
+    py::gil_scoped_acquire gil;
+    delete o;
+  });
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(const_cast<void*>(arr.data()), static_cast<size_t>(extent) * item, owner, writable);
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->dtype = *dt;
+  impl->version = std::make_shared<std::atomic<uint64_t>>(0);
+  return Tensor(impl);
+}
+
+py::array to_numpy(const Tensor& t) {
+  if (t.requires_grad())
+    throw std::runtime_error("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy() instead");
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
+  for (int64_t s : t.strides()) strides.push_back(static_cast<py::ssize_t>(s * itemsize(t.dtype())));
+  py::dtype dt = t.dtype() == DType::Float32 ? py::dtype::of<float>()
+                 : t.dtype() == DType::Float64 ? py::dtype::of<double>() : py::dtype::of<int64_t>();
+  auto* keep = new std::shared_ptr<Storage>(t.impl()->storage);
+  py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  py::array arr(dt, shape, strides, t.raw_data(), base);
+  if (!t.impl()->storage->writable()) arr.attr("flags").attr("writeable") = false;
+  return arr;
+}
+
+Tensor tensor_from_data(py::handle data, std::optional<DType> dtype) {
+  if (py::isinstance<TensorImpl>(data)) {
+    Tensor t = data.cast<Tensor>();
+    return dtype ? to_dtype(t.detach(), *dtype).clone_data() : t.clone_data();
+  }
+  py::module_ np = py::module_::import("numpy");
+  py::array arr;
+  try {
+    arr = np.attr("asarray")(data);
+  } catch (py::error_already_set& e) {
+    throw py::value_error(std::string("could not convert the data to a tensor: ") + e.what() +
+                          " (nested lists must be rectangular and hold only numbers)");
+  }
+  if (arr.dtype().kind() == 'O' || arr.dtype().kind() == 'U' || arr.dtype().kind() == 'S')
+    throw py::type_error("could not convert data of type " + std::string(py::str(py::type::handle_of(data).attr("__name__"))) +
+                         " to a tensor: it holds non-numbers (numpy dtype " + std::string(py::str(arr.dtype())) + ")");
+  DType target;
+  if (dtype) target = *dtype;
+  else if (py::isinstance<py::array>(data) && dtype_of_array(arr)) target = *dtype_of_array(arr);  // keep numpy's dtype
+  else target = inferred_dtype(arr);
+  py::array converted = np.attr("ascontiguousarray")(arr, py::arg("dtype") = target == DType::Float32 ? "float32"
+                                                                          : target == DType::Float64 ? "float64" : "int64");
+  return from_numpy(converted).clone_data();
+}
+
+std::optional<Tensor> operand(const Tensor& like, py::handle other) {
+  if (py::isinstance<TensorImpl>(other)) return other.cast<Tensor>();
+  if (PyBool_Check(other.ptr()) || PyLong_Check(other.ptr())) {
+    return scalar_tensor(other.cast<double>(), like.dtype());
+  }
+  if (PyFloat_Check(other.ptr())) {
+    return scalar_tensor(other.cast<double>(), is_floating(like.dtype()) ? like.dtype() : DType::Float32);
+  }
+  if (py::isinstance<py::array>(other) || py::hasattr(other, "__array_priority__")) {
+    py::array arr = py::array::ensure(other);
+    if (arr && arr.ndim() == 0) {
+      const char k = arr.dtype().kind();
+      const double v = py::reinterpret_borrow<py::object>(other).cast<double>();
+      return scalar_tensor(v, k == 'f' ? (is_floating(like.dtype()) ? like.dtype() : DType::Float32) : like.dtype());
+    }
+    if (arr) return tensor_from_data(other, std::nullopt);
+  }
+  return std::nullopt;
+}
+
+Shape shape_from_args(const py::args& args, const char* name) {
+  py::sequence seq = args;
+  if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && py::isinstance<py::sequence>(args[0])) seq = args[0];
+  Shape shape;
+  for (py::handle h : seq) {
+    if (!PyLong_Check(h.ptr()) && !py::hasattr(h, "__index__"))
+      throw py::type_error(std::string(name) + ": sizes must be integers, got " + std::string(py::repr(h)));
+    shape.push_back(as_index(h));
+  }
+  return shape;
+}
+
+std::vector<int64_t> dims_from(py::handle dim) {
+  if (dim.is_none()) return {};
+  if (PyLong_Check(dim.ptr())) return {dim.cast<int64_t>()};
+  std::vector<int64_t> dims;
+  for (py::handle h : dim) dims.push_back(h.cast<int64_t>());
+  if (dims.empty()) throw py::value_error("an empty tuple of dims is ambiguous; pass dim=None to reduce over all dims");
+  return dims;
+}
+
+namespace {
+IndexItem index_item(py::handle h) {
+  IndexItem it;
+  if (h.is_none()) {
+    it.kind = IndexItem::NewAxis;
+  } else if (h.ptr() == Py_Ellipsis) {
+    it.kind = IndexItem::Ellipsis;
+  } else if (PySlice_Check(h.ptr())) {
+    it.kind = IndexItem::Slice;
+    py::object start = h.attr("start"), stop = h.attr("stop"), step = h.attr("step");
+    if (!start.is_none()) it.start = as_index(start);
+    if (!stop.is_none()) it.stop = as_index(stop);
+    if (!step.is_none()) it.step = as_index(step);
+  } else if (PyBool_Check(h.ptr())) {
+    throw py::index_error("boolean indices are not supported; use an int64 index tensor");
+  } else if (PyLong_Check(h.ptr())) {
+    it.index = h.cast<int64_t>();
+  } else if (py::isinstance<TensorImpl>(h)) {
+    Tensor t = h.cast<Tensor>();
+    if (t.dim() == 0 && t.dtype() == DType::Int64) {
+      it.index = static_cast<int64_t>(t.item());
+    } else {
+      it.kind = IndexItem::Tensor_;
+      it.tensor = t;
+    }
+  } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h)) {
+    py::array arr = py::module_::import("numpy").attr("asarray")(h);
+    if (arr.dtype().kind() != 'i' && arr.dtype().kind() != 'u' && arr.size() > 0)
+      throw py::index_error("index arrays must hold integers, got numpy dtype " + std::string(py::str(arr.dtype())));
+    it.kind = IndexItem::Tensor_;
+    it.tensor = tensor_from_data(arr, DType::Int64);
+  } else if (py::hasattr(h, "__index__")) {
+    it.index = as_index(h);
+  } else {
+    throw py::index_error("unsupported index " + std::string(py::repr(h)) +
+                          "; use ints, slices, None, ..., or an int64 index tensor/list");
+  }
+  return it;
+}
+}  // namespace
+
+std::vector<IndexItem> index_items(py::handle key) {
+  std::vector<IndexItem> items;
+  if (py::isinstance<py::tuple>(key)) {
+    for (py::handle h : key) items.push_back(index_item(h));
+  } else {
+    items.push_back(index_item(key));
+  }
+  return items;
+}
+
+}  // namespace gdcore::bind

@@ -1,0 +1,23 @@
+// The extension module gdcore._core: registers the bound types and functions and
+// maps core exceptions to Python ones (the standard mapping of pybind11:
+// invalid_argument/length_error -> ValueError, out_of_range -> IndexError,
+// bad_alloc -> MemoryError, runtime_error -> RuntimeError).
+#include "tensor_caster.hpp"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "gdcore's C++ core: tensors, the autograd tape, ops and kernels";
+  py::enum_<gdcore::DType>(m, "dtype")
+      .value("float32", gdcore::DType::Float32)
+      .value("float64", gdcore::DType::Float64)
+      .value("int64", gdcore::DType::Int64)
+      .def("__repr__", [](gdcore::DType d) { return std::string("gdcore.") + gdcore::dtype_name(d); })
+      .def("__str__", [](gdcore::DType d) { return std::string("gdcore.") + gdcore::dtype_name(d); })
+      .def_property_readonly("is_floating_point", [](gdcore::DType d) { return gdcore::is_floating(d); })
+      .def_property_readonly("itemsize", [](gdcore::DType d) { return gdcore::itemsize(d); });
+  gdcore::bind::bind_tensor(m);
+  gdcore::bind::bind_functions(m);
+  gdcore::bind::bind_autograd(m);
+  gdcore::bind::bind_value(m);
+}

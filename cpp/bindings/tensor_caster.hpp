@@ -1,0 +1,52 @@
+// pybind11 glue shared by the binding files: Python sees gdcore::TensorImpl (held by
+// shared_ptr) as `Tensor`, so the same C++ tensor always maps to the same Python
+// object; this caster lets bound functions take and return gdcore::Tensor directly.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "gdcore/autograd.hpp"
+#include "gdcore/ops.hpp"
+#include "gdcore/rng.hpp"
+
+namespace pybind11::detail {
+template <>
+struct type_caster<gdcore::Tensor> {
+  PYBIND11_TYPE_CASTER(gdcore::Tensor, const_name("Tensor"));
+  bool load(handle src, bool convert) {
+    if (src.is_none()) return false;
+    make_caster<std::shared_ptr<gdcore::TensorImpl>> holder;
+    if (!holder.load(src, convert)) return false;
+    value = gdcore::Tensor(cast_op<std::shared_ptr<gdcore::TensorImpl>>(holder));
+    return true;
+  }
+  static handle cast(const gdcore::Tensor& t, return_value_policy, handle parent) {
+    if (!t.defined()) return none().release();
+    return make_caster<std::shared_ptr<gdcore::TensorImpl>>::cast(t.impl(), return_value_policy::take_ownership, parent);
+  }
+};
+}  // namespace pybind11::detail
+
+namespace gdcore::bind {
+namespace py = pybind11;
+
+// dtype from a gdcore dtype, a numpy dtype (or anything np.dtype accepts) or a name.
+DType dtype_from(py::handle h);
+// A Python number, list, numpy array or Tensor as a tensor (copies; dtype as torch infers it).
+Tensor tensor_from_data(py::handle data, std::optional<DType> dtype);
+// numpy array -> tensor sharing memory where the layout allows.
+Tensor from_numpy(py::array arr);
+py::array to_numpy(const Tensor& t);
+// `other` as an operand for a binary op with `like` (Python numbers take like's dtype).
+std::optional<Tensor> operand(const Tensor& like, py::handle other);
+Shape shape_from_args(const py::args& args, const char* name);
+std::vector<int64_t> dims_from(py::handle dim);
+std::vector<IndexItem> index_items(py::handle key);
+
+void bind_tensor(py::module_& m);
+void bind_functions(py::module_& m);
+void bind_autograd(py::module_& m);
+void bind_value(py::module_& m);
+
+}  // namespace gdcore::bind

@@ -1,0 +1,108 @@
+// The differentiable ops of the core. Each records a Node when grad mode is on and
+// an input requires grad; its backward rule lives beside its forward in ops/<family>.cpp.
+// Binary ops broadcast as numpy does and promote dtypes as torch does.
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "gdcore/tensor.hpp"
+
+namespace gdcore {
+
+// ---- creation (tensor/creation.cpp) -------------------------------------------------
+Tensor scalar_tensor(double value, DType dtype);
+Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
+Tensor ones(const Shape& shape, DType dtype = DType::Float32);
+Tensor full(const Shape& shape, double value, DType dtype = DType::Float32);
+Tensor arange(double start, double end, double step, DType dtype);
+Tensor linspace(double start, double end, int64_t steps, DType dtype = DType::Float32);
+Tensor eye(int64_t n, int64_t m, DType dtype = DType::Float32);
+
+// ---- arithmetic (ops/arithmetic.cpp) ------------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, double exponent);
+Tensor neg(const Tensor& a);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+// Scalar conveniences (the scalar takes the tensor's dtype, as a Python number does in torch).
+Tensor add(const Tensor& a, double b);
+Tensor mul(const Tensor& a, double b);
+
+// ---- comparisons, no gradient (ops/compare.cpp): 1.0/0.0 in the input's float dtype ----
+enum class CompareOp { Gt, Ge, Lt, Le, Eq, Ne };
+Tensor compare(const Tensor& a, const Tensor& b, CompareOp op);
+Tensor sign(const Tensor& a);
+
+// ---- unary (ops/unary.cpp) ----------------------------------------------------------
+Tensor abs(const Tensor& a);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+Tensor tan(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor sinh(const Tensor& a);
+Tensor cosh(const Tensor& a);
+Tensor sigmoid(const Tensor& a);
+Tensor relu(const Tensor& a);
+Tensor clamp(const Tensor& a, std::optional<double> min, std::optional<double> max);
+
+// ---- reductions (ops/reduction.cpp); empty dims = all dims ---------------------------
+Tensor sum(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);  // int64, no gradient
+Tensor argmin(const Tensor& a, int64_t dim, bool keepdim = false);
+
+// ---- matrix products (ops/matmul.cpp) -----------------------------------------------
+Tensor mm(const Tensor& a, const Tensor& b);   // (n, k) @ (k, m)
+Tensor bmm(const Tensor& a, const Tensor& b);  // (B, n, k) @ (B, k, m)
+Tensor matmul(const Tensor& a, const Tensor& b);  // numpy matmul semantics
+
+// ---- losses (ops/loss.cpp) ----------------------------------------------------------
+enum class Reduction { None, Mean, Sum };
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+
+// ---- views and shape (ops/views.cpp) ------------------------------------------------
+Tensor reshape(const Tensor& a, Shape shape);  // one -1 allowed; a view when strides allow
+Tensor view(const Tensor& a, Shape shape);     // must be expressible as a view
+Tensor flatten(const Tensor& a, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1);
+Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);
+Tensor expand(const Tensor& a, const Shape& shape);
+Tensor squeeze(const Tensor& a, std::optional<int64_t> dim = std::nullopt);
+Tensor unsqueeze(const Tensor& a, int64_t dim);
+Tensor contiguous(const Tensor& a);  // differentiable copy when not contiguous
+Tensor clone(const Tensor& a);       // differentiable copy, always
+Tensor to_dtype(const Tensor& a, DType dtype);  // differentiable cast
+
+// ---- indexing and joining (ops/indexing.cpp, ops/join.cpp) --------------------------
+struct IndexItem {
+  enum Kind { Int, Slice, NewAxis, Ellipsis, Tensor_ } kind = Int;
+  int64_t index = 0;                     // Int
+  std::optional<int64_t> start, stop;    // Slice
+  int64_t step = 1;                      // Slice
+  Tensor tensor;                         // Tensor_ (int64 indices)
+};
+Tensor index(const Tensor& a, const std::vector<IndexItem>& items);
+// Rows of `a` along `dim` picked by an int64 index tensor (any shape): the batch gather.
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& indices);
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+
+// ---- in-place (ops/inplace.cpp); each bumps the version counter ----------------------
+void add_(const Tensor& self, const Tensor& other, double alpha = 1.0);
+void mul_(const Tensor& self, const Tensor& other);
+void div_(const Tensor& self, const Tensor& other);
+void fill_(const Tensor& self, double value);
+void copy_(const Tensor& self, const Tensor& src);
+// `self[items] = value` (no autograd through it).
+void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value);
+
+}  // namespace gdcore

@@ -1,0 +1,173 @@
+// The backward pass: collect the nodes reachable from the roots, then run them in
+// decreasing creation order (a node is always created after the nodes of its inputs,
+// so this is a reverse topological order). A plain loop: no recursion, no Python.
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "gdcore/autograd.hpp"
+#include "gdcore/grad_mode.hpp"
+#include "gdcore/ops.hpp"
+
+namespace gdcore {
+
+namespace {
+
+void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
+
+// Adds `g` into a leaf's .grad the way torch does: in place when there is no history to keep.
+void accumulate_into_leaf(TensorImpl& leaf, const Tensor& g, bool create_graph) {
+  Tensor existing(leaf.grad);
+  if (!existing.defined()) {
+    leaf.grad = create_graph ? g.impl() : g.clone_data().impl();
+  } else if (create_graph || existing.requires_grad()) {
+    leaf.grad = add(existing, g).impl();
+  } else {
+    NoGradGuard guard;
+    add_(existing, g);
+  }
+}
+
+}  // namespace
+
+std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
+                                 bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs,
+                                 bool allow_unused) {
+  if (roots.size() != grad_roots.size())
+    throw std::invalid_argument("backward: got " + std::to_string(roots.size()) + " outputs but " +
+                                std::to_string(grad_roots.size()) + " gradients");
+  GradModeGuard mode(create_graph);
+  const bool into_leaves = inputs.empty();
+
+  // Where results go when autograd.grad asked for specific inputs.
+  std::unordered_map<TensorImpl*, size_t> leaf_slot;
+  std::unordered_map<Node*, size_t> node_slot;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Tensor& t = inputs[k];
+    if (!t.requires_grad())
+      throw std::runtime_error("autograd.grad: input " + std::to_string(k) +
+                               " does not require grad; call requires_grad_() on it before computing the outputs");
+    if (t.grad_fn()) node_slot[t.grad_fn().get()] = k;
+    else leaf_slot[t.get()] = k;
+  }
+  std::vector<Tensor> results(inputs.size());
+
+  std::unordered_map<Node*, Tensor> buffers;
+  auto deliver = [&](const Edge& e, const Tensor& g) {
+    if (e.fn) {
+      accumulate(buffers[e.fn.get()], g);
+    } else if (auto leaf = e.leaf.lock()) {
+      if (into_leaves) {
+        accumulate_into_leaf(*leaf, g, create_graph);
+      } else {
+        auto it = leaf_slot.find(leaf.get());
+        if (it != leaf_slot.end()) accumulate(results[it->second], g);
+      }
+    }
+  };
+
+  // Seed the roots and collect every reachable node.
+  std::vector<std::shared_ptr<Node>> nodes;
+  std::unordered_set<Node*> seen;
+  std::vector<Node*> stack;
+  for (size_t r = 0; r < roots.size(); ++r) {
+    const Tensor& root = roots[r];
+    if (!root.requires_grad())
+      throw std::runtime_error("element " + std::to_string(r) +
+                               " of tensors does not require grad and does not have a grad_fn: nothing to "
+                               "differentiate. Create the inputs with requires_grad=True (or call requires_grad_())");
+    Tensor g = grad_roots[r];
+    if (!g.defined()) {
+      if (root.numel() != 1)
+        throw std::runtime_error("grad can be implicitly created only for scalar outputs; this output has shape " +
+                                 shape_str(root.shape()) + ": pass gradient= (a tensor of that shape) to backward()");
+      g = ones(root.shape(), root.dtype());
+    } else if (g.shape() != root.shape()) {
+      throw std::invalid_argument("backward: gradient has shape " + shape_str(g.shape()) +
+                                  " but the output has shape " + shape_str(root.shape()) + "; they must match");
+    }
+    if (g.dtype() != root.dtype()) g = to_dtype(g, root.dtype());
+    Edge e;
+    if (root.grad_fn()) e.fn = root.grad_fn();
+    else e.leaf = root.impl();
+    deliver(e, g);
+    if (!e.fn) continue;
+    if (seen.insert(e.fn.get()).second) {
+      nodes.push_back(e.fn);
+      stack.push_back(e.fn.get());
+    }
+  }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (const Edge& e : n->inputs)
+      if (e.fn && seen.insert(e.fn.get()).second) {
+        nodes.push_back(e.fn);
+        stack.push_back(e.fn.get());
+      }
+  }
+  std::sort(nodes.begin(), nodes.end(),
+            [](const std::shared_ptr<Node>& a, const std::shared_ptr<Node>& b) { return a->sequence > b->sequence; });
+
+  for (const std::shared_ptr<Node>& node : nodes) {
+    auto it = buffers.find(node.get());
+    if (it == buffers.end()) continue;  // no gradient reached this node
+    Tensor g = std::move(it->second);
+    buffers.erase(it);
+    if (!into_leaves) {
+      auto slot = node_slot.find(node.get());
+      if (slot != node_slot.end()) accumulate(results[slot->second], g);
+    }
+    if (auto out = node->retained_output.lock()) {
+      Tensor existing(out->grad);
+      out->grad = (existing.defined() ? add(existing, g) : (create_graph ? g : g.clone_data())).impl();
+    }
+    node->self = node;
+    std::vector<Tensor> grads;
+    try {
+      grads = node->op->backward(*node, g);
+    } catch (...) {
+      node->self.reset();
+      throw;
+    }
+    node->self.reset();
+    for (size_t i = 0; i < node->inputs.size() && i < grads.size(); ++i) {
+      if (!grads[i].defined() || !node->inputs[i].needs_grad()) continue;
+      Tensor gi = grads[i];
+      if (gi.shape() != node->input_shapes[i])
+        throw std::logic_error(std::string("internal error: ") + node->op->name + " returned a gradient of shape " +
+                               shape_str(gi.shape()) + " for an input of shape " + shape_str(node->input_shapes[i]));
+      if (gi.dtype() != node->input_dtypes[i]) gi = to_dtype(gi, node->input_dtypes[i]);
+      deliver(node->inputs[i], gi);
+    }
+    if (!retain_graph) {
+      node->saved.clear();
+      node->released = true;
+    }
+  }
+
+  if (!into_leaves) {
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      if (!results[k].defined() && !allow_unused)
+        throw std::runtime_error("autograd.grad: input " + std::to_string(k) +
+                                 " was not used to compute the outputs; pass allow_unused=True to get None for it");
+      if (results[k].defined() && !create_graph) results[k] = results[k].detach();
+    }
+  }
+  return results;
+}
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  const int64_t lead = grad.dim() - static_cast<int64_t>(shape.size());
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < grad.dim(); ++d) {
+    if (d < lead) dims.push_back(d);
+    else if (shape[d - lead] == 1 && grad.shape()[d] != 1) dims.push_back(d);
+  }
+  Tensor s = dims.empty() ? grad : sum(grad, dims, /*keepdim=*/true);
+  return s.shape() == shape ? s : reshape(s, shape);
+}
+
+}  // namespace gdcore

@@ -1,0 +1,97 @@
+// Recording ops into the graph, saving tensors for backward, and freeing long
+// chains of nodes without recursion.
+#include <atomic>
+#include <stdexcept>
+
+#include "gdcore/autograd.hpp"
+#include "gdcore/grad_mode.hpp"
+
+namespace gdcore {
+
+namespace {
+std::atomic<uint64_t> next_sequence{1};
+}
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs, Tensor& output) {
+  if (!GradMode::is_enabled() || !any_requires_grad(inputs)) return nullptr;
+  auto node = std::make_shared<Node>();
+  node->op = &op;
+  node->inputs.reserve(inputs.size());
+  node->input_shapes.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    Edge e;
+    if (t.defined() && t.requires_grad()) {
+      if (t.grad_fn()) e.fn = t.grad_fn();
+      else e.leaf = t.impl();
+    }
+    node->inputs.push_back(std::move(e));
+    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
+    node->input_dtypes.push_back(t.defined() ? t.dtype() : DType::Float32);
+  }
+  node->sequence = next_sequence.fetch_add(1, std::memory_order_relaxed);
+  node->output_shape = output.shape();
+  node->output_dtype = output.dtype();
+  output.impl()->requires_grad = true;
+  output.impl()->grad_fn = node;
+  return node;
+}
+
+void save(Node& node, const Tensor& t, bool is_output) {
+  SavedTensor s;
+  s.tensor = is_output ? t.detach() : t;
+  s.version = t.version();
+  s.is_output = is_output;
+  node.saved.push_back(std::move(s));
+}
+
+Tensor Node::saved_tensor(size_t i) {
+  if (released)
+    throw std::runtime_error(
+        std::string("trying to backward through the graph a second time (") + op->name +
+        " has already freed its saved tensors). Saved values are freed by backward() and autograd.grad(); "
+        "pass retain_graph=True to the first backward call if you need to backward through the graph again");
+  SavedTensor& s = saved.at(i);
+  if (s.tensor.version() != s.version)
+    throw std::runtime_error(
+        std::string("one of the tensors needed for gradient computation has been modified by an in-place "
+                    "operation: a tensor of shape ") + shape_str(s.tensor.shape()) + " saved by " + op->name +
+        " is at version " + std::to_string(s.tensor.version()) + "; expected version " + std::to_string(s.version) +
+        ". Clone it before changing it in place, or make the in-place change after backward()");
+  if (s.is_output && GradMode::is_enabled() && self) {
+    // Re-attach the output to this node so that a recorded backward differentiates through it.
+    Tensor t = s.tensor.detach();
+    t.impl()->requires_grad = true;
+    t.impl()->grad_fn = self;
+    return t;
+  }
+  return s.tensor;
+}
+
+Node::~Node() {
+  // Releasing a node can release its inputs' nodes, and so on down a chain of any depth.
+  // Defer those releases to a loop so that a 100,000-op chain does not overflow the stack.
+  thread_local std::vector<std::shared_ptr<Node>> pending;
+  thread_local bool draining = false;
+  auto defer = [](std::shared_ptr<Node>& p) {
+    if (p && p.use_count() == 1) pending.push_back(std::move(p));
+  };
+  for (Edge& e : inputs) defer(e.fn);
+  for (SavedTensor& s : saved)
+    if (s.tensor.defined() && s.tensor.impl().use_count() == 1) defer(s.tensor.impl()->grad_fn);
+  if (draining) return;
+  draining = true;
+  while (!pending.empty()) {
+    std::shared_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    n.reset();  // may push more nodes onto `pending`
+  }
+  draining = false;
+}
+
+}  // namespace gdcore

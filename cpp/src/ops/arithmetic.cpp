@@ -1,0 +1,175 @@
+// + - * / ** neg maximum minimum: forward (with broadcasting and torch's dtype
+// promotion) and, beside each, its backward rule written with differentiable ops.
+#include <cmath>
+
+#include "ops/elementwise.hpp"
+
+namespace gdcore {
+using namespace detail;
+
+namespace {
+
+// Computes f over the promoted dtype of a and b (int64 stays int64 unless `float_only`).
+template <typename F>
+Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, bool float_only, F f) {
+  if (!a.defined() || !b.defined()) throw std::invalid_argument(std::string(name) + ": got an undefined tensor");
+  DType dt = promote(a.dtype(), b.dtype());
+  if (float_only) dt = float_dtype(dt);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor x = cast_data(a, dt), y = cast_data(b, dt);
+  return GD_DISPATCH_ALL(dt, name, [&] { return map_binary<scalar_t>(x, y, shape, dt, f.template operator()<scalar_t>()); });
+}
+
+#define GD_BINARY_FN(expr) []<typename T>() { return [](T x, T y) -> T { return expr; }; }
+
+// ---- add / sub ----
+std::vector<Tensor> add_backward(Node& n, const Tensor& g) {
+  return {GD_GRAD_IF(n, 0, sum_to(g, n.input_shapes[0])), GD_GRAD_IF(n, 1, sum_to(g, n.input_shapes[1]))};
+}
+const OpDef kAdd{"AddBackward", add_backward};
+
+std::vector<Tensor> sub_backward(Node& n, const Tensor& g) {
+  return {GD_GRAD_IF(n, 0, sum_to(g, n.input_shapes[0])), GD_GRAD_IF(n, 1, sum_to(neg(g), n.input_shapes[1]))};
+}
+const OpDef kSub{"SubBackward", sub_backward};
+
+// ---- mul / div ----
+std::vector<Tensor> mul_backward(Node& n, const Tensor& g) {
+  return {GD_GRAD_IF(n, 0, sum_to(mul(g, n.saved_tensor(1)), n.input_shapes[0])),
+          GD_GRAD_IF(n, 1, sum_to(mul(g, n.saved_tensor(0)), n.input_shapes[1]))};
+}
+const OpDef kMul{"MulBackward", mul_backward};
+
+std::vector<Tensor> div_backward(Node& n, const Tensor& g) {
+  // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+  Tensor b = n.saved_tensor(1);
+  return {GD_GRAD_IF(n, 0, sum_to(div(g, b), n.input_shapes[0])),
+          GD_GRAD_IF(n, 1, sum_to(neg(div(mul(g, n.saved_tensor(0)), mul(b, b))), n.input_shapes[1]))};
+}
+const OpDef kDiv{"DivBackward", div_backward};
+
+// ---- pow ----
+std::vector<Tensor> pow_backward(Node& n, const Tensor& g) {
+  // d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a)
+  Tensor a = n.saved_tensor(0), b = n.saved_tensor(1);
+  return {GD_GRAD_IF(n, 0, sum_to(mul(g, mul(b, pow(a, sub(b, scalar_tensor(1.0, b.dtype()))))), n.input_shapes[0])),
+          GD_GRAD_IF(n, 1, sum_to(mul(g, mul(n.saved_tensor(2), log(a))), n.input_shapes[1]))};
+}
+const OpDef kPow{"PowBackward", pow_backward};
+
+std::vector<Tensor> pow_scalar_backward(Node& n, const Tensor& g) {
+  const double p = n.attrs.reals[0];
+  if (p == 0.0) return {zeros(n.input_shapes[0], n.input_dtypes[0])};
+  if (p == 1.0) return {g};
+  return {mul(g, mul(pow(n.saved_tensor(0), p - 1.0), p))};
+}
+const OpDef kPowScalar{"PowBackward", pow_scalar_backward};
+
+// ---- neg ----
+std::vector<Tensor> neg_backward(Node&, const Tensor& g) { return {neg(g)}; }
+const OpDef kNeg{"NegBackward", neg_backward};
+
+// ---- maximum / minimum: the gradient goes to the larger (smaller) input, split evenly on ties ----
+std::vector<Tensor> minmax_backward(Node& n, const Tensor& g, CompareOp winner) {
+  Tensor a = n.saved_tensor(0), b = n.saved_tensor(1);
+  Tensor share_a = add(compare(a, b, winner), mul(compare(a, b, CompareOp::Eq), 0.5));
+  Tensor share_b = sub(scalar_tensor(1.0, share_a.dtype()), share_a);
+  return {GD_GRAD_IF(n, 0, sum_to(mul(g, share_a), n.input_shapes[0])),
+          GD_GRAD_IF(n, 1, sum_to(mul(g, share_b), n.input_shapes[1]))};
+}
+std::vector<Tensor> maximum_backward(Node& n, const Tensor& g) { return minmax_backward(n, g, CompareOp::Gt); }
+std::vector<Tensor> minimum_backward(Node& n, const Tensor& g) { return minmax_backward(n, g, CompareOp::Lt); }
+const OpDef kMaximum{"MaximumBackward", maximum_backward};
+const OpDef kMinimum{"MinimumBackward", minimum_backward};
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "add", false, GD_BINARY_FN(x + y));
+  record(kAdd, {a, b}, out);
+  return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "sub", false, GD_BINARY_FN(x - y));
+  record(kSub, {a, b}, out);
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "mul", false, GD_BINARY_FN(x * y));
+  if (auto node = record(kMul, {a, b}, out)) {
+    save(*node, a);
+    save(*node, b);
+  }
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "div", true, GD_BINARY_FN(x / y));
+  if (auto node = record(kDiv, {a, b}, out)) {
+    save(*node, a);
+    save(*node, b);
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "pow", true, GD_BINARY_FN(static_cast<T>(std::pow(x, y))));
+  if (auto node = record(kPow, {a, b}, out)) {
+    save(*node, a);
+    save(*node, b);
+    save(*node, out, /*is_output=*/true);
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& a, double p) {
+  const DType dt = float_dtype(a.dtype());
+  Tensor x = cast_data(a, dt);
+  Tensor out = GD_DISPATCH_FLOAT(dt, "pow", [&] {
+    const scalar_t e = static_cast<scalar_t>(p);
+    if (p == 2.0) return map_unary<scalar_t>(x, dt, [](scalar_t v) { return v * v; });
+    if (p == 1.0) return map_unary<scalar_t>(x, dt, [](scalar_t v) { return v; });
+    if (p == 0.5) return map_unary<scalar_t>(x, dt, [](scalar_t v) { return std::sqrt(v); });
+    return map_unary<scalar_t>(x, dt, [e](scalar_t v) { return static_cast<scalar_t>(std::pow(v, e)); });
+  });
+  if (auto node = record(kPowScalar, {a}, out)) {
+    node->attrs.reals = {p};
+    save(*node, a);
+  }
+  return out;
+}
+
+Tensor neg(const Tensor& a) {
+  Tensor out = GD_DISPATCH_ALL(a.dtype(), "neg", [&] { return map_unary<scalar_t>(a, a.dtype(), [](scalar_t v) { return -v; }); });
+  record(kNeg, {a}, out);
+  return out;
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "maximum", false, GD_BINARY_FN((x > y || std::isnan(static_cast<double>(x))) ? x : y));
+  if (auto node = record(kMaximum, {a, b}, out)) {
+    save(*node, a);
+    save(*node, b);
+  }
+  return out;
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "minimum", false, GD_BINARY_FN((x < y || std::isnan(static_cast<double>(x))) ? x : y));
+  if (auto node = record(kMinimum, {a, b}, out)) {
+    save(*node, a);
+    save(*node, b);
+  }
+  return out;
+}
+
+// A Python number takes the tensor's dtype, except that a fractional number makes an int tensor float32.
+static DType scalar_dtype(const Tensor& a, double b) {
+  return is_floating(a.dtype()) || b == std::floor(b) ? a.dtype() : DType::Float32;
+}
+Tensor add(const Tensor& a, double b) { return add(a, scalar_tensor(b, scalar_dtype(a, b))); }
+Tensor mul(const Tensor& a, double b) { return mul(a, scalar_tensor(b, scalar_dtype(a, b))); }
+
+}  // namespace gdcore

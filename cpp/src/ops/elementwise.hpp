@@ -1,0 +1,90 @@
+// Internal helpers shared by the elementwise op families: dtype casts without
+// history, broadcast strides, and the unary/binary map loops (contiguous fast paths,
+// a scalar fast path, and the general strided loop).
+#pragma once
+#include "gdcore/autograd.hpp"
+#include "gdcore/ops.hpp"
+#include "kernels/strided_loop.hpp"
+
+namespace gdcore::detail {
+
+// `t` converted to `dtype` (a copy only when the dtype differs); never recorded.
+inline Tensor cast_data(const Tensor& t, DType dtype) {
+  if (t.dtype() == dtype) return t;
+  Tensor out = Tensor::empty(t.shape(), dtype);
+  copy_into(out, t);
+  return out;
+}
+
+// Strides that read `t` as if it had `out_shape` (0 on broadcast dims).
+inline Shape broadcast_strides(const Tensor& t, const Shape& out_shape) {
+  Shape st(out_shape.size(), 0);
+  const size_t lead = out_shape.size() - t.shape().size();
+  for (size_t d = 0; d < t.shape().size(); ++d)
+    st[lead + d] = t.shape()[d] == 1 ? 0 : t.strides()[d];
+  return st;
+}
+
+template <typename In, typename Out = In, typename F>
+Tensor map_unary(const Tensor& a, DType out_dtype, F f) {
+  Tensor out = Tensor::empty(a.shape(), out_dtype);
+  Out* o = out.data<Out>();
+  if (a.is_contiguous()) {
+    const In* x = a.data<In>();
+    const int64_t n = a.numel();
+    for (int64_t k = 0; k < n; ++k) o[k] = f(x[k]);
+    return out;
+  }
+  const In* base = static_cast<const In*>(a.impl()->storage->data());
+  Shape ost = out.strides();
+  kernels::strided_loop<2>(a.shape(), {ost.data(), a.strides().data()}, {0, a.impl()->offset},
+                           [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+                             for (int64_t k = 0; k < n; ++k) o[off[0] + k * st[0]] = f(base[off[1] + k * st[1]]);
+                           });
+  return out;
+}
+
+// out = f(a, b) with broadcasting; a and b must already have dtype In.
+template <typename In, typename Out = In, typename F>
+Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType out_dtype, F f) {
+  Tensor out = Tensor::empty(shape, out_dtype);
+  Out* o = out.data<Out>();
+  const int64_t n = out.numel();
+  const bool ac = a.is_contiguous(), bc = b.is_contiguous();
+  if (ac && bc && a.shape() == shape && b.shape() == shape) {
+    const In* x = a.data<In>();
+    const In* y = b.data<In>();
+    for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y[k]);
+    return out;
+  }
+  if (ac && a.shape() == shape && b.numel() == 1) {
+    const In* x = a.data<In>();
+    const In y = *b.data<In>();
+    for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y);
+    return out;
+  }
+  if (bc && b.shape() == shape && a.numel() == 1) {
+    const In x = *a.data<In>();
+    const In* y = b.data<In>();
+    for (int64_t k = 0; k < n; ++k) o[k] = f(x, y[k]);
+    return out;
+  }
+  const In* xa = static_cast<const In*>(a.impl()->storage->data());
+  const In* xb = static_cast<const In*>(b.impl()->storage->data());
+  Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
+  Shape so = out.strides();
+  kernels::strided_loop<3>(shape, {so.data(), sa.data(), sb.data()}, {0, a.impl()->offset, b.impl()->offset},
+                           [&](std::array<int64_t, 3> off, int64_t len, std::array<int64_t, 3> st) {
+                             for (int64_t k = 0; k < len; ++k)
+                               o[off[0] + k * st[0]] = f(xa[off[1] + k * st[1]], xb[off[2] + k * st[2]]);
+                           });
+  return out;
+}
+
+// The float dtype an op computes in: the promoted dtype, with int64 becoming float32.
+inline DType float_dtype(DType t) { return is_floating(t) ? t : DType::Float32; }
+
+// Gradient for input i only when that input needs one (saves work and saved-tensor access).
+#define GD_GRAD_IF(node, i, expr) ((node).needs_input_grad(i) ? (expr) : ::gdcore::Tensor())
+
+}  // namespace gdcore::detail

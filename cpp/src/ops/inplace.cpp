@@ -1,0 +1,138 @@
+// In-place ops. Without autograd history they run a kernel over the target (views
+// included) and bump its version counter, so a graph that saved the old values
+// refuses to backward through them. With history (a non-leaf that requires grad)
+// the out-of-place result is written back and becomes the tensor's history.
+#include "gdcore/grad_mode.hpp"
+#include "ops/elementwise.hpp"
+
+namespace gdcore {
+using namespace detail;
+
+namespace {
+
+void check_writable(const Tensor& self, const char* name) {
+  if (!self.impl()->storage->writable())
+    throw std::invalid_argument(std::string(name) +
+                                ": the tensor is read-only (it shares memory with a read-only numpy array); "
+                                "clone() it or pass a writable array");
+}
+
+bool needs_history(const Tensor& self, const Tensor& other) {
+  return GradMode::is_enabled() && (self.requires_grad() || (other.defined() && other.requires_grad()));
+}
+
+// An alias of `self` that keeps its current history, to be the input of the recorded op.
+Tensor history_alias(const Tensor& self) {
+  Tensor old = self.detach();
+  old.impl()->requires_grad = self.requires_grad();
+  old.impl()->grad_fn = self.grad_fn();
+  return old;
+}
+
+template <typename OutOfPlace>
+void rebase(const Tensor& self, const char* name, OutOfPlace compute) {
+  if (self.is_leaf() && self.requires_grad())
+    throw std::runtime_error(std::string("a leaf tensor that requires grad is being used in an in-place operation (") +
+                             name + "); do the update under gdcore.no_grad() or on .data (p.data -= lr * p.grad)");
+  if (self.impl()->is_view)
+    throw std::runtime_error(std::string(name) +
+                             ": in-place change of a view that takes part in autograd is not supported; "
+                             "use the out-of-place op (x = x + y) instead");
+  Tensor result = to_dtype(compute(history_alias(self)), self.dtype());
+  if (result.shape() != self.shape())
+    throw std::invalid_argument(std::string(name) + ": the result has shape " + shape_str(result.shape()) +
+                                " but the in-place target has shape " + shape_str(self.shape()));
+  copy_into(self, result);
+  self.bump_version();
+  self.impl()->grad_fn = result.grad_fn();
+  self.impl()->requires_grad = result.requires_grad();
+}
+
+// self[i] = f(self[i], other[i]) with `other` broadcast to self's shape.
+template <typename F>
+void apply_inplace(const Tensor& self, const Tensor& other, const char* name, F f) {
+  Shape b = broadcast_shapes(self.shape(), other.shape(), name);
+  if (b != self.shape())
+    throw std::invalid_argument(std::string(name) + ": shape " + shape_str(other.shape()) +
+                                " cannot be broadcast to the in-place target's shape " + shape_str(self.shape()));
+  if (self.dtype() == DType::Int64 && is_floating(other.dtype()))
+    throw std::invalid_argument(std::string(name) + ": a float result cannot be written into an int64 tensor in place; "
+                                "convert the target with .float() first");
+  Tensor y = cast_data(other, self.dtype());
+  GD_DISPATCH_ALL(self.dtype(), name, [&] {
+    scalar_t* x = static_cast<scalar_t*>(self.impl()->storage->data());
+    const scalar_t* v = static_cast<const scalar_t*>(y.impl()->storage->data());
+    auto fn = f.template operator()<scalar_t>();
+    if (self.is_contiguous() && y.is_contiguous() && y.shape() == self.shape()) {
+      scalar_t* xs = x + self.impl()->offset;
+      const scalar_t* vs = v + y.impl()->offset;
+      const int64_t n = self.numel();
+      for (int64_t k = 0; k < n; ++k) xs[k] = fn(xs[k], vs[k]);
+      return;
+    }
+    Shape sy = broadcast_strides(y, self.shape());
+    kernels::strided_loop<2>(self.shape(), {self.strides().data(), sy.data()}, {self.impl()->offset, y.impl()->offset},
+                             [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+                               for (int64_t k = 0; k < n; ++k) {
+                                 scalar_t& t = x[off[0] + k * st[0]];
+                                 t = fn(t, v[off[1] + k * st[1]]);
+                               }
+                             });
+  });
+  self.bump_version();
+}
+
+}  // namespace
+
+void add_(const Tensor& self, const Tensor& other, double alpha) {
+  check_writable(self, "add_");
+  if (needs_history(self, other))
+    return rebase(self, "add_", [&](const Tensor& old) { return add(old, alpha == 1.0 ? other : mul(other, alpha)); });
+  apply_inplace(self, other, "add_", [alpha]<typename T>() {
+    return [a = static_cast<T>(alpha)](T x, T y) { return static_cast<T>(x + a * y); };
+  });
+}
+
+void mul_(const Tensor& self, const Tensor& other) {
+  check_writable(self, "mul_");
+  if (needs_history(self, other)) return rebase(self, "mul_", [&](const Tensor& old) { return mul(old, other); });
+  apply_inplace(self, other, "mul_", []<typename T>() { return [](T x, T y) { return static_cast<T>(x * y); }; });
+}
+
+void div_(const Tensor& self, const Tensor& other) {
+  check_writable(self, "div_");
+  if (self.dtype() == DType::Int64)
+    throw std::invalid_argument("div_: true division of an int64 tensor in place would give floats; use .float() first");
+  if (needs_history(self, other)) return rebase(self, "div_", [&](const Tensor& old) { return div(old, other); });
+  apply_inplace(self, other, "div_", []<typename T>() { return [](T x, T y) { return static_cast<T>(x / y); }; });
+}
+
+void fill_(const Tensor& self, double value) {
+  check_writable(self, "fill_");
+  if (GradMode::is_enabled() && self.requires_grad()) {
+    if (self.is_leaf())
+      throw std::runtime_error("a leaf tensor that requires grad is being used in an in-place operation (fill_); "
+                               "do it under gdcore.no_grad() or on .data");
+    // The values no longer depend on anything: drop the history.
+    self.impl()->grad_fn.reset();
+    self.impl()->requires_grad = false;
+  }
+  apply_inplace(self, scalar_tensor(value, self.dtype()), "fill_",
+                []<typename T>() { return [](T, T y) { return y; }; });
+}
+
+void copy_(const Tensor& self, const Tensor& src) {
+  check_writable(self, "copy_");
+  if (needs_history(self, src)) return rebase(self, "copy_", [&](const Tensor&) { return clone(expand(src, self.shape())); });
+  if (self.dtype() == DType::Int64 && is_floating(src.dtype())) {
+    Shape b = broadcast_shapes(self.shape(), src.shape(), "copy_");
+    if (b != self.shape())
+      throw std::invalid_argument("copy_: shape " + shape_str(src.shape()) + " cannot be broadcast to " + shape_str(self.shape()));
+    copy_into(self, expand(src.detach(), self.shape()));
+    self.bump_version();
+    return;
+  }
+  apply_inplace(self, src, "copy_", []<typename T>() { return [](T, T y) { return y; }; });
+}
+
+}  // namespace gdcore

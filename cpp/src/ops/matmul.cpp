@@ -1,0 +1,121 @@
+// mm and bmm are the primitive products (with their backward rules); matmul maps
+// numpy's matmul semantics (vectors, matrices, broadcast batches) onto them.
+#include "kernels/gemm.hpp"
+#include "ops/elementwise.hpp"
+
+namespace gdcore {
+using namespace detail;
+
+namespace {
+
+void check_same_float(const Tensor& a, const Tensor& b, const char* name) {
+  if (a.dtype() != b.dtype())
+    throw std::invalid_argument(std::string(name) + ": dtypes " + dtype_name(a.dtype()) + " and " +
+                                dtype_name(b.dtype()) + " differ; convert one with .to(dtype) (or .float()/.double())");
+  if (!is_floating(a.dtype()))
+    throw std::invalid_argument(std::string(name) + ": expected float32 or float64 tensors, got int64; convert with .float()");
+}
+
+void check_inner(const Tensor& a, const Tensor& b, int64_t ka, int64_t kb, const char* name) {
+  if (ka != kb)
+    throw std::invalid_argument(std::string(name) + ": shapes " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()) + " do not align: " + std::to_string(ka) + " != " + std::to_string(kb));
+}
+
+// C[b] = A[b] @ B[b] for each of `batch` matrices laid out by the given strides.
+template <typename T>
+void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) {
+  const int nd = static_cast<int>(a.dim());
+  const int64_t m = a.shape()[nd - 2], k = a.shape()[nd - 1], n = b.shape()[nd - 1];
+  // The kernel wants unit column stride in B (irrelevant when B has one column).
+  const Tensor bb = b.strides()[nd - 1] == 1 || n == 1 ? b : b.clone_data();
+  const int64_t a_batch = nd == 3 ? a.strides()[0] : 0, b_batch = nd == 3 ? bb.strides()[0] : 0;
+  for (int64_t i = 0; i < batch; ++i)
+    kernels::gemm<T>(m, n, k, a.data<T>() + i * a_batch, a.strides()[nd - 2], a.strides()[nd - 1],
+                     bb.data<T>() + i * b_batch, bb.strides()[nd - 2], out.data<T>() + i * m * n);
+}
+
+std::vector<Tensor> mm_backward(Node& n, const Tensor& g) {
+  return {GD_GRAD_IF(n, 0, mm(g, transpose(n.saved_tensor(1), 0, 1))),
+          GD_GRAD_IF(n, 1, mm(transpose(n.saved_tensor(0), 0, 1), g))};
+}
+const OpDef kMm{"MmBackward", mm_backward};
+
+std::vector<Tensor> bmm_backward(Node& n, const Tensor& g) {
+  return {GD_GRAD_IF(n, 0, bmm(g, transpose(n.saved_tensor(1), 1, 2))),
+          GD_GRAD_IF(n, 1, bmm(transpose(n.saved_tensor(0), 1, 2), g))};
+}
+const OpDef kBmm{"BmmBackward", bmm_backward};
+
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  if (a.dim() != 2 || b.dim() != 2)
+    throw std::invalid_argument("mm: expected two 2-d tensors, got shapes " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()) + "; use matmul for vectors and batches");
+  check_same_float(a, b, "mm");
+  check_inner(a, b, a.shape()[1], b.shape()[0], "mm");
+  Tensor out = Tensor::empty({a.shape()[0], b.shape()[1]}, a.dtype());
+  GD_DISPATCH_FLOAT(a.dtype(), "mm", [&] { batched_gemm<scalar_t>(a, b, out, 1); });
+  if (auto node = record(kMm, {a, b}, out)) {
+    save(*node, a);
+    save(*node, b);
+  }
+  return out;
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  if (a.dim() != 3 || b.dim() != 3)
+    throw std::invalid_argument("bmm: expected two 3-d tensors, got shapes " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()));
+  check_same_float(a, b, "bmm");
+  if (a.shape()[0] != b.shape()[0])
+    throw std::invalid_argument("bmm: batch sizes differ: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()));
+  check_inner(a, b, a.shape()[2], b.shape()[1], "bmm");
+  Tensor out = Tensor::empty({a.shape()[0], a.shape()[1], b.shape()[2]}, a.dtype());
+  GD_DISPATCH_FLOAT(a.dtype(), "bmm", [&] { batched_gemm<scalar_t>(a, b, out, a.shape()[0]); });
+  if (auto node = record(kBmm, {a, b}, out)) {
+    save(*node, a);
+    save(*node, b);
+  }
+  return out;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (a.dim() == 0 || b.dim() == 0)
+    throw std::invalid_argument("matmul: both arguments need at least 1 dimension, got shapes " + shape_str(a.shape()) +
+                                " and " + shape_str(b.shape()) + "; use * for a scalar product");
+  check_same_float(a, b, "matmul");
+  const int64_t ka = a.shape().back();
+  const int64_t kb = b.dim() == 1 ? b.shape()[0] : b.shape()[b.dim() - 2];
+  check_inner(a, b, ka, kb, "matmul");
+  if (a.dim() == 1 && b.dim() == 1) return reshape(mm(unsqueeze(a, 0), unsqueeze(b, 1)), {});
+  if (a.dim() == 2 && b.dim() == 2) return mm(a, b);
+  if (a.dim() == 1 && b.dim() == 2) return squeeze(mm(unsqueeze(a, 0), b), 0);
+  if (a.dim() == 2 && b.dim() == 1) return squeeze(mm(a, unsqueeze(b, 1)), 1);
+  if (b.dim() <= 2) {
+    // (..., n, k) @ (k, m) or (k,): fold the batch into the rows of one mm.
+    Shape lead(a.shape().begin(), a.shape().end() - 1);
+    Tensor rows = reshape(a, {-1, ka});
+    Tensor bm = b.dim() == 1 ? unsqueeze(b, 1) : b;
+    Tensor prod = mm(rows, bm);
+    if (b.dim() == 2) lead.push_back(b.shape()[1]);
+    return reshape(prod, lead);
+  }
+  // General batched case: promote vectors, broadcast the batch dims, run bmm, drop promoted dims.
+  Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+  Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+  Shape batch_a(a2.shape().begin(), a2.shape().end() - 2), batch_b(b2.shape().begin(), b2.shape().end() - 2);
+  Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
+  const int64_t n = a2.shape()[a2.dim() - 2], m = b2.shape()[b2.dim() - 1];
+  Shape ea = batch, eb = batch;
+  ea.insert(ea.end(), {n, ka});
+  eb.insert(eb.end(), {ka, m});
+  Tensor prod = bmm(reshape(expand(a2, ea), {-1, n, ka}), reshape(expand(b2, eb), {-1, ka, m}));
+  Shape out = batch;
+  if (a.dim() > 1) out.push_back(n);
+  if (b.dim() > 1) out.push_back(m);
+  return reshape(prod, out);
+}
+
+}  // namespace gdcore

@@ -1,0 +1,203 @@
+// sum, mean, amax, amin (over all dims or a list of dims, with keepdim) and argmax/argmin.
+// One strided loop folds each input element into its output slot.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ops/elementwise.hpp"
+
+namespace gdcore {
+using namespace detail;
+
+namespace {
+
+struct ReducePlan {
+  std::vector<bool> reduced;  // per input dim
+  Shape keep_shape;           // output shape with reduced dims kept as 1
+  Shape out_shape;            // output shape as returned (keepdim or not)
+  int64_t count = 1;          // elements folded into each output
+};
+
+ReducePlan plan_reduction(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
+  ReducePlan p;
+  const int64_t nd = a.dim();
+  p.reduced.assign(nd, dims.empty());
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, nd, name);
+    if (nd == 0) continue;
+    if (p.reduced[w])
+      throw std::invalid_argument(std::string(name) + ": dimension " + std::to_string(d) + " appears more than once");
+    p.reduced[w] = true;
+  }
+  for (int64_t d = 0; d < nd; ++d) {
+    if (p.reduced[d]) {
+      p.count *= a.shape()[d];
+      p.keep_shape.push_back(1);
+      if (keepdim) p.out_shape.push_back(1);
+    } else {
+      p.keep_shape.push_back(a.shape()[d]);
+      p.out_shape.push_back(a.shape()[d]);
+    }
+  }
+  return p;
+}
+
+// Folds every element of `a` into acc[slot] with `fold`; acc starts at `init`.
+template <typename T, typename Acc, typename Fold>
+std::vector<Acc> fold_into(const Tensor& a, const ReducePlan& p, Acc init, Fold fold) {
+  const int64_t n_out = shape_numel(p.keep_shape);
+  std::vector<Acc> acc(static_cast<size_t>(n_out), init);
+  const T* x = static_cast<const T*>(a.impl()->storage->data());
+  if (a.is_contiguous() && n_out == 1) {
+    const T* xs = a.data<T>();
+    const int64_t n = a.numel();
+    Acc r = init;
+    for (int64_t k = 0; k < n; ++k) r = fold(r, xs[k]);
+    acc[0] = r;
+    return acc;
+  }
+  Shape out_st = contiguous_strides(p.keep_shape);
+  for (size_t d = 0; d < p.reduced.size(); ++d)
+    if (p.reduced[d]) out_st[d] = 0;
+  Acc* o = acc.data();
+  kernels::strided_loop<2>(a.shape(), {out_st.data(), a.strides().data()}, {0, a.impl()->offset},
+                           [&](std::array<int64_t, 2> off, int64_t len, std::array<int64_t, 2> st) {
+                             if (st[0] == 0) {
+                               Acc r = o[off[0]];
+                               for (int64_t k = 0; k < len; ++k) r = fold(r, x[off[1] + k * st[1]]);
+                               o[off[0]] = r;
+                             } else {
+                               for (int64_t k = 0; k < len; ++k) o[off[0] + k * st[0]] = fold(o[off[0] + k * st[0]], x[off[1] + k * st[1]]);
+                             }
+                           });
+  return acc;
+}
+
+template <typename T, typename Acc>
+Tensor to_tensor(const std::vector<Acc>& acc, const Shape& shape, DType dt, double scale = 1.0) {
+  Tensor out = Tensor::empty(shape, dt);
+  T* o = out.data<T>();
+  for (size_t k = 0; k < acc.size(); ++k) o[k] = static_cast<T>(scale == 1.0 ? acc[k] : acc[k] * scale);
+  return out;
+}
+
+// The gradient of a reduction, broadcast back over the reduced dims.
+Tensor expand_back(const Tensor& g, const Node& n) {
+  return expand(reshape(g, n.attrs.shape), n.input_shapes[0]);
+}
+
+std::vector<Tensor> sum_backward(Node& n, const Tensor& g) { return {expand_back(g, n)}; }
+const OpDef kSum{"SumBackward", sum_backward};
+
+std::vector<Tensor> mean_backward(Node& n, const Tensor& g) { return {mul(expand_back(g, n), 1.0 / n.attrs.reals[0])}; }
+const OpDef kMean{"MeanBackward", mean_backward};
+
+// amax/amin: the gradient is shared evenly among the elements equal to the extreme.
+std::vector<Tensor> extreme_backward(Node& n, const Tensor& g) {
+  Tensor a = n.saved_tensor(0);
+  Tensor hit = compare(a, expand_back(n.saved_tensor(1), n), CompareOp::Eq);
+  std::vector<int64_t> dims(n.attrs.ints.begin(), n.attrs.ints.end());
+  Tensor ties = dims.empty() ? sum(hit) : sum(hit, dims, true);
+  return {mul(div(hit, expand(reshape(ties, n.attrs.shape), a.shape())), expand_back(g, n))};
+}
+const OpDef kAmax{"AmaxBackward", extreme_backward};
+const OpDef kAmin{"AminBackward", extreme_backward};
+
+std::vector<int64_t> reduced_dims(const ReducePlan& p) {
+  std::vector<int64_t> dims;
+  for (size_t d = 0; d < p.reduced.size(); ++d)
+    if (p.reduced[d]) dims.push_back(static_cast<int64_t>(d));
+  return dims;
+}
+
+Tensor record_reduction(const OpDef& op, const Tensor& a, Tensor out, const ReducePlan& p) {
+  if (auto node = record(op, {a}, out)) {
+    node->attrs.shape = p.keep_shape;
+    node->attrs.reals = {static_cast<double>(p.count)};
+    std::vector<int64_t> dims = reduced_dims(p);
+    node->attrs.ints = dims;
+    if (&op == &kAmax || &op == &kAmin) {
+      save(*node, a);
+      save(*node, out, /*is_output=*/true);
+    }
+  }
+  return out;
+}
+
+Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max) {
+  const char* name = is_max ? "max" : "min";
+  ReducePlan p = plan_reduction(a, dims, keepdim, name);
+  if (a.numel() == 0 || (p.count == 0))
+    throw std::invalid_argument(std::string(name) + ": cannot reduce an empty tensor of shape " + shape_str(a.shape()) +
+                                " (there is no identity for max/min)");
+  Tensor out = GD_DISPATCH_ALL(a.dtype(), name, [&] {
+    const scalar_t init = is_max ? std::numeric_limits<scalar_t>::lowest() : std::numeric_limits<scalar_t>::max();
+    auto acc = is_max ? fold_into<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v > r || v != v) ? v : r; })
+                      : fold_into<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v < r || v != v) ? v : r; });
+    return to_tensor<scalar_t>(acc, p.out_shape, a.dtype());
+  });
+  return record_reduction(is_max ? kAmax : kAmin, a, out, p);
+}
+
+template <typename T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+
+Tensor arg_extreme(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
+  const char* name = is_max ? "argmax" : "argmin";
+  const int64_t d = wrap_dim(dim, a.dim(), name);
+  if (a.dim() == 0) return scalar_tensor(0, DType::Int64);
+  const int64_t len = a.shape()[d];
+  if (len == 0) throw std::invalid_argument(std::string(name) + ": cannot reduce an empty dimension");
+  // Move `dim` last and make rows contiguous, then scan each row.
+  std::vector<int64_t> perm;
+  for (int64_t k = 0; k < a.dim(); ++k)
+    if (k != d) perm.push_back(k);
+  perm.push_back(d);
+  Tensor rows = permute(a.detach(), perm).clone_data();
+  Shape out_shape = a.shape();
+  if (keepdim) out_shape[d] = 1;
+  else out_shape.erase(out_shape.begin() + d);
+  Tensor out = Tensor::empty(out_shape, DType::Int64);
+  int64_t* o = out.data<int64_t>();
+  const int64_t n_rows = a.numel() / len;
+  GD_DISPATCH_ALL(a.dtype(), name, [&] {
+    const scalar_t* x = rows.data<scalar_t>();
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const scalar_t* row = x + r * len;
+      int64_t best = 0;
+      for (int64_t k = 1; k < len; ++k)
+        if (is_max ? row[k] > row[best] : row[k] < row[best]) best = k;
+      o[r] = best;
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  ReducePlan p = plan_reduction(a, dims, keepdim, "sum");
+  Tensor out = GD_DISPATCH_ALL(a.dtype(), "sum", [&] {
+    using A = acc_t<scalar_t>;
+    auto acc = fold_into<scalar_t, A>(a, p, A(0), [](A r, scalar_t v) { return r + static_cast<A>(v); });
+    return to_tensor<scalar_t>(acc, p.out_shape, a.dtype());
+  });
+  return record_reduction(kSum, a, out, p);
+}
+
+Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  if (!is_floating(a.dtype()))
+    throw std::invalid_argument("mean: expected a float32 or float64 tensor, got int64; convert with .float() first");
+  ReducePlan p = plan_reduction(a, dims, keepdim, "mean");
+  Tensor out = GD_DISPATCH_FLOAT(a.dtype(), "mean", [&] {
+    auto acc = fold_into<scalar_t, double>(a, p, 0.0, [](double r, scalar_t v) { return r + static_cast<double>(v); });
+    return to_tensor<scalar_t>(acc, p.out_shape, a.dtype(), p.count ? 1.0 / static_cast<double>(p.count) : NAN);
+  });
+  return record_reduction(kMean, a, out, p);
+}
+
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return extreme(a, dims, keepdim, true); }
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return extreme(a, dims, keepdim, false); }
+Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) { return arg_extreme(a, dim, keepdim, true); }
+Tensor argmin(const Tensor& a, int64_t dim, bool keepdim) { return arg_extreme(a, dim, keepdim, false); }
+
+}  // namespace gdcore

@@ -1,0 +1,68 @@
+// Tensors made from sizes and values: zeros, ones, full, arange, linspace, eye.
+#include <cmath>
+#include <stdexcept>
+
+#include "gdcore/ops.hpp"
+
+namespace gdcore {
+
+Tensor full(const Shape& shape, double value, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype, value == 0.0);
+  if (value != 0.0) {
+    GD_DISPATCH_ALL(dtype, "full", [&] {
+      scalar_t* p = t.data<scalar_t>();
+      const scalar_t v = static_cast<scalar_t>(value);
+      const int64_t n = t.numel();
+      for (int64_t k = 0; k < n; ++k) p[k] = v;
+    });
+  }
+  return t;
+}
+
+Tensor scalar_tensor(double value, DType dtype) { return full({}, value, dtype); }
+Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+
+Tensor arange(double start, double end, double step, DType dtype) {
+  if (step == 0.0 || !std::isfinite(step)) throw std::invalid_argument("arange: step must be a non-zero finite number");
+  if (!std::isfinite(start) || !std::isfinite(end)) throw std::invalid_argument("arange: start and end must be finite");
+  if ((end - start) / step < 0)
+    throw std::invalid_argument("arange: upper bound and lower bound inconsistent with step sign (start " +
+                                std::to_string(start) + ", end " + std::to_string(end) + ", step " + std::to_string(step) + ")");
+  const double count = std::ceil((end - start) / step);
+  if (count > 1e12) throw std::length_error("arange: " + std::to_string(count) + " elements is too many");
+  const int64_t n = static_cast<int64_t>(count);
+  Tensor t = Tensor::empty({n}, dtype);
+  GD_DISPATCH_ALL(dtype, "arange", [&] {
+    scalar_t* p = t.data<scalar_t>();
+    for (int64_t k = 0; k < n; ++k) p[k] = static_cast<scalar_t>(start + static_cast<double>(k) * step);
+  });
+  return t;
+}
+
+Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+  if (steps < 0) throw std::invalid_argument("linspace: number of steps must be non-negative, got " + std::to_string(steps));
+  Tensor t = Tensor::empty({steps}, dtype);
+  GD_DISPATCH_ALL(dtype, "linspace", [&] {
+    scalar_t* p = t.data<scalar_t>();
+    const double delta = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+    // Fill from both ends (as torch does) so that the last value is exactly `end`.
+    const int64_t half = steps / 2;
+    for (int64_t k = 0; k < steps; ++k)
+      p[k] = static_cast<scalar_t>(k < half ? start + delta * static_cast<double>(k)
+                                            : end - delta * static_cast<double>(steps - 1 - k));
+  });
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, DType dtype) {
+  if (n < 0 || m < 0) throw std::invalid_argument("eye: sizes must be non-negative, got " + std::to_string(n) + " and " + std::to_string(m));
+  Tensor t = zeros({n, m}, dtype);
+  GD_DISPATCH_ALL(dtype, "eye", [&] {
+    scalar_t* p = t.data<scalar_t>();
+    for (int64_t k = 0; k < std::min(n, m); ++k) p[k * m + k] = scalar_t(1);
+  });
+  return t;
+}
+
+}  // namespace gdcore

@@ -1,0 +1,149 @@
+// The random number generator and the random tensor factories built on it.
+// PCG-XSL-RR 128/64 (O'Neill 2014): a 128-bit LCG with a permuted 64-bit output.
+// Documented here so that results are reproducible from the algorithm alone.
+#include "gdcore/rng.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "gdcore/ops.hpp"
+
+namespace gdcore {
+
+namespace {
+constexpr unsigned __int128 kMultiplier =
+    (static_cast<unsigned __int128>(2549297995355413924ULL) << 64) + 4865540595714422341ULL;
+constexpr unsigned __int128 kIncrement =
+    (static_cast<unsigned __int128>(6364136223846793005ULL) << 64) + 1442695040888963407ULL;
+}  // namespace
+
+void Generator::manual_seed(uint64_t seed) {
+  seed_ = seed;
+  state_ = 0;
+  next_u64();
+  state_ += seed;
+  next_u64();
+  has_spare_ = false;
+}
+
+uint64_t Generator::next_u64() {
+  state_ = state_ * kMultiplier + kIncrement;
+  const uint64_t hi = static_cast<uint64_t>(state_ >> 64), lo = static_cast<uint64_t>(state_);
+  const unsigned rot = static_cast<unsigned>(hi >> 58);
+  const uint64_t x = hi ^ lo;
+  return (x >> rot) | (x << ((64 - rot) & 63));
+}
+
+double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+double Generator::normal() {
+  // Box-Muller: two uniforms give two independent normals; the second is kept for the next call.
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  double u1 = uniform();
+  while (u1 <= 0.0) u1 = uniform();
+  const double u2 = uniform();
+  const double r = std::sqrt(-2.0 * std::log(u1));
+  spare_ = r * std::sin(2.0 * M_PI * u2);
+  has_spare_ = true;
+  return r * std::cos(2.0 * M_PI * u2);
+}
+
+uint64_t Generator::below(uint64_t n) {
+  // Lemire's rejection keeps the result unbiased.
+  const uint64_t threshold = (0 - n) % n;
+  while (true) {
+    const uint64_t r = next_u64();
+    if (r >= threshold) return r % n;
+  }
+}
+
+Generator::State Generator::get_state() const {
+  return {static_cast<uint64_t>(state_ >> 64), static_cast<uint64_t>(state_), seed_, has_spare_, spare_};
+}
+
+void Generator::set_state(const State& s) {
+  state_ = (static_cast<unsigned __int128>(s.hi) << 64) | s.lo;
+  seed_ = s.seed;
+  has_spare_ = s.has_spare;
+  spare_ = s.spare;
+}
+
+Generator& default_generator() {
+  thread_local Generator gen(0);
+  return gen;
+}
+
+namespace {
+Generator& pick(Generator* gen) { return gen ? *gen : default_generator(); }
+
+template <typename Draw>
+void fill_with(const Tensor& t, Draw draw) {
+  Tensor c = t.contiguous();
+  GD_DISPATCH_FLOAT(t.dtype(), "random fill", [&] {
+    scalar_t* p = c.data<scalar_t>();
+    const int64_t n = c.numel();
+    for (int64_t k = 0; k < n; ++k) p[k] = static_cast<scalar_t>(draw());
+  });
+  if (c.get() != t.get()) copy_into(t, c);
+  t.bump_version();
+}
+}  // namespace
+
+void uniform_(const Tensor& t, double low, double high, Generator* gen) {
+  if (!(low <= high)) throw std::invalid_argument("uniform_: expected low <= high, got " + std::to_string(low) + " and " + std::to_string(high));
+  Generator& g = pick(gen);
+  fill_with(t, [&] { return low + (high - low) * g.uniform(); });
+}
+
+void normal_(const Tensor& t, double mean, double std, Generator* gen) {
+  if (!(std >= 0.0)) throw std::invalid_argument("normal_: std must be non-negative, got " + std::to_string(std));
+  Generator& g = pick(gen);
+  fill_with(t, [&] { return mean + std * g.normal(); });
+}
+
+Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
+  Tensor t = Tensor::empty(shape, dtype);
+  uniform_(t, 0.0, 1.0, gen);
+  return t;
+}
+
+Tensor randn(const Shape& shape, DType dtype, Generator* gen) { return normal(0.0, 1.0, shape, dtype, gen); }
+
+Tensor normal(double mean, double std, const Shape& shape, DType dtype, Generator* gen) {
+  Tensor t = Tensor::empty(shape, dtype);
+  normal_(t, mean, std, gen);
+  return t;
+}
+
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
+  if (high <= low)
+    throw std::invalid_argument("randint: expected low < high, got low=" + std::to_string(low) + " high=" + std::to_string(high));
+  Generator& g = pick(gen);
+  Tensor t = Tensor::empty(shape, dtype);
+  const uint64_t span = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+  GD_DISPATCH_ALL(dtype, "randint", [&] {
+    scalar_t* p = t.data<scalar_t>();
+    const int64_t n = t.numel();
+    for (int64_t k = 0; k < n; ++k) p[k] = static_cast<scalar_t>(low + static_cast<int64_t>(g.below(span)));
+  });
+  return t;
+}
+
+Tensor randperm(int64_t n, DType dtype, Generator* gen) {
+  if (n < 0) throw std::invalid_argument("randperm: n must be non-negative, got " + std::to_string(n));
+  Generator& g = pick(gen);
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k) perm[k] = k;
+  for (int64_t k = n - 1; k > 0; --k) std::swap(perm[k], perm[g.below(static_cast<uint64_t>(k + 1))]);  // Fisher-Yates
+  Tensor t = Tensor::empty({n}, dtype);
+  GD_DISPATCH_ALL(dtype, "randperm", [&] {
+    scalar_t* p = t.data<scalar_t>();
+    for (int64_t k = 0; k < n; ++k) p[k] = static_cast<scalar_t>(perm[k]);
+  });
+  return t;
+}
+
+}  // namespace gdcore

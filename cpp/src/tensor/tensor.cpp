@@ -1,0 +1,118 @@
+// Tensor construction, layout queries, aliases and the strided copy.
+#include "gdcore/tensor.hpp"
+
+#include <stdexcept>
+
+#include "gdcore/autograd.hpp"
+#include "kernels/strided_loop.hpp"
+
+namespace gdcore {
+
+namespace {
+std::shared_ptr<std::atomic<uint64_t>> new_version() { return std::make_shared<std::atomic<uint64_t>>(0); }
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, bool zero) {
+  const int64_t n = shape_numel(shape);
+  if (n > static_cast<int64_t>(SIZE_MAX / 8))
+    throw std::length_error("tensor of shape " + shape_str(shape) + " is too large to allocate");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(n) * itemsize(dtype), zero);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  impl->version = new_version();
+  return Tensor(std::move(impl));
+}
+
+int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  for (int64_t d = dim() - 1; d >= 0; --d) {
+    if (shape()[d] == 1) continue;
+    if (strides()[d] != expected) return false;
+    expected *= shape()[d];
+  }
+  return true;
+}
+
+void Tensor::set_requires_grad(bool flag) {
+  if (!is_leaf()) {
+    if (!flag)
+      throw std::runtime_error(
+          "you can only change requires_grad flags of leaf tensors; use .detach() to get a tensor without history");
+    return;
+  }
+  if (flag && !is_floating(dtype()))
+    throw std::runtime_error(std::string("only floating point tensors can require gradients, got ") +
+                             dtype_name(dtype()) + "; convert with .float() or .double() first");
+  impl_->requires_grad = flag;
+}
+
+Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = base.impl()->storage;
+  impl->offset = offset;
+  impl->shape = std::move(shape);
+  impl->strides = std::move(strides);
+  impl->dtype = base.dtype();
+  impl->version = base.impl()->version;
+  impl->is_view = true;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::detach() const {
+  Tensor t = make_view(*this, shape(), strides(), impl_->offset);
+  t.impl()->is_view = impl_->is_view;
+  return t;
+}
+
+Tensor Tensor::data_alias() const {
+  Tensor t = detach();
+  t.impl()->version = new_version();
+  return t;
+}
+
+Tensor Tensor::clone_data() const {
+  Tensor out = Tensor::empty(shape(), dtype());
+  copy_into(out, *this);
+  return out;
+}
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone_data(); }
+
+double Tensor::item() const {
+  if (numel() != 1)
+    throw std::invalid_argument("a tensor with " + std::to_string(numel()) + " elements (shape " + shape_str(shape()) +
+                                ") cannot be converted to a Python number; only one-element tensors can");
+  return GD_DISPATCH_ALL(dtype(), "item", [&] { return static_cast<double>(*data<scalar_t>()); });
+}
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  if (dst.shape() != src.shape())
+    throw std::invalid_argument("copy: shapes " + shape_str(dst.shape()) + " and " + shape_str(src.shape()) +
+                                " differ");
+  GD_DISPATCH_ALL(dst.dtype(), "copy", [&] {
+    using dst_t = scalar_t;
+    dst_t* out = static_cast<dst_t*>(dst.impl()->storage->data());
+    GD_DISPATCH_ALL(src.dtype(), "copy", [&] {
+      const scalar_t* in = static_cast<const scalar_t*>(src.impl()->storage->data());
+      if (dst.is_contiguous() && src.is_contiguous()) {
+        dst_t* o = out + dst.impl()->offset;
+        const scalar_t* i = in + src.impl()->offset;
+        const int64_t n = dst.numel();
+        for (int64_t k = 0; k < n; ++k) o[k] = static_cast<dst_t>(i[k]);
+        return;
+      }
+      kernels::strided_loop<2>(dst.shape(), {dst.strides().data(), src.strides().data()},
+                               {dst.impl()->offset, src.impl()->offset},
+                               [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+                                 for (int64_t k = 0; k < n; ++k)
+                                   out[off[0] + k * st[0]] = static_cast<dst_t>(in[off[1] + k * st[1]]);
+                               });
+    });
+  });
+}
+
+}  // namespace gdcore

@@ -1,0 +1,71 @@
+"""gdcore: gradient descent from the ground up, at C++ speed.
+
+A C++ core (tensors, a reverse-mode autodiff tape, kernels) under a Python API that
+follows PyTorch's, so ``import gdcore as torch``-style ports work for autograd code.
+"""
+from __future__ import annotations
+
+from ._version import __version__
+from . import _core
+from ._core import (
+    Tensor, Value, Generator, dtype,
+    add, sub, mul, div, pow, neg, abs, exp, log, sqrt, sin, cos, tan, tanh, sinh, cosh, sigmoid, relu,
+    clamp, maximum, minimum, matmul, mm, bmm, mse_loss, reshape, flatten, transpose, permute, squeeze,
+    unsqueeze, index_select, cat, stack, clone, is_grad_enabled,
+)
+from .creation import (
+    float32, float64, int64, tensor, as_tensor, from_numpy, zeros, ones, full, empty, zeros_like, ones_like,
+    full_like, rand_like, randn_like, arange, linspace, eye, rand, randn, normal, randint, randperm,
+    manual_seed, initial_seed, get_rng_state, set_rng_state,
+)
+from .grad_mode import no_grad, enable_grad, set_grad_enabled
+from .tensor_repr import tensor_repr as _tensor_repr
+from . import autograd
+
+float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
+double = float64
+long = int64
+
+dtype.__repr__ = dtype.__str__ = lambda self: f"gdcore.{self.name}"
+Tensor.__repr__ = _tensor_repr
+Tensor.__str__ = _tensor_repr
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Sum over all elements, or over ``dim`` (an int or a tuple of ints)."""
+    return input.sum(dim, keepdim)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Mean over all elements, or over ``dim``."""
+    return input.mean(dim, keepdim)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """Largest element; with ``dim`` a (values, indices) pair; with a tensor, ``maximum``."""
+    return input.max(dim, keepdim)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """Smallest element; with ``dim`` a (values, indices) pair; with a tensor, ``minimum``."""
+    return input.min(dim, keepdim)
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.argmin(dim, keepdim)
+
+
+def t(input: Tensor) -> Tensor:
+    return input.t()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)

@@ -1,0 +1,170 @@
+"""Tensor creation in torch's calling style: sizes as varargs or one sequence,
+``dtype=`` and ``requires_grad=`` keywords. The work happens in C++ (gdcore._core)."""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from . import _core
+from ._core import Generator, Tensor
+
+float32 = _core.dtype.float32
+float64 = _core.dtype.float64
+int64 = _core.dtype.int64
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+    "full_like", "rand_like", "randn_like", "arange", "linspace", "eye", "rand", "randn", "normal",
+    "randint", "randperm", "manual_seed", "initial_seed", "Generator", "get_rng_state", "set_rng_state",
+]
+
+from_numpy = _core.from_numpy
+
+
+def _dtype(dtype: Any, default=float32):
+    return default if dtype is None else _core._dtype_from(dtype)
+
+
+def _size(args: Sequence[Any], kwargs_size=None, name: str = "size") -> list[int]:
+    if kwargs_size is not None:
+        args = (kwargs_size,)
+    if len(args) == 1 and not isinstance(args[0], int) and hasattr(args[0], "__iter__"):
+        args = tuple(args[0])
+    out = []
+    for a in args:
+        try:
+            out.append(a.__index__())
+        except AttributeError:
+            raise TypeError(f"{name}: sizes must be integers, got {a!r}") from None
+    if any(s < 0 for s in out):
+        raise ValueError(f"{name}: sizes must be non-negative, got {tuple(out)}")
+    return out
+
+
+def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (a number, nested list, numpy array or tensor).
+
+    Floats become float32 and ints int64 unless ``dtype`` says otherwise (as in torch);
+    a numpy array keeps its dtype when it is float32, float64 or int64.
+    """
+    return _core._tensor(data, None if dtype is None else _dtype(dtype), requires_grad)
+
+
+def as_tensor(data: Any, dtype=None) -> Tensor:
+    """``data`` as a tensor without copying when it already is one of the right dtype."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == _dtype(dtype) else data.to(_dtype(dtype))
+    return tensor(data, dtype=dtype)
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size filled with 0."""
+    return _core._full(_size(size, name="zeros"), 0.0, _dtype(dtype), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size filled with 1."""
+    return _core._full(_size(size, name="ones"), 1.0, _dtype(dtype), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size (filled with 0: gdcore never hands out uninitialised memory)."""
+    return _core._full(_size(size, name="empty"), 0.0, _dtype(dtype), requires_grad)
+
+
+def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value``."""
+    if dtype is None and isinstance(fill_value, int) and not isinstance(fill_value, bool):
+        dtype = int64
+    return _core._full(_size((size,), name="full"), float(fill_value), _dtype(dtype), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _core._full(list(t.shape), 0.0, _dtype(dtype, t.dtype), requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _core._full(list(t.shape), 1.0, _dtype(dtype, t.dtype), requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _core._full(list(t.shape), float(fill_value), _dtype(dtype, t.dtype), requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, generator: Optional[Generator] = None) -> Tensor:
+    return _core._rand(list(t.shape), _dtype(dtype, t.dtype), generator, False)
+
+
+def randn_like(t: Tensor, dtype=None, generator: Optional[Generator] = None) -> Tensor:
+    return _core._randn(list(t.shape), _dtype(dtype, t.dtype), generator, False)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; int64 when all are ints."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        all_int = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step))
+        dtype = int64 if all_int else float32
+    return _core._arange(float(start), float(end), float(step), _dtype(dtype), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if not isinstance(steps, int) or isinstance(steps, bool):
+        raise TypeError(f"linspace: steps must be an int, got {steps!r}")
+    return _core._linspace(float(start), float(end), steps, _dtype(dtype), requires_grad)
+
+
+def eye(n: int, m: Optional[int] = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """The (n, m) identity matrix (m defaults to n)."""
+    return _core._eye(n, n if m is None else m, _dtype(dtype), requires_grad)
+
+
+def rand(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform numbers in [0, 1) from gdcore's generator (seed it with manual_seed)."""
+    return _core._rand(_size(size, name="rand"), _dtype(dtype), generator, requires_grad)
+
+
+def randn(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal numbers from gdcore's generator."""
+    return _core._randn(_size(size, name="randn"), _dtype(dtype), generator, requires_grad)
+
+
+def normal(mean: float = 0.0, std: float = 1.0, size=(), generator: Optional[Generator] = None, dtype=None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal numbers with the given mean and standard deviation, of shape ``size``."""
+    return _core._normal(float(mean), float(std), _size((size,), name="normal"), _dtype(dtype), generator, requires_grad)
+
+
+def randint(low: int = 0, high: Optional[int] = None, size=(), generator: Optional[Generator] = None,
+            dtype=None) -> Tensor:
+    """Uniform integers in [low, high) (``randint(high, size)`` also works, as in torch)."""
+    if high is None:
+        raise TypeError("randint: high is required (randint(low, high, size) or randint(high, size=...))")
+    if not isinstance(size, (tuple, list)) and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    return _core._randint(int(low), int(high), _size((size,), name="randint"), _dtype(dtype, int64), generator)
+
+
+def randperm(n: int, generator: Optional[Generator] = None, dtype=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    return _core._randperm(int(n), _dtype(dtype, int64), generator)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seeds gdcore's default generator (of this thread); returns it."""
+    gen = _core.default_generator()
+    gen.manual_seed(int(seed))
+    return gen
+
+
+def initial_seed() -> int:
+    return _core.default_generator().initial_seed()
+
+
+def get_rng_state():
+    return _core.default_generator().get_state()
+
+
+def set_rng_state(state) -> None:
+    _core.default_generator().set_state(state)

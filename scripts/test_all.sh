@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the tests need and runs all of them: pytest (on the installed
+# package) and the C++ unit tests (GoogleTest, via ctest). Safe to run on a fresh machine.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+# System packages: GoogleTest for the C++ tests (Debian: libgtest-dev), cmake/ninja come from pip.
+if [ ! -e /usr/lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake ] && [ ! -e /usr/lib/cmake/GTest/GTestConfig.cmake ]; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgtest-dev >/dev/null
+  else
+    echo "libgtest-dev is missing: run 'sudo apt-get install libgtest-dev' and try again" >&2
+    exit 1
+  fi
+fi
+
+python3 -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+python3 -m pip install -q cmake ninja "pybind11>=3" "scikit-build-core>=0.10"
+python3 -m pip install -q ".[test]"
+
+# The airfoil data set lives beside the checkout (../shared/data), never in the repo.
+if [ -z "${GDCORE_DATA_DIR:-}" ] && [ -d "$repo/../shared/data" ]; then
+  export GDCORE_DATA_DIR="$(cd "$repo/../shared/data" && pwd)"
+fi
+export MPLBACKEND=Agg
+
+echo "== pytest =="
+(cd "$repo/tests" && python3 -m pytest -q -p no:cacheprovider "$@")
+
+echo "== ctest (C++ unit tests) =="
+build="$repo/build/ctest"
+cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGDCORE_BUILD_PYTHON=OFF -DGDCORE_BUILD_TESTS=ON >/dev/null
+cmake --build "$build" -j 2
+ctest --test-dir "$build" --output-on-failure -j 2
