@@ -20,4 +20,6 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_functions(m);
   gdcore::bind::bind_autograd(m);
   gdcore::bind::bind_value(m);
+  gdcore::bind::bind_nn(m);
+  gdcore::bind::bind_data(m);
 }

@@ -2,6 +2,7 @@
 // an input requires grad; its backward rule lives beside its forward in ops/<family>.cpp.
 // Binary ops broadcast as numpy does and promote dtypes as torch does.
 #pragma once
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -104,5 +105,31 @@ void fill_(const Tensor& self, double value);
 void copy_(const Tensor& self, const Tensor& src);
 // `self[items] = value` (no autograd through it).
 void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value);
+
+// ---- convolution and pooling (ops/conv.cpp, ops/pool.cpp); NCHW layout ---------------
+// (height, width) pairs for kernel sizes, strides and paddings.
+using Size2 = std::array<int64_t, 2>;
+// out[n, o, i, j] = bias[o] + sum_{c, p, q} input[n, c, i*sh - ph + p, j*sw - pw + q] * weight[o, c, p, q]
+// (zero padding). input (N, C, H, W), weight (O, C, kh, kw), bias (O,) or undefined.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride = {1, 1},
+              Size2 padding = {0, 0});
+// The two adjoints of conv2d, themselves differentiable (so create_graph works through a conv):
+// the gradient w.r.t. the input, a transposed convolution of grad_output (N, O, OH, OW) giving
+// `input_shape`, and the gradient w.r.t. the weight, correlating input with grad_output.
+Tensor conv2d_input_grad(const Tensor& grad_output, const Tensor& weight, const Shape& input_shape, Size2 stride,
+                         Size2 padding);
+Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Shape& weight_shape, Size2 stride,
+                          Size2 padding);
+// Max over kh x kw windows (padding counts as -inf). values (N, C, OH, OW) and int64 indices
+// of the same shape holding each maximum's flat position h*W + w in its input plane (as torch).
+struct MaxPool2dResult {
+  Tensor values;
+  Tensor indices;
+};
+MaxPool2dResult max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding = {0, 0});
+// out[n, c, k] = input[n, c].flat[indices[n, c, k]], and its adjoint, which adds grad[n, c, k] onto
+// position indices[n, c, k] of a zero tensor of `input_shape`. Each is the other's backward.
+Tensor pool2d_gather(const Tensor& input, const Tensor& indices);
+Tensor pool2d_scatter_add(const Tensor& grad, const Tensor& indices, const Shape& input_shape);
 
 }  // namespace gdcore

@@ -75,15 +75,16 @@ Tensor Node::saved_tensor(size_t i) {
 
 Node::~Node() {
   // Releasing a node can release its inputs' nodes, and so on down a chain of any depth.
-  // Defer those releases to a loop so that a 100,000-op chain does not overflow the stack.
+  // Every node this one keeps alive (through an edge, or through a saved tensor that only
+  // this node holds) is moved into `pending` before the members are destroyed, so member
+  // destruction never recurses; the outermost destructor releases them in a loop.
   thread_local std::vector<std::shared_ptr<Node>> pending;
   thread_local bool draining = false;
-  auto defer = [](std::shared_ptr<Node>& p) {
-    if (p && p.use_count() == 1) pending.push_back(std::move(p));
-  };
-  for (Edge& e : inputs) defer(e.fn);
+  for (Edge& e : inputs)
+    if (e.fn) pending.push_back(std::move(e.fn));
   for (SavedTensor& s : saved)
-    if (s.tensor.defined() && s.tensor.impl().use_count() == 1) defer(s.tensor.impl()->grad_fn);
+    if (s.tensor.defined() && s.tensor.impl().use_count() == 1 && s.tensor.impl()->grad_fn)
+      pending.push_back(std::move(s.tensor.impl()->grad_fn));
   if (draining) return;
   draining = true;
   while (!pending.empty()) {

@@ -1,0 +1,107 @@
+// im2col/col2im and the max-pool window scan. The loops run row by row of the
+// unfolded matrix so that the common (C*kh*kw, L) layout is written contiguously and
+// the padding test happens once per output row, not once per element.
+#include "kernels/conv.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gdcore::kernels {
+
+template <typename T>
+void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride, int64_t col_stride) {
+  const int64_t plane = w.height * w.width;
+  for (int64_t c = 0; c < channels; ++c) {
+    const T* src = image + c * plane;
+    for (int64_t p = 0; p < w.kernel_h; ++p) {
+      for (int64_t q = 0; q < w.kernel_w; ++q) {
+        T* row = cols + ((c * w.kernel_h + p) * w.kernel_w + q) * row_stride;
+        for (int64_t i = 0; i < w.out_h; ++i) {
+          const int64_t h = i * w.stride_h - w.pad_h + p;
+          T* dst = row + i * w.out_w * col_stride;
+          if (h < 0 || h >= w.height) {
+            for (int64_t j = 0; j < w.out_w; ++j) dst[j * col_stride] = T(0);
+            continue;
+          }
+          const T* line = src + h * w.width;
+          for (int64_t j = 0; j < w.out_w; ++j) {
+            const int64_t x = j * w.stride_w - w.pad_w + q;
+            dst[j * col_stride] = (x >= 0 && x < w.width) ? line[x] : T(0);
+          }
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void col2im(const T* cols, int64_t channels, const Window2d& w, T* image) {
+  const int64_t plane = w.height * w.width, positions = w.out_h * w.out_w;
+  for (int64_t c = 0; c < channels; ++c) {
+    T* dst = image + c * plane;
+    for (int64_t p = 0; p < w.kernel_h; ++p) {
+      for (int64_t q = 0; q < w.kernel_w; ++q) {
+        const T* row = cols + ((c * w.kernel_h + p) * w.kernel_w + q) * positions;
+        for (int64_t i = 0; i < w.out_h; ++i) {
+          const int64_t h = i * w.stride_h - w.pad_h + p;
+          if (h < 0 || h >= w.height) continue;
+          T* line = dst + h * w.width;
+          const T* src = row + i * w.out_w;
+          for (int64_t j = 0; j < w.out_w; ++j) {
+            const int64_t x = j * w.stride_w - w.pad_w + q;
+            if (x >= 0 && x < w.width) line[x] += src[j];
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+// Flat index of the largest pixel in rows [hs, he) x columns [xs, xe): the first maximum,
+// or the first NaN (a NaN anywhere makes the window's max NaN, as in torch).
+template <typename T>
+int64_t window_argmax(const T* plane, int64_t width, int64_t hs, int64_t he, int64_t xs, int64_t xe) {
+  int64_t best_at = hs * width + xs;
+  T best = plane[best_at];
+  if (std::isnan(best)) return best_at;
+  for (int64_t h = hs; h < he; ++h) {
+    for (int64_t x = xs; x < xe; ++x) {
+      const T v = plane[h * width + x];
+      if (std::isnan(v)) return h * width + x;
+      if (v > best) {
+        best = v;
+        best_at = h * width + x;
+      }
+    }
+  }
+  return best_at;
+}
+}  // namespace
+
+template <typename T>
+void max_pool_plane(const T* plane, const Window2d& w, T* out, int64_t* arg) {
+  // Windows are clipped to the plane: padding acts as -inf and is never chosen
+  // (callers ensure padding <= kernel / 2, so every window holds a pixel).
+  for (int64_t i = 0; i < w.out_h; ++i) {
+    const int64_t h0 = i * w.stride_h - w.pad_h;
+    const int64_t hs = std::max<int64_t>(h0, 0), he = std::min(h0 + w.kernel_h, w.height);
+    for (int64_t j = 0; j < w.out_w; ++j) {
+      const int64_t x0 = j * w.stride_w - w.pad_w;
+      const int64_t xs = std::max<int64_t>(x0, 0), xe = std::min(x0 + w.kernel_w, w.width);
+      const int64_t at = window_argmax(plane, w.width, hs, he, xs, xe);
+      out[i * w.out_w + j] = plane[at];
+      arg[i * w.out_w + j] = at;
+    }
+  }
+}
+
+#define GD_CONV_KERNELS(T)                                                                              \
+  template void im2col<T>(const T*, int64_t, const Window2d&, T*, int64_t, int64_t);                    \
+  template void col2im<T>(const T*, int64_t, const Window2d&, T*);                                      \
+  template void max_pool_plane<T>(const T*, const Window2d&, T*, int64_t*);
+GD_CONV_KERNELS(float)
+GD_CONV_KERNELS(double)
+#undef GD_CONV_KERNELS
+
+}  // namespace gdcore::kernels

@@ -1,0 +1,35 @@
+// Loops behind 2-d convolution and max pooling on one (C, H, W) image in NCHW layout:
+// im2col/col2im (which turn a convolution into a GEMM) and the max-pool window scan.
+// Pointers and sizes in, nothing else; every array is contiguous.
+#pragma once
+#include <cstdint>
+
+namespace gdcore::kernels {
+
+// The geometry of a 2-d window sliding over an (H, W) plane with zero/-inf padding.
+struct Window2d {
+  int64_t height, width;        // input plane
+  int64_t kernel_h, kernel_w;
+  int64_t stride_h, stride_w;
+  int64_t pad_h, pad_w;
+  int64_t out_h, out_w;         // number of window positions
+};
+
+// Unfolds `image` (channels, H, W) into columns: entry (row, l) with row = (c, p, q) and
+// l = (i, j) the output position holds image[c, i*sh - ph + p, j*sw - pw + q] (0 in the padding).
+// It is written at cols[row * row_stride + l * col_stride], so the same loop produces the
+// (C*kh*kw, L) matrix (row_stride = L, col_stride = 1) or its transpose.
+template <typename T>
+void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride, int64_t col_stride);
+
+// The adjoint of im2col: adds every column entry (contiguous (C*kh*kw, L) layout) back onto
+// the pixel it was read from. `image` must be zeroed (or hold values to add to) beforehand.
+template <typename T>
+void col2im(const T* cols, int64_t channels, const Window2d& w, T* image);
+
+// Max over each window of one plane: out[i, j] = max of the window, arg[i, j] = its flat
+// index h*W + w in the plane (the first maximum wins; NaN propagates, as in torch).
+template <typename T>
+void max_pool_plane(const T* plane, const Window2d& w, T* out, int64_t* arg);
+
+}  // namespace gdcore::kernels

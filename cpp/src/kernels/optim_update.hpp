@@ -1,0 +1,61 @@
+// Optimizer update kernels: one function per optimizer, each a plain loop over the n
+// contiguous elements of one parameter, its gradient and its state buffers, updated in
+// place. Pointers, sizes and scalars in, nothing else. The caller computes the per-step
+// scalars (bias corrections, decayed learning rates) once per tensor, so the loops hold
+// only elementwise math; a kernel may be run on any sub-range [i, i + n) of a tensor,
+// which lets a later SIMD or multi-threaded dispatch split the work freely.
+//
+// Formulas follow torch.optim (single-tensor path): the gradient is negated first when
+// maximizing, then the L2 term weight_decay * param is added.
+#pragma once
+#include <cstdint>
+
+namespace gdcore::kernels {
+
+struct SgdScalars {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false;
+  bool first_step = false;  // the momentum buffer is new: it takes the gradient as is
+};
+// momentum_buffer may be null when momentum == 0.
+template <typename T>
+void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s);
+
+struct AdagradScalars {
+  double clr = 0;  // lr / (1 + (step - 1) * lr_decay)
+  double weight_decay = 0, eps = 0;
+  bool maximize = false;
+};
+template <typename T>
+void adagrad_update(T* param, const T* grad, T* sum, int64_t n, const AdagradScalars& s);
+
+struct RmspropScalars {
+  double lr = 0, alpha = 0, eps = 0, weight_decay = 0, momentum = 0;
+  bool centered = false, maximize = false;
+};
+// grad_avg is used (non-null) only when centered; momentum_buffer only when momentum > 0.
+template <typename T>
+void rmsprop_update(T* param, const T* grad, T* square_avg, T* grad_avg, T* momentum_buffer, int64_t n,
+                    const RmspropScalars& s);
+
+struct AdadeltaScalars {
+  double lr = 0, rho = 0, eps = 0, weight_decay = 0;
+  bool maximize = false;
+};
+template <typename T>
+void adadelta_update(T* param, const T* grad, T* square_avg, T* acc_delta, int64_t n, const AdadeltaScalars& s);
+
+struct AdamScalars {
+  double step_size = 0;          // lr / (1 - beta1^step)
+  double inv_bias2_sqrt = 0;     // 1 / sqrt(1 - beta2^step)
+  double beta1 = 0, beta2 = 0, eps = 0;
+  double weight_decay = 0;       // L2 term added to the gradient (Adam)
+  double param_scale = 1;        // 1 - lr * weight_decay (AdamW's decoupled decay), 1 for Adam
+  bool amsgrad = false, maximize = false;
+};
+// max_exp_avg_sq is used (non-null) only when amsgrad.
+template <typename T>
+void adam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq, int64_t n,
+                 const AdamScalars& s);
+
+}  // namespace gdcore::kernels
