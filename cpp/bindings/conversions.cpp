@@ -59,13 +59,16 @@ Tensor from_numpy(py::array arr) {
   bool shareable = arr.dtype().byteorder() != '>';
   for (py::ssize_t d = 0; d < arr.ndim(); ++d) {
     shape.push_back(arr.shape(d));
-    const py::ssize_t st = arr.strides(d);
+    // The stride of a dim of size 0 or 1 is never used (numpy may leave any value there).
+    const py::ssize_t st = arr.shape(d) > 1 ? arr.strides(d) : 0;
     if (st < 0 || st % item != 0) shareable = false;
     strides.push_back(st / item);
   }
   if (!shareable) {
     // Negative, unaligned or byte-swapped strides cannot be expressed: copy instead (documented).
-    py::array copy = py::module_::import("numpy").attr("ascontiguousarray")(arr, py::arg("dtype") = arr.dtype().attr("newbyteorder")("="));
+    // (np.asarray with order="C" rather than ascontiguousarray, which turns 0-d arrays into 1-d ones.)
+    py::array copy = py::module_::import("numpy").attr("asarray")(arr, py::arg("dtype") = arr.dtype().attr("newbyteorder")("="),
+                                                                   py::arg("order") = "C");
     return from_numpy(copy);
   }
   int64_t extent = 1;
@@ -122,8 +125,9 @@ Tensor tensor_from_data(py::handle data, std::optional<DType> dtype) {
   if (dtype) target = *dtype;
   else if (py::isinstance<py::array>(data) && dtype_of_array(arr)) target = *dtype_of_array(arr);  // keep numpy's dtype
   else target = inferred_dtype(arr);
-  py::array converted = np.attr("ascontiguousarray")(arr, py::arg("dtype") = target == DType::Float32 ? "float32"
-                                                                          : target == DType::Float64 ? "float64" : "int64");
+  py::array converted = np.attr("asarray")(arr, py::arg("dtype") = target == DType::Float32 ? "float32"
+                                                              : target == DType::Float64 ? "float64" : "int64",
+                                           py::arg("order") = "C");  // keeps 0-d data 0-d
   return from_numpy(converted).clone_data();
 }
 

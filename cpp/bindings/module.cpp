@@ -20,6 +20,7 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_functions(m);
   gdcore::bind::bind_autograd(m);
   gdcore::bind::bind_value(m);
+  gdcore::bind::bind_optim(m);
   gdcore::bind::bind_nn(m);
   gdcore::bind::bind_data(m);
 }

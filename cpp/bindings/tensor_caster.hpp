@@ -48,6 +48,7 @@ void bind_tensor(py::module_& m);
 void bind_functions(py::module_& m);
 void bind_autograd(py::module_& m);
 void bind_value(py::module_& m);
+void bind_optim(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_data(py::module_& m);
 

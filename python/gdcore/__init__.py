@@ -21,12 +21,16 @@ from .creation import (
 from .grad_mode import no_grad, enable_grad, set_grad_enabled
 from .tensor_repr import tensor_repr as _tensor_repr
 from . import autograd
+from . import nn
+from .serialization import save, load
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64
 long = int64
 
 dtype.__repr__ = dtype.__str__ = lambda self: f"gdcore.{self.name}"
+# numpy defers to Tensor's reflected operators (np.float64(2) * t is a Tensor with history, as in torch).
+Tensor.__array_priority__ = 1000
 Tensor.__repr__ = _tensor_repr
 Tensor.__str__ = _tensor_repr
 

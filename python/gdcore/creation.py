@@ -141,7 +141,7 @@ def randint(low: int = 0, high: Optional[int] = None, size=(), generator: Option
     """Uniform integers in [low, high) (``randint(high, size)`` also works, as in torch)."""
     if high is None:
         raise TypeError("randint: high is required (randint(low, high, size) or randint(high, size=...))")
-    if not isinstance(size, (tuple, list)) and isinstance(high, (tuple, list)):
+    if isinstance(high, (tuple, list)):  # randint(high, size): torch's two-argument form
         low, high, size = 0, low, high
     return _core._randint(int(low), int(high), _size((size,), name="randint"), _dtype(dtype, int64), generator)
 

@@ -24,30 +24,43 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
+        mode = self._mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with _fresh(self):
+            # A fresh context per call, so that nested and concurrent calls each restore their own state.
+            with _Switch(mode):
                 return fn(*args, **kwargs)
         return wrapper
 
 
-def _fresh(ctx: _GradModeContext) -> _GradModeContext:
-    new = ctx.__class__.__new__(ctx.__class__)
-    new._mode = ctx._mode
-    return new
+class _Switch(_GradModeContext):
+    """Sets grad mode to ``mode`` on entry and restores the previous mode on exit."""
+
+    def __init__(self, mode: bool):
+        self._mode = mode
 
 
-class no_grad(_GradModeContext):
-    """Ops inside record no history (``with gdcore.no_grad(): ...`` or ``@gdcore.no_grad()``)."""
+class _NoParamContext(_GradModeContext):
+    """Also usable as a bare decorator (``@gdcore.no_grad``), as in torch."""
 
-    def __init__(self):
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamContext):
+    """Ops inside record no history (``with gdcore.no_grad(): ...``, ``@gdcore.no_grad()`` or ``@gdcore.no_grad``)."""
+
+    def __init__(self, orig_func=None):
         self._mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoParamContext):
     """Turns recording back on inside a ``no_grad`` block."""
 
-    def __init__(self):
+    def __init__(self, orig_func=None):
         self._mode = True
 
 
@@ -61,3 +74,8 @@ class set_grad_enabled(_GradModeContext):
 
     def __enter__(self):
         return self
+
+    def __call__(self, fn):
+        # As a decorator it must not change the mode at decoration time (as in torch).
+        _core._set_grad_enabled(self._prev)
+        return super().__call__(fn)

@@ -2,6 +2,7 @@
 // operand once and writes the parameter and state once (one pass over memory); options
 // are loop-invariant so the compiler unswitches or if-converts them and the loops stay
 // vectorisable. Scalars are converted to T once so float32 math stays in float32.
+// CMakeLists.txt compiles this file with -fno-math-errno so that the sqrt loops vectorise.
 #include "kernels/optim_update.hpp"
 
 #include <cmath>

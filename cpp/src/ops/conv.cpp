@@ -13,7 +13,7 @@ using namespace detail;
 
 namespace {
 
-std::string pair_str(Size2 p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
+std::string pair_str(Size2 p) { return shape_str(Shape{p[0], p[1]}); }  // "(h, w)"
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);

@@ -10,7 +10,7 @@ using namespace detail;
 
 namespace {
 
-std::string pair_str(Size2 p) { return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ")"; }
+std::string pair_str(Size2 p) { return shape_str(Shape{p[0], p[1]}); }  // "(h, w)"
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
@@ -28,8 +28,9 @@ void require_indices(const char* op, const Tensor& indices, const Shape& input_s
   const Tensor idx = indices.contiguous();
   const int64_t* p = idx.data<int64_t>();
   for (int64_t k = 0; k < idx.numel(); ++k)
-    require(p[k] >= 0 && p[k] < plane, std::string(op) + ": index " + std::to_string(p[k]) +
-                                           " is out of range for planes of " + std::to_string(plane) + " elements");
+    if (p[k] < 0 || p[k] >= plane)  // (no message built on the hot path)
+      throw std::invalid_argument(std::string(op) + ": index " + std::to_string(p[k]) +
+                                  " is out of range for planes of " + std::to_string(plane) + " elements");
 }
 
 // Calls f(plane_in_offset, plane_out_offset) for each of the N*C planes.

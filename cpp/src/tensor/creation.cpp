@@ -47,7 +47,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
     scalar_t* p = t.data<scalar_t>();
     const double delta = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
     // Fill from both ends (as torch does) so that the last value is exactly `end`.
-    const int64_t half = steps / 2;
+    // (steps == 1 gives just `start`, as in torch and numpy.)
+    const int64_t half = steps == 1 ? 1 : steps / 2;
     for (int64_t k = 0; k < steps; ++k)
       p[k] = static_cast<scalar_t>(k < half ? start + delta * static_cast<double>(k)
                                             : end - delta * static_cast<double>(steps - 1 - k));

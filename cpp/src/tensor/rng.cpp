@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "gdcore/grad_mode.hpp"
 #include "gdcore/ops.hpp"
 
 namespace gdcore {
@@ -79,8 +80,25 @@ Generator& default_generator() {
 namespace {
 Generator& pick(Generator* gen) { return gen ? *gen : default_generator(); }
 
+// The checks every in-place op makes: writable memory, and no leaf that requires grad
+// (nn.init fills parameters under no_grad, as torch's does).
+void check_fillable(const Tensor& t, const char* name) {
+  if (!t.impl()->storage->writable())
+    throw std::invalid_argument(std::string(name) + ": the tensor is read-only (it shares memory with a read-only "
+                                "numpy array); clone() it or pass a writable array");
+  if (GradMode::is_enabled() && t.requires_grad()) {
+    if (t.is_leaf())
+      throw std::runtime_error(std::string("a leaf tensor that requires grad is being used in an in-place operation (") +
+                               name + "); do it under gdcore.no_grad() or on .data");
+    // The new values depend on nothing: drop the history (as fill_ does).
+    t.impl()->grad_fn.reset();
+    t.impl()->requires_grad = false;
+  }
+}
+
 template <typename Draw>
-void fill_with(const Tensor& t, Draw draw) {
+void fill_with(const Tensor& t, const char* name, Draw draw) {
+  check_fillable(t, name);
   Tensor c = t.contiguous();
   GD_DISPATCH_FLOAT(t.dtype(), "random fill", [&] {
     scalar_t* p = c.data<scalar_t>();
@@ -95,13 +113,13 @@ void fill_with(const Tensor& t, Draw draw) {
 void uniform_(const Tensor& t, double low, double high, Generator* gen) {
   if (!(low <= high)) throw std::invalid_argument("uniform_: expected low <= high, got " + std::to_string(low) + " and " + std::to_string(high));
   Generator& g = pick(gen);
-  fill_with(t, [&] { return low + (high - low) * g.uniform(); });
+  fill_with(t, "uniform_", [&] { return low + (high - low) * g.uniform(); });
 }
 
 void normal_(const Tensor& t, double mean, double std, Generator* gen) {
   if (!(std >= 0.0)) throw std::invalid_argument("normal_: std must be non-negative, got " + std::to_string(std));
   Generator& g = pick(gen);
-  fill_with(t, [&] { return mean + std * g.normal(); });
+  fill_with(t, "normal_", [&] { return mean + std * g.normal(); });
 }
 
 Tensor rand(const Shape& shape, DType dtype, Generator* gen) {

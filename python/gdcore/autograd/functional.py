@@ -65,11 +65,11 @@ def jacobian(f: Callable[[Tensor], Tensor], x) -> Tensor:
     y = f(x)
     flat = y.reshape(-1)
     rows = []
-    for i in range(flat.numel()):
+    for i in range(flat.numel() if y.requires_grad else 0):
         (g,) = grad(flat[i], x, retain_graph=True, allow_unused=True)
         rows.append(g if g is not None else zeros(*x.shape, dtype=x.dtype))
     from .._core import stack
-    if not rows:
+    if not rows:  # an empty output, or one that does not depend on x
         return zeros(*(tuple(y.shape) + tuple(x.shape)), dtype=x.dtype)
     return stack(rows).reshape(*(tuple(y.shape) + tuple(x.shape)))
 
@@ -83,7 +83,13 @@ def hessian(f: Callable[[Tensor], Tensor], x) -> Tensor:
     y = f(x)
     if y.numel() != 1:
         raise ValueError(f"hessian: f must return a scalar, got shape {tuple(y.shape)}")
-    (g,) = grad(y, x, create_graph=True)
+    if not y.requires_grad:  # f does not depend on x
+        from ..creation import zeros
+        return zeros(*(tuple(x.shape) + tuple(x.shape)), dtype=x.dtype)
+    (g,) = grad(y, x, create_graph=True, allow_unused=True)
+    if g is None:
+        from ..creation import zeros_like
+        g = zeros_like(x)
     return jacobian_of_gradient(g, x)
 
 
@@ -105,9 +111,13 @@ def hvp(f: Callable[[Tensor], Tensor], x, v: Tensor) -> Tensor:
     """The Hessian-vector product H(x) v of a scalar ``f`` without forming H (two backward passes)."""
     x = _fresh_input(x)
     y = f(x)
-    (g,) = grad(y, x, create_graph=True)
     if tuple(v.shape) != tuple(x.shape):
         raise ValueError(f"hvp: v has shape {tuple(v.shape)} but x has shape {tuple(x.shape)}")
-    (h,) = grad((g * v).sum(), x, allow_unused=True)
     from ..creation import zeros_like
+    if not y.requires_grad:  # f does not depend on x
+        return zeros_like(x)
+    (g,) = grad(y, x, create_graph=True, allow_unused=True)
+    if g is None or not g.requires_grad:  # f is linear in x: the Hessian is zero
+        return zeros_like(x)
+    (h,) = grad((g * v).sum(), x, allow_unused=True)
     return h if h is not None else zeros_like(x)

@@ -30,34 +30,39 @@ def _scalar(out) -> float:
 
 def numerical_grad(f: Callable, inputs: Union[Tensor, Sequence[Tensor]], eps: float = 1e-6,
                    method: str = "central") -> list:
-    """Finite-difference gradients of a scalar ``f(*inputs)``, one float64 numpy array per input.
+    """Finite-difference gradients of a scalar ``f(*inputs)``: one float64 numpy array of the
+    input's shape per floating-point input, and None for an integer input (index tensors),
+    which is passed through unchanged.
 
     ``method='central'`` uses (f(x+eps) - f(x-eps)) / 2eps (error O(eps^2));
-    ``'forward'`` uses (f(x+eps) - f(x)) / eps (error O(eps)).
+    ``'forward'`` uses (f(x+eps) - f(x)) / eps (error O(eps)). Float inputs are evaluated in float64.
     """
     if method not in ("central", "forward"):
         raise ValueError(f"numerical_grad: method must be 'central' or 'forward', got {method!r}")
     if not eps > 0:
         raise ValueError(f"numerical_grad: eps must be positive, got {eps}")
-    xs = [t.detach().double().clone() for t in _inputs_list(inputs)]
-    arrays = [t.numpy() for t in xs]  # views: editing them edits the tensors f sees
+    xs = [t.detach().double().clone() if t.is_floating_point() else t.detach() for t in _inputs_list(inputs)]
     grads = []
     with no_grad():
         base = _scalar(f(*xs)) if method == "forward" else 0.0
-        for arr in arrays:
+        for x in xs:
+            if not x.is_floating_point():
+                grads.append(None)
+                continue
+            arr = x.numpy()  # a view: editing it edits the tensor f sees
             g = np.zeros(arr.shape, dtype=np.float64)
-            flat, gflat = arr.reshape(-1), g.reshape(-1)
-            for i in range(flat.size):
-                old = flat[i]
-                flat[i] = old + eps
+            gflat = g.reshape(-1)
+            for i, idx in enumerate(np.ndindex(*arr.shape)):
+                old = arr[idx]
+                arr[idx] = old + eps
                 up = _scalar(f(*xs))
                 if method == "central":
-                    flat[i] = old - eps
+                    arr[idx] = old - eps
                     down = _scalar(f(*xs))
                     gflat[i] = (up - down) / (2 * eps)
                 else:
                     gflat[i] = (up - base) / eps
-                flat[i] = old
+                arr[idx] = old
             grads.append(g)
     return grads
 
@@ -90,23 +95,30 @@ def gradcheck(f: Callable, inputs: Union[Tensor, Sequence[Tensor]], eps: float =
         return (o * weight).sum() if weight is not None else o.sum()
 
     analytic = grad(scalar_f(*xs), [xs[i] for i in checked], allow_unused=True)
-    numeric = numerical_grad(scalar_f, xs, eps=eps)
     problems = []
     for k, i in enumerate(checked):
+        def f_of_input(xi, i=i):
+            args = list(xs)
+            args[i] = xi
+            return scalar_f(*args)
+
+        n = numerical_grad(f_of_input, [xs[i]], eps=eps)[0]
         a = np.zeros(tuple(xs[i].shape)) if analytic[k] is None else analytic[k].detach().numpy().astype(np.float64)
-        n = numeric[i]
         if a.shape != n.shape:
             problems.append(f"input {i}: gradient shape {a.shape} != input shape {n.shape}")
             continue
         if a.size == 0:
             continue
-        err = np.abs(a - n) - (atol + rtol * np.abs(n))
-        worst = np.unravel_index(int(np.argmax(err)), a.shape) if a.ndim else ()
-        if err[worst] > 0 or not np.all(np.isfinite(a) == np.isfinite(n)):
+        # NaN compares as a mismatch (both ways), so a non-finite gradient never passes.
+        bad = ~(np.abs(a - n) <= atol + rtol * np.abs(n))
+        if np.any(bad):
+            excess = np.where(np.isfinite(a) & np.isfinite(n), np.abs(a - n) - (atol + rtol * np.abs(n)), np.inf)
+            excess = np.where(bad, excess, -np.inf)
+            worst = np.unravel_index(int(np.argmax(excess)), a.shape) if a.ndim else ()
             problems.append(
-                f"input {i} (shape {tuple(a.shape)}): worst mismatch at index {tuple(int(j) for j in worst)}: "
-                f"analytical {a[worst]:.10g}, numerical {n[worst]:.10g}, |diff| {abs(a[worst] - n[worst]):.3g} "
-                f"> atol + rtol*|numerical| = {atol + rtol * abs(n[worst]):.3g}")
+                f"input {i} (shape {tuple(a.shape)}): {int(bad.sum())} of {a.size} elements differ; worst mismatch at "
+                f"index {tuple(int(j) for j in worst)}: analytical {a[worst]:.10g}, numerical {n[worst]:.10g}, "
+                f"|diff| {abs(a[worst] - n[worst]):.3g} > atol + rtol*|numerical| = {atol + rtol * abs(n[worst]):.3g}")
     if problems:
         raise GradcheckError("gradcheck failed:\n  " + "\n  ".join(problems))
     return True

@@ -11,6 +11,7 @@ import numpy as np
 
 import gdcore
 from .. import nn
+from ..data import noisy_linear
 from ..train import check_finite
 from .result import Log, WorkflowResult, close, emit, plot_path
 
@@ -52,10 +53,8 @@ class HandSGD:
 
 
 def make_data(n: int = 100, seed: int = 0):
-    """x: (n, 1) uniform on [0, 2); y: (n, 1) = 3x + 10 + N(0, 0.5^2) noise."""
-    g = gdcore.Generator(seed)
-    x = 2 * gdcore.rand(n, 1, generator=g)
-    return x, TRUE_SLOPE * x + TRUE_INTERCEPT + NOISE_STD * gdcore.randn(n, 1, generator=g)
+    """x: (n, 1) ~ N(0, 1); y: (n, 1) = 3x + 10 + N(0, 0.5^2) noise."""
+    return noisy_linear(n, TRUE_SLOPE, TRUE_INTERCEPT, NOISE_STD, seed=seed)
 
 
 def run(iterations: int = 5000, lr: float = 0.1, n: int = 100, seed: int = 0, print_every: int = 1000,
@@ -87,7 +86,7 @@ def run(iterations: int = 5000, lr: float = 0.1, n: int = 100, seed: int = 0, pr
     if path is not None:
         from .. import plot
         close(plot.plot_fit(x_np, y_np, slope * x_np + intercept, path=path,
-                            title=f"(c) y = {slope:.3f} x + {intercept:.3f} (custom Module, hand SGD)"))
+                            label=f"y = {slope:.3f} x + {intercept:.3f}", title="(c) custom Module, hand SGD"))
         plots.append(path)
     return WorkflowResult(
         name="(c) custom nn.Module", fitted=f"slope {slope:.4f}, intercept {intercept:.4f}",

@@ -12,17 +12,15 @@ from typing import Optional
 import numpy as np
 
 import gdcore
+from ..data import twenty_points
 from ..train import check_finite
 from .result import Log, WorkflowResult, close, emit, plot_path
 
-X_POINTS = list(range(1, 21))
-Y_POINTS = [3, 4, 5, 5, 2, 4, 7, 8, 11, 8, 12, 11, 13, 13, 16, 17, 18, 17, 19, 21]
 
-
-def design_matrix(x) -> gdcore.Tensor:
-    """(m,) inputs -> (m, 2) float64 matrix with a column of ones (intercept) and the inputs."""
-    x = gdcore.tensor(x, dtype=gdcore.float64).reshape(-1, 1)
-    return gdcore.cat([gdcore.ones(x.shape[0], 1, dtype=gdcore.float64), x], 1)
+def design_matrix(x: gdcore.Tensor) -> gdcore.Tensor:
+    """(m,) inputs -> (m, 2) matrix with a column of ones (intercept) and the inputs."""
+    x = x.reshape(-1, 1)
+    return gdcore.cat([gdcore.ones(x.shape[0], 1, dtype=x.dtype), x], 1)
 
 
 def run(lr: float = 0.01, tol: float = 1e-5, max_steps: int = 200_000, out: Optional[str] = None,
@@ -30,8 +28,9 @@ def run(lr: float = 0.01, tol: float = 1e-5, max_steps: int = 200_000, out: Opti
     """Fit y = theta0 + theta1 * x to the 20 points; return theta, the step count and the largest
     difference between the hand-derived and the autograd gradient over all steps."""
     started = time.perf_counter()
-    X = design_matrix(X_POINTS)                                   # (20, 2)
-    y = gdcore.tensor(Y_POINTS, dtype=gdcore.float64).reshape(-1, 1)  # (20, 1)
+    x_points, y_points = twenty_points(dtype=gdcore.float64)
+    X = design_matrix(x_points)                                  # (20, 2)
+    y = y_points.reshape(-1, 1)                                  # (20, 1)
     m = X.shape[0]
     theta = gdcore.zeros(2, 1, dtype=gdcore.float64, requires_grad=True)
     max_gap, step = 0.0, 0
@@ -55,8 +54,8 @@ def run(lr: float = 0.01, tol: float = 1e-5, max_steps: int = 200_000, out: Opti
         step += 1
     seconds = time.perf_counter() - started
     learned = theta.detach().reshape(-1).tolist()
-    closed_form = np.linalg.lstsq(np.c_[np.ones(m), np.array(X_POINTS, float)], np.array(Y_POINTS, float),
-                                  rcond=None)[0].tolist()
+    xs, ys = x_points.numpy(), y_points.numpy()
+    closed_form = np.linalg.lstsq(np.c_[np.ones(m), xs], ys, rcond=None)[0].tolist()
     emit(log, f"converged after {step} steps: theta = [{learned[0]:.8f}, {learned[1]:.8f}]")
     emit(log, f"closed form (numpy lstsq):      [{closed_form[0]:.8f}, {closed_form[1]:.8f}]")
     emit(log, f"largest |hand gradient - autograd gradient| over all steps: {max_gap:.3e}")
@@ -65,9 +64,8 @@ def run(lr: float = 0.01, tol: float = 1e-5, max_steps: int = 200_000, out: Opti
     path = plot_path(out, "a_linear_regression_by_hand.png")
     if path is not None:
         from .. import plot
-        xs = np.array(X_POINTS, float)
-        fig = plot.plot_fit(xs, np.array(Y_POINTS, float), learned[0] + learned[1] * xs, path=path,
-                            title=f"(a) y = {learned[0]:.4f} + {learned[1]:.4f} x (gradient descent)")
+        fig = plot.plot_fit(xs, ys, learned[0] + learned[1] * xs, path=path,
+                            label=f"y = {learned[0]:.3f} + {learned[1]:.3f} x", title="(a) gradient descent by hand")
         close(fig)
         plots.append(path)
     return WorkflowResult(

@@ -16,6 +16,7 @@ from typing import Optional
 import numpy as np
 
 import gdcore
+from ..data import noisy_identity_line
 from ..train import DivergenceError, check_finite
 from .result import Log, WorkflowResult, close, emit, plot_path
 
@@ -25,9 +26,7 @@ STABLE_LR = 2e-4      # about 60% of the stability limit 2 / lambda_max = 3.15e-
 
 def make_data(n: int = 20, seed: int = 0):
     """X: (n,) = linspace(1, 21, n); y: (n,) = X + 0.8 * U(0, 1) noise (so slope 1, intercept about 0.4)."""
-    g = gdcore.Generator(seed)
-    X = gdcore.linspace(1, 21, n)
-    return X, X + 0.8 * gdcore.rand(n, generator=g)
+    return noisy_identity_line(n, 1.0, 21.0, 0.8, seed=seed)
 
 
 def hessian_eigenvalues(X) -> tuple:
@@ -48,6 +47,7 @@ def run(lr: float = STABLE_LR, epochs: int = 100, print_every: int = 20, n: int 
     g = gdcore.Generator(seed + 1)
     W = gdcore.randn(1, generator=g).requires_grad_()
     b = gdcore.zeros(1, requires_grad=True)
+    W0 = W.item()
     for epoch in range(1, epochs + 1):
         y_hat = X * W + b
         loss = ((y_hat - y) ** 2).sum()
@@ -71,13 +71,13 @@ def run(lr: float = STABLE_LR, epochs: int = 100, print_every: int = 20, n: int 
     path = plot_path(out, "b_manual_updates.png")
     if path is not None:
         from .. import plot
-        close(plot.plot_fit(x_np, y_np, w * x_np + c, path=path,
-                            title=f"(b) y = {w:.3f} x + {c:.3f} (manual updates, lr={lr:g})"))
+        close(plot.plot_fit(x_np, y_np, w * x_np + c, path=path, label=f"y = {w:.3f} x + {c:.3f}",
+                            title=f"(b) manual updates, lr={lr:g}"))
         plots.append(path)
     return WorkflowResult(
         name="(b) manual updates", fitted=f"W = {w:.4f}, b = {c:.4f} (lr={lr:g}, {epochs} epochs)",
         final_loss=final, seconds=seconds, plots=plots,
-        learned={"W": w, "b": c, "lr": lr, "epochs": epochs, "least_squares_loss": best_loss,
+        learned={"W": w, "b": c, "W0": W0, "lr": lr, "epochs": epochs, "least_squares_loss": best_loss,
                  "W_lstsq": float(best[0][0]), "b_lstsq": float(best[0][1])})
 
 

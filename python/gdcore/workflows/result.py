@@ -3,6 +3,7 @@ the plots it saved and the numbers it learned. ``gdcore demo`` tabulates these; 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -44,6 +45,8 @@ def plot_path(out: Optional[str], filename: str) -> Optional[str]:
 
 
 def close(fig) -> None:
-    """Release a matplotlib figure (the demo draws many; pyplot would keep them all open)."""
-    import matplotlib.pyplot as plt
-    plt.close(fig)
+    """Release a figure that pyplot tracks (gdcore.plot uses pyplot only when the caller already imported it,
+    and pyplot would keep every figure of the demo open); a bare Figure is freed like any object."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close(fig)

@@ -1,0 +1,6 @@
+"""``python -m gdcore`` runs the ``gdcore`` command (see gdcore.cli)."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

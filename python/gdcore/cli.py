@@ -1,0 +1,146 @@
+"""The ``gdcore`` command: ``gdcore demo`` runs the chapter's workflows (a)-(f) and saves their plots;
+``gdcore train`` fits a linear model or a small MLP to a user's CSV file (or the airfoil data) and prints the
+loss per epoch. Usage mistakes exit with status 2 and bad data with status 1, each with one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Optional, Sequence
+
+from ._version import __version__
+
+
+class UsageError(Exception):
+    """A command-line mistake found after parsing (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump) and exits with status 2."""
+
+    def error(self, message: str):  # noqa: D401  (argparse's hook)
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for ``gdcore`` and its sub-commands ``demo`` and ``train``."""
+    parser = _Parser(prog="gdcore", description="Gradient descent from the ground up: run the chapter's "
+                     "workflows, or fit your own data.")
+    parser.add_argument("--version", action="version", version=f"gdcore {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{demo,train}", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="run workflows (a)-(f), print a summary table, save the plots",
+                               description="Run the chapter's workflows (a)-(f) on built-in data, print a summary "
+                               "table and save every plot into --out. The airfoil workflow (f) runs when "
+                               "airfoil_self_noise.dat is found in $GDCORE_DATA_DIR or the user cache.")
+    demo.add_argument("--out", default="gdcore-demo", metavar="DIR", help="folder for the plots (default: %(default)s)")
+    demo.add_argument("--quick", action="store_true", help="smaller settings (a few seconds in all)")
+    demo.add_argument("--download", action="store_true",
+                      help="download the airfoil data from the UCI archive when it is not found")
+    demo.add_argument("--verbose", "-v", action="store_true", help="print each workflow's progress lines")
+
+    train = commands.add_parser("train", help="fit a linear model or an MLP to a CSV file or the airfoil data",
+                                description="Fit a model to a table by mini-batch gradient descent and print "
+                                "the mean training loss (MSE) per epoch.")
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", metavar="FILE", help="a CSV file with a header row and numeric columns")
+    source.add_argument("--dataset", choices=["airfoil"], help="a built-in dataset (airfoil: 1500 rows, standardised)")
+    train.add_argument("--target", metavar="COL", help="the target column of --csv, by name or 0-based index "
+                       "(default: the last column)")
+    train.add_argument("--model", choices=["linear", "mlp"], default="linear", help="default: %(default)s")
+    train.add_argument("--hidden", type=_positive_int, default=64, metavar="N",
+                       help="hidden units of the MLP (default: %(default)s)")
+    train.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd",
+                       help="sgd, sgd with momentum 0.9, or adam (default: %(default)s)")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="learning rate (default: 0.01 for sgd and momentum, 0.001 for adam)")
+    train.add_argument("--batch-size", type=_positive_int, default=32, metavar="B", help="default: %(default)s")
+    train.add_argument("--epochs", type=_positive_int, default=10, metavar="E", help="default: %(default)s")
+    train.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the shuffling "
+                       "(default: %(default)s)")
+    train.add_argument("--standardize", action="store_true",
+                       help="scale the feature columns to zero mean and unit variance before training "
+                       "(a saved model still takes the raw features)")
+    train.add_argument("--plot", metavar="PNG", help="save the loss curve to this image file")
+    train.add_argument("--save", metavar="FILE", help="save the model's state_dict with gdcore.save")
+    train.add_argument("--download", action="store_true", help="with --dataset airfoil: download it when missing")
+    return parser
+
+
+def _demo(args) -> int:
+    from .workflows.demo import format_table, run_all
+    results, notes = run_all(out=args.out, quick=args.quick, download=args.download,
+                             log=print if args.verbose else None)
+    print(format_table(results))
+    for note in notes:
+        print(f"note: {note}")
+    print(f"plots saved in {args.out}")
+    return 0
+
+
+def _train(args) -> int:
+    from .workflows.train_table import train_table
+    if args.target is not None and args.csv is None:
+        raise UsageError("--target only applies to --csv (the airfoil label is its last column)")
+    train_table(csv=args.csv, target=args.target, dataset=args.dataset, model=args.model, hidden=args.hidden,
+                optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
+                seed=args.seed, standardize=args.standardize, plot=args.plot, save=args.save,
+                download=args.download, log=print)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``gdcore`` console script; returns the exit status."""
+    from .train import DivergenceError
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        print("gdcore: error: choose a command, demo or train (see 'gdcore --help')", file=sys.stderr)
+        return 2
+    prog = f"gdcore {args.command}"
+    try:
+        return _demo(args) if args.command == "demo" else _train(args)
+    except UsageError as err:
+        print(f"{prog}: error: {err} (see '{prog} --help')", file=sys.stderr)
+        return 2
+    except DivergenceError as err:
+        hint = " On the command line: a smaller --lr, or --standardize." if args.command == "train" else ""
+        print(f"{prog}: error: {err}{hint}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, LookupError) as err:  # unreadable files, bad tables, a --target out of range
+        print(f"{prog}: error: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        return f"{err.filename}: {err.strerror}"
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""``nn.Linear`` (y = x W^T + b, with torch's default initialisation) and ``nn.Identity``."""
+from __future__ import annotations
+
+import math
+
+from .. import _core
+from .._core import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Linear", "Identity"]
+
+
+def _factory_dtype(dtype, device):
+    """The dtype for new parameters (float32 by default); devices other than the CPU are refused."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"gdcore runs on the CPU only, got device {device!r}")
+    if dtype is None:
+        return _core.dtype.float32
+    dtype = dtype if isinstance(dtype, _core.dtype) else _core._dtype_from(dtype)
+    if not dtype.is_floating_point:
+        raise TypeError(f"layer parameters must be float32 or float64, got {dtype!r}")
+    return dtype
+
+
+def _check_size(value, name: str, layer: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{layer}: {name} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias: input (*, in_features) -> (*, out_features).
+
+    weight (out_features, in_features) ~ kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(in_features),
+    1/sqrt(in_features)); bias (out_features,) ~ U(-1/sqrt(in_features), 1/sqrt(in_features)), as torch.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = _check_size(in_features, "in_features", "Linear")
+        self.out_features = _check_size(out_features, "out_features", "Linear")
+        dt = _factory_dtype(dtype, device)
+        self.weight = Parameter(_core._full([out_features, in_features], 0.0, dt, False))
+        if bias:
+            self.bias = Parameter(_core._full([out_features], 0.0, dt, False))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draws weight and bias with torch's defaults (from the global generator)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer); accepts and ignores any arguments."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input

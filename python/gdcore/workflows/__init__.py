@@ -1,0 +1,9 @@
+"""The chapter's workflows (a)-(f), one module each, each with a ``run(...)`` that takes its settings, saves its
+plots into ``out`` and returns a WorkflowResult. examples/*.py and ``gdcore demo`` both call these.
+
+    (a) linear_regression_by_hand   (b) manual_updates        (c) custom_module
+    (d) linear_sgd_save_load        (e) lenet                 (f) airfoil_minibatch_sgd
+"""
+from .result import WorkflowResult
+
+__all__ = ["WorkflowResult"]
