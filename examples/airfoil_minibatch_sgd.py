@@ -19,12 +19,13 @@ def main(argv=None):
     parser.add_argument("--data", default=None, help="airfoil_self_noise.dat or the folder holding it")
     parser.add_argument("--download", action="store_true", help="download the file when it is not found")
     parser.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    parser.add_argument("--quick", action="store_true", help="fewer epochs per setting")
     args = parser.parse_args(argv)
     try:
         data = workflow.load_data(path=args.data, download=args.download)
     except workflow.DATA_MISSING as err:
-        sys.exit(f"airfoil_minibatch_sgd: {err}")
-    result = workflow.run(data, seed=args.seed, out=args.out, log=print)
+        sys.exit(f"airfoil_minibatch_sgd: {err} (or use --data PATH / --download)")
+    result = workflow.run(data, quick=args.quick, seed=args.seed, out=args.out, log=print)
     for r in result.learned["runs"]:
         print(f"lr={r['lr']:g} batch={r['batch_size']} epochs={r['epochs']}: final squared loss "
               f"{r['scratch'].final_loss:.4f}, {r['scratch'].mean_seconds_per_epoch:.4f} s/epoch from scratch, "

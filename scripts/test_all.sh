@@ -29,7 +29,11 @@ echo "== pytest =="
 (cd "$repo/tests" && python3 -m pytest -q -p no:cacheprovider "$@")
 
 echo "== ctest (C++ unit tests) =="
-build="$repo/build/ctest"
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGDCORE_BUILD_PYTHON=OFF -DGDCORE_BUILD_TESTS=ON >/dev/null
-cmake --build "$build" -j 2
-ctest --test-dir "$build" --output-on-failure -j 2
+cmake --preset ctest >/dev/null
+cmake --build --preset ctest -j 2
+ctest --preset ctest -j 2
+
+echo "== ctest under AddressSanitizer + UndefinedBehaviorSanitizer =="
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j 2
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j 2

@@ -3,6 +3,8 @@ against plain numpy loops written here, gradients against finite differences (gr
 gradients of gradients (create_graph), and the error messages for bad shapes and arguments."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gdcore
 import gdcore.nn.functional as F
@@ -90,6 +92,22 @@ def test_conv2d_forward_matches_loops(xshape, wshape, stride, padding):
     np.testing.assert_allclose(got32.numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7),
+       kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       ph=st.integers(0, 2), pw=st.integers(0, 2), seed=st.integers(0, 2 ** 16))
+def test_conv2d_random_geometry_matches_loops(n, c, o, h, w, kh, kw, sh, sw, ph, pw, seed):
+    """Any geometry either matches the loop reference or, when the kernel does not fit, raises."""
+    rng = np.random.default_rng(seed)
+    x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, kh, kw)), rng.standard_normal(o)
+    if kh > h + 2 * ph or kw > w + 2 * pw:
+        with pytest.raises(ValueError, match="is larger than the padded input"):
+            F.conv2d(gdcore.tensor(x), gdcore.tensor(wt), gdcore.tensor(b), (sh, sw), (ph, pw))
+        return
+    got = F.conv2d(gdcore.tensor(x), gdcore.tensor(wt), gdcore.tensor(b), (sh, sw), (ph, pw))
+    np.testing.assert_allclose(got.numpy(), conv2d_reference(x, wt, b, (sh, sw), (ph, pw)), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("xshape, wshape, stride, padding", CONV_CASES)
 def test_conv2d_gradcheck(xshape, wshape, stride, padding):
     rng = np.random.default_rng(2)
@@ -97,6 +115,15 @@ def test_conv2d_gradcheck(xshape, wshape, stride, padding):
     w = gdcore.tensor(rng.standard_normal((wshape[0], xshape[1], wshape[1], wshape[2])), requires_grad=True)
     b = gdcore.tensor(rng.standard_normal(wshape[0]), requires_grad=True)
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding), [x, w, b])
+
+
+def test_gradients_through_a_plain_sum():
+    """.sum() hands the ops a broadcast (stride 0) gradient; they must read it correctly."""
+    rng = np.random.default_rng(10)
+    x = gdcore.tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
+    w = gdcore.tensor(rng.standard_normal((3, 2, 2, 3)), requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, None, 1, 1).sum(), [x, w])
+    assert gradcheck(lambda x: F.max_pool2d(x, 2, 1).sum(), [x])
 
 
 def test_conv2d_gradient_of_bias_is_sum_of_grad_output():

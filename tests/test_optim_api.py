@@ -63,6 +63,7 @@ def test_added_group_is_updated_with_its_own_options():
 @pytest.mark.parametrize("bad,exc,match", [
     (lambda ps: ps[0], TypeError, "single tensor"),
     (lambda ps: [], ValueError, "empty parameter list"),
+    (lambda ps: {"params": ps}, TypeError, "wrap the group in a list"),
     (lambda ps: set(ps), TypeError, "not a set"),
     (lambda ps: [ps[0], 3.0], TypeError, "parameter 1 of group 0 is a float"),
     (lambda ps: [ps[0] * 2], ValueError, "not a leaf"),

@@ -1,5 +1,6 @@
 """Workflows (a)-(f) with small settings, each checked against an independent computation: numpy's least
 squares, or the same updates replayed in a plain numpy loop from the workflow's recorded starting point."""
+import importlib.util
 import math
 import os
 
@@ -138,3 +139,23 @@ def test_f_full_batch_run_matches_numpy_gradient_descent(data_dir):
 def test_f_missing_file_is_reported(tmp_path):
     with pytest.raises(airfoil_minibatch_sgd.DATA_MISSING, match="no such file"):
         airfoil_minibatch_sgd.load_data(path=str(tmp_path / "nowhere.dat"))
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+@pytest.mark.parametrize("script, args, prints", [
+    ("linear_regression_by_hand.py", ["--tol", "1e-3"], "closed form (numpy lstsq)"),
+    ("manual_updates.py", ["--epochs", "40"], "gdcore stopped it: the loss became"),
+    ("custom_module.py", ["--iterations", "300"], "learned slope"),
+    ("linear_sgd_save_load.py", ["--epochs", "40"], "the loaded model predicts f(5)"),
+    ("lenet.py", ["--steps", "5"], "conv1.bias.grad after backward"),
+    ("airfoil_minibatch_sgd.py", ["--quick"], "s/epoch"),
+])
+def test_examples_run_headless_and_save_their_plots(script, args, prints, tmp_path, capsys, data_dir):
+    spec = importlib.util.spec_from_file_location(script[:-3], os.path.join(EXAMPLES, script))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(args + ["--out", str(tmp_path)] + (["--data", data_dir] if script.startswith("airfoil") else []))
+    assert prints in capsys.readouterr().out
+    assert any(p.suffix == ".png" and p.stat().st_size > 0 for p in tmp_path.iterdir())

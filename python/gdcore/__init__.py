@@ -22,7 +22,9 @@ from .grad_mode import no_grad, enable_grad, set_grad_enabled
 from .tensor_repr import tensor_repr as _tensor_repr
 from . import autograd
 from . import nn
+from . import optim
 from .serialization import save, load
+from . import train
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true", help="smaller settings (a few seconds in all)")
     demo.add_argument("--download", action="store_true",
                       help="download the airfoil data from the UCI archive when it is not found")
+    demo.add_argument("--only", default="abcdef", metavar="LETTERS",
+                      help="run only these workflows, e.g. --only af (default: all of abcdef)")
     demo.add_argument("--verbose", "-v", action="store_true", help="print each workflow's progress lines")
 
     train = commands.add_parser("train", help="fit a linear model or an MLP to a CSV file or the airfoil data",
@@ -89,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args) -> int:
-    from .workflows.demo import format_table, run_all
+    from .workflows.demo import LETTERS, format_table, run_all
+    if not args.only or set(args.only) - set(LETTERS):
+        raise UsageError(f"--only takes letters from {LETTERS}, got {args.only!r}")
     results, notes = run_all(out=args.out, quick=args.quick, download=args.download,
-                             log=print if args.verbose else None)
+                             log=print if args.verbose else None, only=args.only)
     print(format_table(results))
     for note in notes:
         print(f"note: {note}")

@@ -11,7 +11,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 from ._core import Tensor
 from .grad_mode import no_grad
@@ -149,7 +149,7 @@ def _full_data(loader: Any) -> Any:
     return loader
 
 
-def _progress_bar(progress: Optional[bool], total: int):
+def _progress_bar(progress: Optional[bool], total: Optional[int]):
     if progress is False:
         return None
     try:

@@ -106,7 +106,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
   Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
   Shape batch_a(a2.shape().begin(), a2.shape().end() - 2), batch_b(b2.shape().begin(), b2.shape().end() - 2);
-  Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
+  Shape batch;
+  try {
+    batch = broadcast_shapes(batch_a, batch_b, "matmul");
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("matmul: the batch dimensions of shapes " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()) + " cannot be broadcast together: " + shape_str(batch_a) +
+                                " vs " + shape_str(batch_b));
+  }
   const int64_t n = a2.shape()[a2.dim() - 2], m = b2.shape()[b2.dim() - 1];
   Shape ea = batch, eb = batch;
   ea.insert(ea.end(), {n, ka});

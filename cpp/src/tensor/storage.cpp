@@ -4,14 +4,29 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 
 namespace gdcore {
+
+namespace {
+// std::bad_alloc (MemoryError in Python) that says how much memory was asked for.
+class AllocationFailed : public std::bad_alloc {
+ public:
+  explicit AllocationFailed(size_t nbytes)
+      : message_("out of memory: could not allocate " + std::to_string(nbytes / (1024.0 * 1024.0 * 1024.0)) +
+                 " GiB for a tensor; use smaller tensors (or smaller batches)") {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+}  // namespace
 
 Storage::Storage(size_t nbytes, bool zero) : nbytes_(nbytes) {
   size_t rounded = (nbytes + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
   data_ = std::aligned_alloc(64, rounded);
-  if (!data_) throw std::bad_alloc();
+  if (!data_) throw AllocationFailed(nbytes);
   if (zero) std::memset(data_, 0, rounded);
 }
 

@@ -32,6 +32,9 @@ def _require_tensor(value, name: str, op: str) -> None:
 
 
 def _only_default(value, default, name: str, op: str) -> None:
+    """Refuses the torch options gdcore does not implement (dilation, groups) unless left at the default."""
+    if isinstance(value, list):
+        value = tuple(value)
     if value != default and value != (default, default):
         raise ValueError(f"{op}: gdcore supports only {name}={default!r}, got {value!r}")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ["check_number", "check_flag", "check_betas"]
 
 
@@ -30,7 +32,7 @@ def check_number(opt: str, name: str, value, low: float = 0.0, high: float = mat
 
 def check_flag(opt: str, name: str, value) -> bool:
     """Return ``value`` after checking it is a bool (numpy bools included)."""
-    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+    if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{opt}: {name} must be True or False, got {value!r}")
     return bool(value)
 

@@ -39,6 +39,9 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params must be an iterable of tensors or dicts, got a single tensor; "
                             f"wrap it in a list: {name}([p], ...)")
+        if isinstance(params, dict):
+            raise TypeError(f"{name}: params must be an iterable of tensors or of group dicts, got one dict; "
+                            f"wrap the group in a list: {name}([group], ...)")
         if isinstance(params, (set, frozenset)):
             raise TypeError(f"{name}: params must be an ordered iterable (a list), not a set: the order of the "
                             f"parameters must be the same from run to run for state dicts to load correctly")

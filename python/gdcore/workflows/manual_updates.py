@@ -93,7 +93,7 @@ def run_tutorial_then_stable(epochs: int = 100, print_every: int = 20, n: int = 
     try:
         run(TUTORIAL_LR, epochs, print_every, n, seed, out=None, log=log)
         message = None
-        emit(log, "  it did not diverge on this data")
+        emit(log, f"  the loss stayed finite for {epochs} epochs")
     except DivergenceError as err:
         message = str(err)
         emit(log, f"  gdcore stopped it: {message}")

@@ -72,7 +72,10 @@ def load_table(csv: Optional[str], target: Optional[str], dataset: Optional[str]
         X, y = gdata.load_csv(csv, target=_target(target))
         return X, y.reshape(-1, 1), f"{csv}: {X.shape[0]} rows, {X.shape[1]} features"
     if dataset == "airfoil":
-        X, y = gdata.load_airfoil(download=download)
+        try:
+            X, y = gdata.load_airfoil(download=download)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"{err} (on the command line: --download)") from None
         return X, y.reshape(-1, 1), f"airfoil self-noise (standardised): {X.shape[0]} rows, {X.shape[1]} features"
     raise ValueError("give --csv FILE or --dataset airfoil")
 
