@@ -32,8 +32,8 @@ def make_problem(n=24, batch=6, seed=1):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     y = X @ np.array([[1.5], [-2.0], [0.5]]) + 0.3 + 0.1 * rng.normal(size=(n, 1))
-    batches = [(gdcore.tensor(X[i:i + batch], dtype=gdcore.float64), gdcore.tensor(y[i:i + batch], dtype=gdcore.float64))
-               for i in range(0, n, batch)]
+    as64 = lambda a: gdcore.tensor(a, dtype=gdcore.float64)  # noqa: E731
+    batches = [(as64(X[i:i + batch]), as64(y[i:i + batch])) for i in range(0, n, batch)]
     return X, y, batches
 
 

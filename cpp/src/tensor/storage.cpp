@@ -1,6 +1,7 @@
 // Owned storage is 64-byte aligned so that SIMD kernels can use aligned loads.
 #include "gdcore/storage.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -12,9 +13,12 @@ namespace {
 // std::bad_alloc (MemoryError in Python) that says how much memory was asked for.
 class AllocationFailed : public std::bad_alloc {
  public:
-  explicit AllocationFailed(size_t nbytes)
-      : message_("out of memory: could not allocate " + std::to_string(nbytes / (1024.0 * 1024.0 * 1024.0)) +
-                 " GiB for a tensor; use smaller tensors (or smaller batches)") {}
+  explicit AllocationFailed(size_t nbytes) {
+    char gib[32];
+    std::snprintf(gib, sizeof gib, "%.1f", static_cast<double>(nbytes) / (1024.0 * 1024.0 * 1024.0));
+    message_ = std::string("out of memory: could not allocate ") + gib +
+               " GiB for a tensor; use smaller tensors (or smaller batches)";
+  }
   const char* what() const noexcept override { return message_.c_str(); }
 
  private:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-
 from .result import Log, WorkflowResult
 
 LETTERS = "abcdef"
