@@ -238,7 +238,11 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
                 history.epochs.append(float(epoch))
                 history.losses.append(total / count)
             if callback is not None:
+                if bar is not None:
+                    bar.clear()              # let the callback print on a clean line; the bar redraws below
                 callback(history)
+                if bar is not None:
+                    bar.refresh()
     finally:
         if bar is not None:
             bar.close()

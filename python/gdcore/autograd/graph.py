@@ -14,6 +14,11 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _escape(text: str) -> str:
+    """Text safe inside a double-quoted DOT label."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def graph(t: Tensor, name: str = "output") -> str:
     """DOT text for the graph that produced ``t``: one box per op (with its output
     shape), one ellipse per leaf (with its ``name`` if set, and shape). Edges follow
@@ -29,7 +34,7 @@ def graph(t: Tensor, name: str = "output") -> str:
         return ids[key]
 
     out_id = node_id(("out", id(t)))
-    lines.append(f'  {out_id} [label="{name}\\n{_shape(t.shape)}", shape=doubleoctagon];')
+    lines.append(f'  {out_id} [label="{_escape(name)}\\n{_shape(t.shape)}", shape=doubleoctagon];')
     if t.grad_fn is None:
         return "\n".join(lines + ["}"])
     stack = [t.grad_fn]
@@ -53,7 +58,7 @@ def graph(t: Tensor, name: str = "output") -> str:
                     continue
                 keep_alive.append(leaf)
                 lid = node_id(("leaf", leaf.data_ptr(), tuple(leaf.shape), leaf.name))
-                label = (leaf.name or "leaf") + "\\n" + _shape(leaf.shape)
+                label = _escape(leaf.name or "leaf") + "\\n" + _shape(leaf.shape)
                 lines.append(f'  {lid} [label="{label}", shape=ellipse, style=filled, fillcolor="#f8f0d0"];')
                 lines.append(f"  {lid} -> {fid};")
             else:
