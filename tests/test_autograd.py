@@ -347,3 +347,65 @@ def test_100k_op_chain_dropped_without_backward_is_freed():
         y = y.sin()  # each node holds its input, whose grad_fn holds the next input ...
     del y  # ... and this teardown must not recurse 100,000 deep (it used to crash)
     assert x.grad is None
+
+
+# ---- in-place ops on tensors with history, and .grad ownership -----------------------------
+
+def test_inplace_op_on_non_leaf_records_history():
+    x = f64([1.0, 2.0])
+    y = x * 2
+    y.mul_(3.0)                     # y = 6x
+    y += x                          # y = 7x
+    y.div_(x)                       # y = 7 (the old y is kept for backward, as torch does)
+    assert y.grad_fn.name() == "DivBackward"
+    np.testing.assert_allclose(y.detach().numpy(), [7.0, 7.0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0], atol=1e-15)
+
+
+def test_inplace_op_with_a_grad_requiring_operand():
+    a = gdcore.tensor([1.0, 2.0], dtype=gdcore.float64)  # no grad of its own
+    x = f64([3.0, 4.0])
+    a.mul_(x)
+    assert a.requires_grad and a.grad_fn.name() == "MulBackward"
+    a.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 2.0])  # the values a had before
+
+
+def test_grad_from_create_graph_is_its_own_memory():
+    # With create_graph the first gradient used to be stored as an expanded (stride 0) view,
+    # so a later in-place accumulation wrote every element into one place.
+    x = f64([1.0, 2.0, 3.0])
+    x.sum().backward(create_graph=True)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1 + 2.0, 1 + 4.0, 1 + 6.0])
+    # ... and .grad never aliases the gradient the caller passed in.
+    w = f64([1.0, 2.0])
+    seed = gdcore.tensor([5.0, 5.0], dtype=gdcore.float64)
+    (w + 0).backward(seed, create_graph=True)
+    w.grad.zero_()
+    np.testing.assert_array_equal(seed.numpy(), [5.0, 5.0])
+
+
+GRAD_SHAPES = {
+    "sum": lambda t: t.sum(),
+    "mean": lambda t: t.mean(),
+    "expand": lambda t: t[:1].expand(4, 3).sum() + t.sum(),
+    "transpose": lambda t: (t.t() * gdcore.arange(6.0, dtype=gdcore.float64).reshape(3, 2)).sum(),
+    "index": lambda t: t[1, ::2].sum(),
+    "cat_narrow": lambda t: gdcore.cat([t, t * 2], dim=1)[:, 2:].sum(),
+    "reshape": lambda t: (t.reshape(6) * gdcore.arange(6.0, dtype=gdcore.float64)).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_SHAPES))
+def test_accumulated_grad_is_correct_whatever_the_layout_of_the_first(name):
+    # .grad must own contiguous memory: accumulating into a stride-0 or aliased gradient corrupts it.
+    f = GRAD_SHAPES[name]
+    once = f64(np.arange(6.0).reshape(2, 3))
+    f(once).backward()
+    twice = f64(np.arange(6.0).reshape(2, 3))
+    f(twice).backward()
+    assert twice.grad.is_contiguous()
+    f(twice).backward()
+    np.testing.assert_allclose(twice.grad.numpy(), 2 * once.grad.numpy())

@@ -456,3 +456,12 @@ def test_to_float64_gradcheck():
     x = np.random.default_rng(7).standard_normal((3, 2))
     check(lambda t: t.to(gdcore.float64) * t.double(), lambda a: a * a, x)
     check(lambda t: t.to(gdcore.float32).to(gdcore.float64) * 0 + t, lambda a: a, x)
+
+
+def test_pow_gradient_limits_at_zero_base_and_exponent():
+    # As torch: d(a^b)/db = 0 where a == 0 and b >= 0; d(a^b)/da = 0 where b == 0 (no 0 * inf = NaN).
+    a = leaf([0.0, 2.0, 0.0, 3.0])
+    b = leaf([2.0, 0.0, 0.0, -1.0])
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 0.0, 0.0, -1.0 / 9.0])
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, np.log(2.0), 0.0, np.log(3.0) / 3.0])

@@ -206,3 +206,12 @@ BINARY = {
 def test_grad_of_grad_binary(name):
     fn, arrays = BINARY[name]
     grad_of_grad_check(fn, *arrays)
+
+
+def test_hvp_and_jacobian_of_linear_and_constant_functions():
+    x, v = f64([1.0, 2.0]), f64([0.5, -1.0], requires_grad=False)
+    np.testing.assert_array_equal(hvp(lambda t: (3.0 * t).sum(), x, v).numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(hvp(lambda t: gdcore.ones(()), x, v).numpy(), [0.0, 0.0])
+    j = gdcore.autograd.jacobian(lambda t: t * t, f64([1.0, 3.0]))
+    np.testing.assert_allclose(j.numpy(), [[2.0, 0.0], [0.0, 6.0]])
+    np.testing.assert_array_equal(gdcore.autograd.jacobian(lambda t: gdcore.ones(3), x).numpy(), np.zeros((3, 2)))

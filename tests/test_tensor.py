@@ -320,6 +320,37 @@ def test_integer_arithmetic_dtypes():
     assert (i + gdcore.tensor([0.5], dtype=gdcore.float64)).dtype == gdcore.float64
 
 
+def test_zero_dim_tensors_promote_like_torch():
+    f32, f64 = gdcore.tensor([1.0, 2.0]), gdcore.tensor([1.0, 2.0], dtype=gdcore.float64)
+    half64, two = gdcore.tensor(0.5, dtype=gdcore.float64), gdcore.tensor(2)
+    assert (f32 * half64).dtype == gdcore.float32      # a 0-d tensor does not widen a float tensor
+    assert (half64 * f32).dtype == gdcore.float32
+    assert (f64 * gdcore.tensor(0.5)).dtype == gdcore.float64
+    assert (gdcore.tensor([1, 2]) * half64).dtype == gdcore.float64  # but it does make ints float
+    assert (f32 * two).dtype == gdcore.float32 and (gdcore.tensor([1, 2]) * two).dtype == gdcore.int64
+    assert (half64 * gdcore.tensor(1.0)).dtype == gdcore.float64     # two 0-d tensors: ordinary promotion
+    x = gdcore.tensor([1.0, 2.0], requires_grad=True)
+    w = gdcore.tensor(3.0, dtype=gdcore.float64, requires_grad=True)
+    (x * w).sum().backward()
+    assert x.grad.dtype == gdcore.float32 and w.grad.dtype == gdcore.float64
+    assert w.grad.item() == 3.0
+
+
+def test_matmul_propagates_nan_and_inf():
+    a = gdcore.tensor([[0.0, 1.0]])
+    b = gdcore.tensor([[float("inf")], [1.0]])
+    assert np.isnan((a @ b).item())  # 0 * inf is NaN, as in numpy
+    assert np.isnan((a @ gdcore.tensor([[float("nan")], [1.0]])).item())
+
+
+def test_reduction_dims_accept_numpy_ints():
+    t = gdcore.ones(2, 3)
+    np.testing.assert_array_equal(t.sum(np.int64(1)).numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(t.mean([0, 1]).numpy(), 1.0)
+    with pytest.raises(TypeError, match="dim"):
+        t.sum("a")
+
+
 def test_strides_and_contiguity():
     t = gdcore.zeros(2, 3, 4)
     assert t.stride() == (12, 4, 1) and t.is_contiguous()
@@ -486,3 +517,28 @@ def test_repr_like_torch(make, text):
 def test_repr_summarises_long_tensors():
     text = repr(gdcore.arange(5000))
     assert text.startswith("tensor([   0,    1,    2, ...,") and text.endswith("4997, 4998, 4999])")
+
+
+# ---- empty tensors --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("a_shape,b_shape", [
+    ((1, 1, 0), (0, 1)), ((2, 0, 3), (3, 4)), ((0, 2, 3), (3, 4)), ((2, 3, 0), (2, 0, 4)), ((0,), (0,)),
+    ((2, 0), (0, 3)), ((0, 3), (3,)), ((2, 1, 3, 0), (4, 0, 2)), ((3,), (2, 3, 0)),
+])
+def test_matmul_with_empty_dims_matches_numpy(a_shape, b_shape):
+    a, b = np.ones(a_shape), np.ones(b_shape)
+    x = gdcore.tensor(a, dtype=gdcore.float64, requires_grad=True)
+    y = gdcore.tensor(b, dtype=gdcore.float64, requires_grad=True)
+    out = x @ y
+    np.testing.assert_array_equal(out.detach().numpy(), a @ b)  # empty inner dims sum to 0
+    out.sum().backward()
+    assert x.grad.shape == a_shape and y.grad.shape == b_shape
+
+
+def test_reductions_of_empty_tensors():
+    e = gdcore.zeros(2, 0, 3)
+    np.testing.assert_array_equal(e.sum(1).numpy(), np.zeros((2, 3)))
+    assert e.amax(0).shape == (0, 3) and e.amin((0, 2)).shape == (0,)  # nothing to reduce into
+    assert np.isnan(e.mean().item())
+    with pytest.raises(ValueError, match="empty dimension"):
+        e.amax(1)

@@ -9,7 +9,15 @@ namespace {
 // What torch calls AccumulateGrad: the end of an edge at a leaf tensor.
 struct LeafEdge {
   std::weak_ptr<TensorImpl> leaf;
+  Shape shape;  // as recorded, so that a leaf the graph no longer sees can still be drawn
 };
+
+// True when the edge once pointed at a leaf (even one freed since): the graph holds leaves
+// weakly, so an expired edge is a leaf that nobody keeps any more, not "no gradient needed".
+bool had_leaf(const Edge& e) {
+  const std::weak_ptr<TensorImpl> empty;
+  return e.leaf.owner_before(empty) || empty.owner_before(e.leaf);
+}
 }  // namespace
 
 void bind_autograd(py::module_& m) {
@@ -29,7 +37,9 @@ void bind_autograd(py::module_& m) {
 
   py::class_<LeafEdge>(m, "AccumulateGrad", "The end of a graph edge at a leaf tensor; .variable is the leaf.")
       .def("name", [](const LeafEdge&) { return "AccumulateGrad"; })
-      .def_property_readonly("variable", [](const LeafEdge& e) { return Tensor(e.leaf.lock()); })
+      .def_property_readonly("variable", [](const LeafEdge& e) { return Tensor(e.leaf.lock()); },
+                             "The leaf tensor, or None when nothing keeps it alive any more.")
+      .def_property_readonly("shape", [](const LeafEdge& e) { return py::tuple(py::cast(e.shape)); })
       .def_property_readonly("next_functions", [](const LeafEdge&) { return py::tuple(); })
       .def("__repr__", [](const LeafEdge&) { return "<AccumulateGrad>"; });
 
@@ -37,9 +47,10 @@ void bind_autograd(py::module_& m) {
       .def("name", [](const Node& n) { return std::string(n.op->name); })
       .def_property_readonly("next_functions", [](const Node& n) {
         py::list out;
-        for (const Edge& e : n.inputs) {
+        for (size_t i = 0; i < n.inputs.size(); ++i) {
+          const Edge& e = n.inputs[i];
           if (e.fn) out.append(py::make_tuple(py::cast(e.fn), 0));
-          else if (!e.leaf.expired()) out.append(py::make_tuple(py::cast(LeafEdge{e.leaf}), 0));
+          else if (had_leaf(e)) out.append(py::make_tuple(py::cast(LeafEdge{e.leaf, n.input_shapes[i]}), 0));
           else out.append(py::make_tuple(py::none(), 0));
         }
         return py::tuple(out);

@@ -165,9 +165,15 @@ Shape shape_from_args(const py::args& args, const char* name) {
 
 std::vector<int64_t> dims_from(py::handle dim) {
   if (dim.is_none()) return {};
-  if (PyLong_Check(dim.ptr())) return {dim.cast<int64_t>()};
+  if (PyIndex_Check(dim.ptr())) return {as_index(dim)};  // Python and numpy ints
+  if (!py::isinstance<py::sequence>(dim))
+    throw py::type_error("dim must be an int, a tuple of ints or None, got " + std::string(py::repr(dim)));
   std::vector<int64_t> dims;
-  for (py::handle h : dim) dims.push_back(h.cast<int64_t>());
+  for (py::handle h : dim) {
+    if (!PyIndex_Check(h.ptr()))
+      throw py::type_error("dim must be an int, a tuple of ints or None, got " + std::string(py::repr(dim)));
+    dims.push_back(as_index(h));
+  }
   if (dims.empty()) throw py::value_error("an empty tuple of dims is ambiguous; pass dim=None to reduce over all dims");
   return dims;
 }

@@ -23,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_optim(m);
   gdcore::bind::bind_nn(m);
   gdcore::bind::bind_data(m);
+  gdcore::bind::bind_simd(m);
 }

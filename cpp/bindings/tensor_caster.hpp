@@ -51,5 +51,6 @@ void bind_value(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_data(py::module_& m);
+void bind_simd(py::module_& m);
 
 }  // namespace gdcore::bind

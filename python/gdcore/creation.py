@@ -2,7 +2,10 @@
 ``dtype=`` and ``requires_grad=`` keywords. The work happens in C++ (gdcore._core)."""
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence
+
+import numpy as np
 
 from . import _core
 from ._core import Generator, Tensor
@@ -17,7 +20,20 @@ __all__ = [
     "randint", "randperm", "manual_seed", "initial_seed", "Generator", "get_rng_state", "set_rng_state",
 ]
 
-from_numpy = _core.from_numpy
+_INT64_MAX = 2**63 - 1
+_UINT64_LIMIT = 2**64
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with the numpy array ``ndarray`` (float32, float64 or int64).
+
+    Writes through either are seen by both; a read-only array gives a tensor that refuses
+    in-place changes. Use gdcore.tensor(data) to copy lists or other dtypes.
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got a {type(ndarray).__name__}; use "
+                        "gdcore.tensor(data) for lists and numbers")
+    return _core.from_numpy(ndarray)
 
 
 def _dtype(dtype: Any, default=float32):
@@ -37,7 +53,24 @@ def _size(args: Sequence[Any], kwargs_size=None, name: str = "size") -> list[int
             raise TypeError(f"{name}: sizes must be integers, got {a!r}") from None
     if any(s < 0 for s in out):
         raise ValueError(f"{name}: sizes must be non-negative, got {tuple(out)}")
+    if any(s > _INT64_MAX for s in out):
+        raise ValueError(f"{name}: size {max(out)} does not fit in int64 (at most 2**63 - 1); no tensor can be that "
+                         "large: check the size arithmetic")
     return out
+
+
+def _generator(generator, name: str):
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{name}: generator must be a gdcore.Generator (e.g. gdcore.Generator(seed)) or None, "
+                        f"got {generator!r}")
+    return generator
+
+
+def _finite(value, what: str, name: str) -> float:
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: {what} must be a finite number, got {value}")
+    return value
 
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -91,11 +124,11 @@ def full_like(t: Tensor, fill_value: float, dtype=None, requires_grad: bool = Fa
 
 
 def rand_like(t: Tensor, dtype=None, generator: Optional[Generator] = None) -> Tensor:
-    return _core._rand(list(t.shape), _dtype(dtype, t.dtype), generator, False)
+    return _core._rand(list(t.shape), _dtype(dtype, t.dtype), _generator(generator, "rand_like"), False)
 
 
 def randn_like(t: Tensor, dtype=None, generator: Optional[Generator] = None) -> Tensor:
-    return _core._randn(list(t.shape), _dtype(dtype, t.dtype), generator, False)
+    return _core._randn(list(t.shape), _dtype(dtype, t.dtype), _generator(generator, "randn_like"), False)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -112,7 +145,8 @@ def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bo
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if not isinstance(steps, int) or isinstance(steps, bool):
         raise TypeError(f"linspace: steps must be an int, got {steps!r}")
-    return _core._linspace(float(start), float(end), steps, _dtype(dtype), requires_grad)
+    start, end = _finite(start, "start", "linspace"), _finite(end, "end", "linspace")
+    return _core._linspace(start, end, steps, _dtype(dtype), requires_grad)
 
 
 def eye(n: int, m: Optional[int] = None, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -122,18 +156,19 @@ def eye(n: int, m: Optional[int] = None, dtype=None, requires_grad: bool = False
 
 def rand(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform numbers in [0, 1) from gdcore's generator (seed it with manual_seed)."""
-    return _core._rand(_size(size, name="rand"), _dtype(dtype), generator, requires_grad)
+    return _core._rand(_size(size, name="rand"), _dtype(dtype), _generator(generator, "rand"), requires_grad)
 
 
 def randn(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal numbers from gdcore's generator."""
-    return _core._randn(_size(size, name="randn"), _dtype(dtype), generator, requires_grad)
+    return _core._randn(_size(size, name="randn"), _dtype(dtype), _generator(generator, "randn"), requires_grad)
 
 
 def normal(mean: float = 0.0, std: float = 1.0, size=(), generator: Optional[Generator] = None, dtype=None,
            requires_grad: bool = False) -> Tensor:
     """Normal numbers with the given mean and standard deviation, of shape ``size``."""
-    return _core._normal(float(mean), float(std), _size((size,), name="normal"), _dtype(dtype), generator, requires_grad)
+    return _core._normal(_finite(mean, "mean", "normal"), float(std), _size((size,), name="normal"), _dtype(dtype),
+                         _generator(generator, "normal"), requires_grad)
 
 
 def randint(low: int = 0, high: Optional[int] = None, size=(), generator: Optional[Generator] = None,
@@ -143,18 +178,30 @@ def randint(low: int = 0, high: Optional[int] = None, size=(), generator: Option
         raise TypeError("randint: high is required (randint(low, high, size) or randint(high, size=...))")
     if isinstance(high, (tuple, list)):  # randint(high, size): torch's two-argument form
         low, high, size = 0, low, high
-    return _core._randint(int(low), int(high), _size((size,), name="randint"), _dtype(dtype, int64), generator)
+    low, high = int(low), int(high)
+    if not -_INT64_MAX - 1 <= low < high <= _INT64_MAX:
+        raise ValueError(f"randint: expected -2**63 <= low < high <= 2**63 - 1 (int64), got low={low} high={high}")
+    return _core._randint(low, high, _size((size,), name="randint"), _dtype(dtype, int64),
+                          _generator(generator, "randint"))
 
 
 def randperm(n: int, generator: Optional[Generator] = None, dtype=None) -> Tensor:
     """A random permutation of 0..n-1."""
-    return _core._randperm(int(n), _dtype(dtype, int64), generator)
+    n = int(n)
+    if n > _INT64_MAX:
+        raise ValueError(f"randperm: n={n} does not fit in int64 (at most 2**63 - 1)")
+    return _core._randperm(n, _dtype(dtype, int64), _generator(generator, "randperm"))
 
 
 def manual_seed(seed: int) -> Generator:
     """Seeds gdcore's default generator (of this thread); returns it."""
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
+    seed = seed.__index__()
+    if not 0 <= seed < _UINT64_LIMIT:
+        raise ValueError(f"manual_seed: seed must be in [0, 2**64), got {seed}")
     gen = _core.default_generator()
-    gen.manual_seed(int(seed))
+    gen.manual_seed(seed)
     return gen
 
 

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+import numpy as np
+
 from ._core import Tensor
 from .grad_mode import no_grad
 
@@ -22,13 +24,14 @@ __all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss"]
 class DivergenceError(FloatingPointError):
     """The loss became nan or inf: the iterates diverged.
 
-    Attributes: ``step`` (1-based update count), ``epoch`` (1-based, or None), ``lr`` and ``loss``.
+    Attributes: ``step`` (1-based update count), ``epoch`` (1-based, or None), ``lr``, ``loss`` and
+    ``parameter`` (a description of the non-finite parameter, or None).
     """
 
     def __init__(self, message: str, *, step: Optional[int] = None, epoch: Optional[int] = None,
-                 lr: Optional[float] = None, loss: float = math.nan):
+                 lr: Optional[float] = None, loss: float = math.nan, parameter: Optional[str] = None):
         super().__init__(message)
-        self.step, self.epoch, self.lr, self.loss = step, epoch, lr, loss
+        self.step, self.epoch, self.lr, self.loss, self.parameter = step, epoch, lr, loss, parameter
 
 
 def _as_float(loss: Any) -> float:
@@ -98,6 +101,39 @@ class History:
 
     def __str__(self) -> str:
         return f"History({self.summary()})"
+
+
+def _non_finite_parameters(model: Any) -> list:
+    """'name (shape ...)' of each parameter of ``model`` holding nan or inf (models with named_parameters)."""
+    named = getattr(model, "named_parameters", None)
+    if not callable(named):
+        return []
+    return [f"'{name}' (shape {tuple(p.shape)})" for name, p in named() if not np.isfinite(p.detach().numpy()).all()]
+
+
+def _watch(loss: Any, model: Any, **where) -> float:
+    """check_finite, with the model's non-finite parameters (if any) named in the error."""
+    try:
+        return check_finite(loss, **where)
+    except DivergenceError as err:
+        bad = _non_finite_parameters(model)
+        if not bad:
+            raise
+        raise DivergenceError(f"{err} Non-finite parameters: {', '.join(bad)}.", step=err.step, epoch=err.epoch,
+                              lr=err.lr, loss=err.loss, parameter=bad[0]) from None
+
+
+def _check_parameters(model: Any, step: int, epoch: int, lr: Optional[float]) -> None:
+    """Raise DivergenceError when the last updates left a parameter non-finite (no loss shows it yet)."""
+    bad = _non_finite_parameters(model)
+    if bad:
+        rate = f", lr={lr:g}" if lr is not None else ""
+        smaller = f"e.g. lr={lr / 10:g}" if lr is not None else "e.g. ten times smaller"
+        raise DivergenceError(
+            f"parameter {bad[0]} became non-finite by step {step} (epoch {epoch}{rate}): gradient descent diverged"
+            f"{' (also ' + ', '.join(bad[1:]) + ')' if bad[1:] else ''}. Try a smaller learning rate ({smaller}) "
+            "or standardise the features (zero mean, unit variance).", step=step, epoch=epoch, lr=lr,
+            parameter=bad[0])
 
 
 def _learning_rate(optimizer: Any) -> Optional[float]:
@@ -179,7 +215,8 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
 
     ``progress``: a tqdm bar when None and stderr is a terminal; True forces it, False disables it.
     ``callback(history)`` runs after every epoch. A nan/inf loss raises DivergenceError naming the step,
-    epoch and learning rate. ``model.train()`` is called first when the model has it.
+    epoch and learning rate (and the model's non-finite parameters, when it has ``named_parameters``); so
+    does a parameter left nan/inf at the end of an epoch. ``model.train()`` is called first when the model has it.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
@@ -216,7 +253,7 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
                 optimizer.zero_grad()
                 loss = _reduce(loss_fn(model(X), y))
                 history.steps += 1
-                value = check_finite(loss, step=history.steps, epoch=epoch, lr=_learning_rate(optimizer))
+                value = _watch(loss, model, step=history.steps, epoch=epoch, lr=_learning_rate(optimizer))
                 loss.backward()
                 optimizer.step()
                 n = int(X.shape[0]) if X.dim() > 0 else 1
@@ -231,6 +268,7 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
                                                        epoch=epoch, lr=_learning_rate(optimizer)))
                     eval_seconds += time.perf_counter() - t0
             history.seconds_per_epoch.append(time.perf_counter() - started - eval_seconds)
+            _check_parameters(model, history.steps, epoch, _learning_rate(optimizer))
             if count == 0:
                 raise ValueError(f"fit: the loader yielded no batches in epoch {epoch}")
             history.train_losses.append(total / count)

@@ -16,11 +16,21 @@ namespace {
 
 void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
 
+// A fresh copy of `g` for a .grad slot: `g` may be a view (an expanded stride-0 gradient) or
+// another tensor's memory (the user's `gradient=`), which later in-place accumulation or
+// .grad.zero_() must not write through. With create_graph the copy is recorded (clone).
+Tensor own_copy(const Tensor& g, bool create_graph) { return create_graph ? clone(g) : g.clone_data(); }
+
 // Adds `g` into a leaf's .grad the way torch does: in place when there is no history to keep.
 void accumulate_into_leaf(TensorImpl& leaf, const Tensor& g, bool create_graph) {
   Tensor existing(leaf.grad);
   if (!existing.defined()) {
-    leaf.grad = create_graph ? g.impl() : g.clone_data().impl();
+    // A gradient nothing else holds (the fresh result of a backward rule, such as the one
+    // mse_loss makes in its forward) becomes .grad as it is, as torch does: no copy pass.
+    // (Contiguous too: a stride-0 expanded gradient must never become a .grad that is accumulated in place.)
+    const bool unshared = !create_graph && g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+                          g.is_contiguous();
+    leaf.grad = unshared ? g.impl() : own_copy(g, create_graph).impl();
   } else if (create_graph || existing.requires_grad()) {
     leaf.grad = add(existing, g).impl();
   } else {
@@ -121,7 +131,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     }
     if (auto out = node->retained_output.lock()) {
       Tensor existing(out->grad);
-      out->grad = (existing.defined() ? add(existing, g) : (create_graph ? g : g.clone_data())).impl();
+      out->grad = (existing.defined() ? add(existing, g) : own_copy(g, create_graph)).impl();
     }
     node->self = node;
     std::vector<Tensor> grads;
@@ -134,7 +144,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     node->self.reset();
     for (size_t i = 0; i < node->inputs.size() && i < grads.size(); ++i) {
       if (!grads[i].defined() || !node->inputs[i].needs_grad()) continue;
-      Tensor gi = grads[i];
+      Tensor gi = std::move(grads[i]);  // the only reference left, unless the rule shared it
       if (gi.shape() != node->input_shapes[i])
         throw std::logic_error(std::string("internal error: ") + node->op->name + " returned a gradient of shape " +
                                shape_str(gi.shape()) + " for an input of shape " + shape_str(node->input_shapes[i]));

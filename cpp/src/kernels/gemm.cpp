@@ -19,8 +19,8 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_
       for (int64_t i = 0; i < m; ++i) {
         T* __restrict crow = c + i * n;
         for (int64_t p = k0; p < k1; ++p) {
+          // No skip of zero entries of A: 0 * inf and 0 * NaN must give NaN, as in numpy and torch.
           const T aip = a[i * a_row + p * a_col];
-          if (aip == T(0)) continue;
           const T* __restrict brow = b + p * b_row;
           for (int64_t j = n0; j < n1; ++j) crow[j] += aip * brow[j];
         }

@@ -1,4 +1,6 @@
-// The optimizer update loops declared in optim_update.hpp. Each loop body reads every
+// The optimizer updates declared in optim_update.hpp. SGD and Adam/AdamW dispatch to the
+// SIMD loops of kernels/simd/ (scalar, AVX2+FMA or AVX-512, split over threads for large
+// tensors). Adagrad, RMSprop and Adadelta are plain loops here: each body reads every
 // operand once and writes the parameter and state once (one pass over memory); options
 // are loop-invariant so the compiler unswitches or if-converts them and the loops stay
 // vectorisable. Scalars are converted to T once so float32 math stays in float32.
@@ -7,30 +9,10 @@
 
 #include <cmath>
 
-namespace gdcore::kernels {
+#include "kernels/simd/dispatch.hpp"
+#include "kernels/simd/parallel.hpp"
 
-template <typename T>
-void sgd_update(T* __restrict param, const T* __restrict grad, T* __restrict buf, int64_t n, const SgdScalars& s) {
-  const T lr = T(s.lr), wd = T(s.weight_decay), mom = T(s.momentum), keep = T(1.0 - s.dampening);
-  const T sign = s.maximize ? T(-1) : T(1);
-  const bool decay = s.weight_decay != 0;
-  if (s.momentum == 0) {
-    for (int64_t i = 0; i < n; ++i) {
-      T d = sign * grad[i];
-      if (decay) d += wd * param[i];
-      param[i] -= lr * d;
-    }
-    return;
-  }
-  const bool first = s.first_step, nesterov = s.nesterov;
-  for (int64_t i = 0; i < n; ++i) {
-    T d = sign * grad[i];
-    if (decay) d += wd * param[i];
-    const T b = first ? d : mom * buf[i] + keep * d;
-    buf[i] = b;
-    param[i] -= lr * (nesterov ? d + mom * b : b);
-  }
-}
+namespace gdcore::kernels {
 
 template <typename T>
 void adagrad_update(T* __restrict param, const T* __restrict grad, T* __restrict sum, int64_t n,
@@ -94,28 +76,23 @@ void adadelta_update(T* __restrict param, const T* __restrict grad, T* __restric
   }
 }
 
+// SGD and Adam/AdamW go through the SIMD dispatch (kernels/simd/): the path's loop over
+// contiguous pieces of the tensor, on two threads for large tensors.
 template <typename T>
-void adam_update(T* __restrict param, const T* __restrict grad, T* __restrict exp_avg, T* __restrict exp_avg_sq,
-                 T* __restrict max_exp_avg_sq, int64_t n, const AdamScalars& s) {
-  const T step_size = T(s.step_size), inv_b2 = T(s.inv_bias2_sqrt), b1 = T(s.beta1), r1 = T(1.0 - s.beta1),
-          b2 = T(s.beta2), r2 = T(1.0 - s.beta2), eps = T(s.eps), wd = T(s.weight_decay),
-          scale = T(s.param_scale);
-  const T sign = s.maximize ? T(-1) : T(1);
-  const bool decay = s.weight_decay != 0, amsgrad = s.amsgrad;
-  for (int64_t i = 0; i < n; ++i) {
-    T g = sign * grad[i];
-    const T p = param[i] * scale;  // AdamW's decoupled decay; scale is exactly 1 for Adam
-    if (decay) g += wd * param[i];
-    const T m = b1 * exp_avg[i] + r1 * g;
-    T v = b2 * exp_avg_sq[i] + r2 * g * g;
-    exp_avg[i] = m;
-    exp_avg_sq[i] = v;
-    if (amsgrad) {
-      v = max_exp_avg_sq[i] >= v ? max_exp_avg_sq[i] : v;  // NaN in v propagates
-      max_exp_avg_sq[i] = v;
-    }
-    param[i] = p - step_size * m / (std::sqrt(v) * inv_b2 + eps);
-  }
+void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s) {
+  const auto loop = simd::kernels_for<T>().sgd;
+  simd::parallel_ranges(n, [&](int64_t b, int64_t e) {
+    loop(param + b, grad + b, momentum_buffer ? momentum_buffer + b : nullptr, e - b, s);
+  });
+}
+
+template <typename T>
+void adam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq, int64_t n,
+                 const AdamScalars& s) {
+  const auto loop = simd::kernels_for<T>().adam;
+  simd::parallel_ranges(n, [&](int64_t b, int64_t e) {
+    loop(param + b, grad + b, exp_avg + b, exp_avg_sq + b, max_exp_avg_sq ? max_exp_avg_sq + b : nullptr, e - b, s);
+  });
 }
 
 #define GD_INSTANTIATE_OPTIM(T)                                                                     \

@@ -13,7 +13,7 @@ namespace {
 template <typename F>
 Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, bool float_only, F f) {
   if (!a.defined() || !b.defined()) throw std::invalid_argument(std::string(name) + ": got an undefined tensor");
-  DType dt = promote(a.dtype(), b.dtype());
+  DType dt = result_dtype(a, b);
   if (float_only) dt = float_dtype(dt);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor x = cast_data(a, dt), y = cast_data(b, dt);
@@ -50,10 +50,21 @@ const OpDef kDiv{"DivBackward", div_backward};
 
 // ---- pow ----
 std::vector<Tensor> pow_backward(Node& n, const Tensor& g) {
-  // d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a)
+  // d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a). As in torch, the first is 0 where b == 0 and
+  // the second is 0 where a == 0 and b >= 0 (the limits), instead of 0 * inf = NaN: the masks
+  // shift b - 1 to 0 and a to 1 at those points (they carry no gradient themselves).
   Tensor a = n.saved_tensor(0), b = n.saved_tensor(1);
-  return {GD_GRAD_IF(n, 0, sum_to(mul(g, mul(b, pow(a, sub(b, scalar_tensor(1.0, b.dtype()))))), n.input_shapes[0])),
-          GD_GRAD_IF(n, 1, sum_to(mul(g, mul(n.saved_tensor(2), log(a))), n.input_shapes[1]))};
+  auto grad_a = [&] {
+    Tensor zero = scalar_tensor(0.0, b.dtype());
+    Tensor exponent = add(sub(b, scalar_tensor(1.0, b.dtype())), compare(b, zero, CompareOp::Eq));
+    return sum_to(mul(g, mul(b, pow(a, exponent))), n.input_shapes[0]);
+  };
+  auto grad_b = [&] {
+    Tensor zero = scalar_tensor(0.0, a.dtype());
+    Tensor at_zero = mul(compare(a, zero, CompareOp::Eq), compare(b, zero, CompareOp::Ge));
+    return sum_to(mul(g, mul(n.saved_tensor(2), log(add(a, at_zero)))), n.input_shapes[1]);
+  };
+  return {GD_GRAD_IF(n, 0, grad_a()), GD_GRAD_IF(n, 1, grad_b())};
 }
 const OpDef kPow{"PowBackward", pow_backward};
 

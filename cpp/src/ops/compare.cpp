@@ -21,7 +21,7 @@ Tensor compare_typed(const Tensor& x, const Tensor& y, const Shape& shape, DType
 }  // namespace
 
 Tensor compare(const Tensor& a, const Tensor& b, CompareOp op) {
-  const DType dt = promote(a.dtype(), b.dtype());
+  const DType dt = result_dtype(a, b);
   const DType out_dt = float_dtype(dt);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), "compare");
   Tensor x = cast_data(a, dt), y = cast_data(b, dt);

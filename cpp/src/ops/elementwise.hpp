@@ -81,6 +81,16 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType ou
   return out;
 }
 
+// The dtype of a binary op's result, with torch's rule for 0-d tensors: a 0-d operand does not
+// widen a dimensioned one of the same kind (float32 x + 0-d float64 gives float32), but a 0-d
+// float does turn an int64 tensor into floats.
+inline DType result_dtype(const Tensor& a, const Tensor& b) {
+  const bool a0 = a.dim() == 0, b0 = b.dim() == 0;
+  if (a0 == b0) return promote(a.dtype(), b.dtype());
+  const DType dimensioned = a0 ? b.dtype() : a.dtype(), zero_dim = a0 ? a.dtype() : b.dtype();
+  return is_floating(dimensioned) || !is_floating(zero_dim) ? dimensioned : zero_dim;
+}
+
 // The float dtype an op computes in: the promoted dtype, with int64 becoming float32.
 inline DType float_dtype(DType t) { return is_floating(t) ? t : DType::Float32; }
 

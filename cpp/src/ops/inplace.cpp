@@ -21,9 +21,11 @@ bool needs_history(const Tensor& self, const Tensor& other) {
   return GradMode::is_enabled() && (self.requires_grad() || (other.defined() && other.requires_grad()));
 }
 
-// An alias of `self` that keeps its current history, to be the input of the recorded op.
-Tensor history_alias(const Tensor& self) {
-  Tensor old = self.detach();
+// `self`'s current values with its current history, to be the input of the recorded op. A copy,
+// not an alias: the op may save its input for backward, and `self` is overwritten right after
+// (torch saves the original self in the same way), so `a.mul_(x)` backpropagates correctly.
+Tensor history_snapshot(const Tensor& self) {
+  Tensor old = self.clone_data();
   old.impl()->requires_grad = self.requires_grad();
   old.impl()->grad_fn = self.grad_fn();
   return old;
@@ -38,7 +40,7 @@ void rebase(const Tensor& self, const char* name, OutOfPlace compute) {
     throw std::runtime_error(std::string(name) +
                              ": in-place change of a view that takes part in autograd is not supported; "
                              "use the out-of-place op (x = x + y) instead");
-  Tensor result = to_dtype(compute(history_alias(self)), self.dtype());
+  Tensor result = to_dtype(compute(history_snapshot(self)), self.dtype());
   if (result.shape() != self.shape())
     throw std::invalid_argument(std::string(name) + ": the result has shape " + shape_str(result.shape()) +
                                 " but the in-place target has shape " + shape_str(self.shape()));

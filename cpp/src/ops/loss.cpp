@@ -1,8 +1,13 @@
-// mse_loss as one fused op: the forward reads input and target once; the backward
-// (without create_graph) writes the gradient in one pass too.
+// mse_loss as one fused op. With reduction 'mean' or 'sum' and a graph being recorded,
+// the forward makes the loss and the gradient for an upstream gradient of 1 in one pass
+// (one read of input and target, one write of the gradient: kernels/mse_loss.hpp); the
+// usual loss.backward() then hands that gradient over without touching memory again.
+// The cost is one input-sized tensor kept with the graph until backward (or until the
+// graph is dropped). Otherwise each direction is one pass of its own.
 #include <cmath>
 
 #include "gdcore/grad_mode.hpp"
+#include "kernels/mse_loss.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
@@ -23,22 +28,39 @@ Tensor mse_grad(const Tensor& input, const Tensor& target, const Tensor& g, doub
     const scalar_t* gg = g.data<scalar_t>();
     scalar_t* o = out.data<scalar_t>();
     const int64_t n = input.numel();
-    if (elementwise) {
-      for (int64_t k = 0; k < n; ++k) o[k] = static_cast<scalar_t>(scale) * (x[k] - y[k]) * gg[k];
-    } else {
-      const scalar_t c = static_cast<scalar_t>(scale) * gg[0];
-      for (int64_t k = 0; k < n; ++k) o[k] = c * (x[k] - y[k]);
-    }
+    if (elementwise) kernels::diff_times(x, y, gg, o, static_cast<scalar_t>(scale), n);
+    else kernels::scaled_diff(x, y, o, static_cast<scalar_t>(scale) * gg[0], n);
     return out;
   });
 }
 
+// 2 (none, sum) or 2 / n (mean): d loss / d input = scale * (input - target) * upstream.
+double grad_scale(Reduction reduction, int64_t n) {
+  return reduction == Reduction::Mean ? 2.0 / static_cast<double>(n) : 2.0;
+}
+
+// Takes the gradient the forward made (saved tensor 2) out of the node, so that it is
+// used at most once and its memory can become input.grad as it is; a retained graph's
+// next backward recomputes it. Undefined when there is none or it cannot be used here.
+Tensor take_forward_grad(Node& n, const Tensor& g) {
+  if (n.saved.size() < 3 || !n.saved[2].tensor.defined() || GradMode::is_enabled()) return Tensor();
+  if (g.dtype() != n.saved[2].tensor.dtype()) return Tensor();
+  Tensor gi = n.saved[2].tensor;
+  n.saved[2].tensor = Tensor();
+  const double upstream = g.item();
+  if (upstream != 1.0) {
+    NoGradGuard guard;
+    mul_(gi, scalar_tensor(upstream, gi.dtype()));
+  }
+  return gi;
+}
+
 std::vector<Tensor> mse_backward(Node& n, const Tensor& g) {
-  Tensor input = n.saved_tensor(0), target = n.saved_tensor(1);
+  Tensor input = n.saved_tensor(0), target = n.saved_tensor(1);  // also catches in-place changes since forward
   const auto reduction = static_cast<Reduction>(n.attrs.ints[0]);
-  const double count = static_cast<double>(input.numel());
-  const double scale = reduction == Reduction::Mean ? 2.0 / count : 2.0;
-  Tensor gi = mse_grad(input, target, g, scale, reduction == Reduction::None);
+  Tensor gi = take_forward_grad(n, g);
+  if (!gi.defined())
+    gi = mse_grad(input, target, g, grad_scale(reduction, input.numel()), reduction == Reduction::None);
   return {GD_GRAD_IF(n, 0, gi), GD_GRAD_IF(n, 1, neg(gi))};
 }
 const OpDef kMse{"MseLossBackward", mse_backward};
@@ -56,20 +78,25 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
                                 dtype_name(target.dtype()) + "; convert one with .to(dtype)");
   const DType dt = input.dtype();
   Tensor x = input.contiguous(), y = target.contiguous();
+  const bool fuse = reduction != Reduction::None && GradMode::is_enabled() &&
+                    (input.requires_grad() || target.requires_grad());
+  Tensor forward_grad;  // d loss / d input for an upstream gradient of 1 (only when fused)
   Tensor out = GD_DISPATCH_FLOAT(dt, "mse_loss", [&] {
     const scalar_t* a = x.data<scalar_t>();
     const scalar_t* b = y.data<scalar_t>();
     const int64_t n = x.numel();
     if (reduction == Reduction::None) {
       Tensor r = Tensor::empty(x.shape(), dt);
-      scalar_t* o = r.data<scalar_t>();
-      for (int64_t k = 0; k < n; ++k) o[k] = (a[k] - b[k]) * (a[k] - b[k]);
+      kernels::sq_diff(a, b, r.data<scalar_t>(), n);
       return r;
     }
-    double acc = 0.0;
-    for (int64_t k = 0; k < n; ++k) {
-      const double d = static_cast<double>(a[k]) - static_cast<double>(b[k]);
-      acc += d * d;
+    double acc;
+    if (fuse) {
+      forward_grad = Tensor::empty(x.shape(), dt);
+      const auto scale = static_cast<scalar_t>(grad_scale(reduction, n));
+      acc = kernels::sq_diff_sum_and_grad(a, b, forward_grad.data<scalar_t>(), scale, n);
+    } else {
+      acc = kernels::sq_diff_sum(a, b, n);
     }
     if (reduction == Reduction::Mean) acc = n ? acc / static_cast<double>(n) : NAN;
     return scalar_tensor(acc, dt);
@@ -78,6 +105,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
     node->attrs.ints = {static_cast<int64_t>(reduction)};
     save(*node, input);
     save(*node, target);
+    if (forward_grad.defined()) save(*node, forward_grad);
   }
   return out;
 }

@@ -95,8 +95,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() == 2 && b.dim() == 1) return squeeze(mm(a, unsqueeze(b, 1)), 1);
   if (b.dim() <= 2) {
     // (..., n, k) @ (k, m) or (k,): fold the batch into the rows of one mm.
+    // (Sizes spelled out rather than -1, which reshape cannot infer when a dim is 0.)
     Shape lead(a.shape().begin(), a.shape().end() - 1);
-    Tensor rows = reshape(a, {-1, ka});
+    Tensor rows = reshape(a, {shape_numel(lead), ka});
     Tensor bm = b.dim() == 1 ? unsqueeze(b, 1) : b;
     Tensor prod = mm(rows, bm);
     if (b.dim() == 2) lead.push_back(b.shape()[1]);
@@ -118,7 +119,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape ea = batch, eb = batch;
   ea.insert(ea.end(), {n, ka});
   eb.insert(eb.end(), {ka, m});
-  Tensor prod = bmm(reshape(expand(a2, ea), {-1, n, ka}), reshape(expand(b2, eb), {-1, ka, m}));
+  const int64_t nbatch = shape_numel(batch);
+  Tensor prod = bmm(reshape(expand(a2, ea), {nbatch, n, ka}), reshape(expand(b2, eb), {nbatch, ka, m}));
   Shape out = batch;
   if (a.dim() > 1) out.push_back(n);
   if (b.dim() > 1) out.push_back(m);

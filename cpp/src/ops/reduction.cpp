@@ -127,9 +127,10 @@ Tensor record_reduction(const OpDef& op, const Tensor& a, Tensor out, const Redu
 Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max) {
   const char* name = is_max ? "max" : "min";
   ReducePlan p = plan_reduction(a, dims, keepdim, name);
-  if (a.numel() == 0 || (p.count == 0))
-    throw std::invalid_argument(std::string(name) + ": cannot reduce an empty tensor of shape " + shape_str(a.shape()) +
-                                " (there is no identity for max/min)");
+  // Reducing over an empty dim has no answer (no identity for max/min) unless the result is empty too.
+  if (p.count == 0 && shape_numel(p.keep_shape) > 0)
+    throw std::invalid_argument(std::string(name) + ": cannot reduce over an empty dimension of the tensor of shape " +
+                                shape_str(a.shape()) + " (there is no identity for max/min)");
   Tensor out = GD_DISPATCH_ALL(a.dtype(), name, [&] {
     const scalar_t init = is_max ? std::numeric_limits<scalar_t>::lowest() : std::numeric_limits<scalar_t>::max();
     auto acc = is_max ? fold_into<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v > r || v != v) ? v : r; })

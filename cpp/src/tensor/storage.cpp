@@ -7,6 +7,8 @@
 #include <new>
 #include <string>
 
+#include "tensor/block_cache.hpp"
+
 namespace gdcore {
 
 namespace {
@@ -27,18 +29,16 @@ class AllocationFailed : public std::bad_alloc {
 }  // namespace
 
 Storage::Storage(size_t nbytes, bool zero) : nbytes_(nbytes) {
-  size_t rounded = (nbytes + 63) / 64 * 64;
-  if (rounded == 0) rounded = 64;
-  data_ = std::aligned_alloc(64, rounded);
+  data_ = allocate_block(nbytes);  // 64-byte aligned; large blocks reused (tensor/block_cache.hpp)
   if (!data_) throw AllocationFailed(nbytes);
-  if (zero) std::memset(data_, 0, rounded);
+  if (zero) std::memset(data_, 0, nbytes);
 }
 
 Storage::Storage(void* data, size_t nbytes, std::shared_ptr<void> owner, bool writable)
     : data_(data), nbytes_(nbytes), owner_(std::move(owner)), writable_(writable) {}
 
 Storage::~Storage() {
-  if (!owner_) std::free(data_);
+  if (!owner_) release_block(data_, nbytes_);
 }
 
 }  // namespace gdcore

@@ -97,6 +97,8 @@ def jacobian_of_gradient(g: Tensor, x: Tensor) -> Tensor:
     from .._core import stack
     from ..creation import zeros
     flat = g.reshape(-1)
+    if flat.numel() == 0:
+        return zeros(*(tuple(x.shape) + tuple(x.shape)), dtype=x.dtype)
     rows = []
     for i in range(flat.numel()):
         if not flat.requires_grad:

@@ -54,11 +54,13 @@ def graph(t: Tensor, name: str = "output") -> str:
             keep_alive.append(nxt)
             if nxt.name() == "AccumulateGrad":
                 leaf = nxt.variable
-                if leaf is None:
-                    continue
-                keep_alive.append(leaf)
-                lid = node_id(("leaf", leaf.data_ptr(), tuple(leaf.shape), leaf.name))
-                label = _escape(leaf.name or "leaf") + "\\n" + _shape(leaf.shape)
+                if leaf is None:  # a leaf nobody holds any more (the graph keeps leaves weakly)
+                    lid = node_id(("freed", id(nxt)))
+                    label = "freed leaf\\n" + _shape(nxt.shape)
+                else:
+                    keep_alive.append(leaf)
+                    lid = node_id(("leaf", leaf.data_ptr(), tuple(leaf.shape), leaf.name))
+                    label = _escape(leaf.name or "leaf") + "\\n" + _shape(leaf.shape)
                 lines.append(f'  {lid} [label="{label}", shape=ellipse, style=filled, fillcolor="#f8f0d0"];')
                 lines.append(f"  {lid} -> {fid};")
             else:

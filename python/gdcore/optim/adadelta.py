@@ -8,6 +8,7 @@ from .. import _core
 from ..creation import zeros_like
 from .hyperparams import check_flag, check_number
 from .optimizer import Optimizer
+from .watchdog import watch_finite
 
 __all__ = ["Adadelta"]
 
@@ -32,8 +33,10 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, *, maximize: bool = False):
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+                 weight_decay: float = 0.0, *, maximize: bool = False,
+                 check_finite: bool = False):
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        check_finite=check_finite)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -43,6 +46,7 @@ class Adadelta(Optimizer):
         check_number("Adadelta", "weight_decay", group["weight_decay"])
         check_flag("Adadelta", "maximize", group["maximize"])
 
+    @watch_finite
     def step(self, closure: Optional[Callable[[], Any]] = None):
         """One update of every parameter that has a gradient; returns ``closure()`` when given."""
         loss = self._evaluate(closure)

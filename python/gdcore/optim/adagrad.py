@@ -8,6 +8,7 @@ from .. import _core
 from ..creation import full_like
 from .hyperparams import check_flag, check_number
 from .optimizer import Optimizer
+from .watchdog import watch_finite
 
 __all__ = ["Adagrad"]
 
@@ -31,9 +32,11 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False):
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False,
+                 check_finite: bool = False):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize,
+                        check_finite=check_finite)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -41,6 +44,7 @@ class Adagrad(Optimizer):
             check_number("Adagrad", key, group[key])
         check_flag("Adagrad", "maximize", group["maximize"])
 
+    @watch_finite
     def step(self, closure: Optional[Callable[[], Any]] = None):
         """One update of every parameter that has a gradient; returns ``closure()`` when given."""
         loss = self._evaluate(closure)

@@ -8,6 +8,7 @@ from .. import _core
 from ..creation import zeros_like
 from .hyperparams import check_betas, check_flag, check_number
 from .optimizer import Optimizer
+from .watchdog import watch_finite
 
 __all__ = ["Adam", "AdamW"]
 
@@ -36,8 +37,10 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 check_finite: bool = False):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        check_finite=check_finite)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -49,6 +52,7 @@ class Adam(Optimizer):
         check_flag(name, "amsgrad", group["amsgrad"])
         check_flag(name, "maximize", group["maximize"])
 
+    @watch_finite
     def step(self, closure: Optional[Callable[[], Any]] = None):
         """One update of every parameter that has a gradient; returns ``closure()`` when given."""
         loss = self._evaluate(closure)
@@ -87,6 +91,7 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 check_finite: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, check_finite=check_finite)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from .._core import Tensor
 from ..grad_mode import enable_grad
+from .hyperparams import check_flag
 
 __all__ = ["Optimizer"]
 
@@ -21,9 +22,14 @@ class Optimizer:
     """Base class of all optimizers.
 
     Args:
-        params: an iterable of tensors to optimize, or of dicts that define parameter groups
-            (each with a ``"params"`` entry and any options that override ``defaults``).
-        defaults: the default option values of every group.
+        params: an iterable of tensors to optimize, of ``(name, tensor)`` pairs (e.g.
+            ``model.named_parameters()``; the names go to the group's ``"param_names"`` and into
+            error messages), or of dicts that define parameter groups (each with a ``"params"``
+            entry and any options that override ``defaults``).
+        defaults: the default option values of every group. Every optimizer also takes
+            ``check_finite`` (default False): stop with gdcore.train.DivergenceError, naming the
+            step, parameter and learning rate, when a gradient or parameter becomes nan or inf
+            (see gdcore.optim.watchdog).
 
     Attributes:
         param_groups: list of dicts, each with ``"params"`` (a list of tensors) and its options.
@@ -76,6 +82,10 @@ class Optimizer:
             raise TypeError(f"{name}: the params of a group must be an ordered sequence (a list), not a set")
         else:
             params = list(params)
+        names = None
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            names = [n for n, _ in params]  # from model.named_parameters(), as torch accepts
+            params = [p for _, p in params]
         index = len(self.param_groups)
         seen: set[int] = set()
         for i, p in enumerate(params):
@@ -101,9 +111,13 @@ class Optimizer:
         for key, value in param_group.items():
             if key != "params":
                 group[key] = value
+        if names is not None:
+            group["param_names"] = names
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self._check_group(group)
+        if "check_finite" in group:
+            check_flag(name, "check_finite", group["check_finite"])
         self.param_groups.append(group)
 
     # ---- gradients and steps -----------------------------------------------------------

@@ -8,6 +8,7 @@ from .. import _core
 from ..creation import zeros_like
 from .hyperparams import check_flag, check_number
 from .optimizer import Optimizer
+from .watchdog import watch_finite
 
 __all__ = ["SGD"]
 
@@ -35,9 +36,10 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 check_finite: bool = False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+                        nesterov=nesterov, maximize=maximize, check_finite=check_finite)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -51,6 +53,7 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening == 0, got momentum={momentum!r} "
                              f"and dampening={dampening!r}")
 
+    @watch_finite
     def step(self, closure: Optional[Callable[[], Any]] = None):
         """One update of every parameter that has a gradient; returns ``closure()`` when given."""
         loss = self._evaluate(closure)

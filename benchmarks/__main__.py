@@ -1,0 +1,77 @@
+"""python -m benchmarks [--quick] [--json out.json] [--only PREFIX ...] [--skip torch ...]
+
+Times every workload for gdcore and each installed anchor and prints one table (see the
+package docstring). --quick takes fewer samples (same sizes); --only keeps the workloads
+whose key starts with one of the prefixes (kernel, train, op, train.lenet, ...).
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+
+import gdcore
+from gdcore import _core
+
+from . import c_reference
+from .anchors import Anchors
+from .kernels import kernel_workloads
+from .machine import machine_info
+from .networks import lenet_workloads, value_mlp
+from .ops import matmul_workloads, op_overhead_workloads
+from .report import Result, render, to_json
+from .small_models import airfoil, linear_1_1, per_sample_sgd
+from .timing import format_seconds, measure
+
+KERNEL_SIZE = 2**24
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples per measurement (same sizes)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    parser.add_argument("--only", nargs="+", metavar="PREFIX", help="only workloads whose key starts so")
+    parser.add_argument("--skip", nargs="+", metavar="ANCHOR", choices=["torch", "scikit-learn", "micrograd"],
+                        help="leave an installed anchor out")
+    parser.add_argument("--simd", choices=["avx512", "avx2", "scalar"], help="run gdcore's kernels on this path")
+    args = parser.parse_args(argv)
+
+    if args.simd:
+        _core._set_simd_path(args.simd)
+    anchors = Anchors(skip=args.skip)
+    c_lib, c_note = c_reference.build()
+    notes = list(anchors.notes) + [f"C loop: {c_note}"]
+    info = machine_info(anchors.versions())
+    gdcore.manual_seed(0)
+
+    workloads = [
+        *kernel_workloads(KERNEL_SIZE, anchors, c_lib),
+        linear_1_1(anchors), *airfoil(anchors), per_sample_sgd(anchors, args.quick),
+        *lenet_workloads(anchors), value_mlp(anchors),
+        *matmul_workloads(anchors), *op_overhead_workloads(anchors),
+    ]
+    if args.only:
+        workloads = [w for w in workloads if any(w.key.startswith(p) for p in args.only)]
+    samples, budget = (5, 1.0) if args.quick else (15, 4.0)
+
+    results = []
+    for w in workloads:
+        for impl, setup in w.impls.items():
+            step = setup()
+            timing = measure(step, samples=samples, budget_s=budget)
+            del step
+            gc.collect()
+            result = Result(w, impl, timing)
+            results.append(result)
+            print(f"  {w.key:<24} {impl:<13} {format_seconds(result.seconds('median')):>10}", file=sys.stderr,
+                  flush=True)
+
+    print(render(info, notes, results))
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(to_json(info, notes, results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+/* The bandwidth reference of the kernel benchmarks: the same float32 updates that
+ * gdcore's kernels do, written as the plain C loop anyone would write, compiled by
+ * the benchmark runner itself (cc -O3 -march=native -fopenmp) and run on two threads.
+ * Each function does exactly the memory traffic of its gdcore counterpart, so
+ * "gdcore / this" says how close gdcore gets to what the machine can do.
+ * Not part of gdcore: it exists only to be timed (see benchmarks/c_reference.py). */
+#include <math.h>
+#include <stdint.h>
+
+#define THREADS 2
+
+/* p -= lr * g: reads p and g, writes p (12 bytes per element). */
+void ref_sgd(float* restrict p, const float* restrict g, int64_t n, float lr) {
+#pragma omp parallel for simd num_threads(THREADS) schedule(static)
+  for (int64_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+}
+
+/* b = momentum * b + g; p -= lr * b: reads p, g, b, writes p, b (20 bytes per element). */
+void ref_momentum(float* restrict p, const float* restrict g, float* restrict b, int64_t n, float lr, float momentum) {
+#pragma omp parallel for simd num_threads(THREADS) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = momentum * b[i] + g[i];
+    b[i] = v;
+    p[i] -= lr * v;
+  }
+}
+
+/* Adam: reads p, g, m, v, writes p, m, v (28 bytes per element). */
+void ref_adam(float* restrict p, const float* restrict g, float* restrict m, float* restrict v, int64_t n,
+              float step_size, float inv_bias2_sqrt, float beta1, float beta2, float eps) {
+#pragma omp parallel for simd num_threads(THREADS) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float mi = beta1 * m[i] + (1.0f - beta1) * g[i];
+    const float vi = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= step_size * mi / (sqrtf(vi) * inv_bias2_sqrt + eps);
+  }
+}
+
+/* Mean squared error and its gradient in one pass: reads x and y, writes grad
+ * (12 bytes per element); the sum of squares is accumulated in double like gdcore's. */
+double ref_mse(const float* restrict x, const float* restrict y, float* restrict grad, int64_t n) {
+  const float scale = (float)(2.0 / (double)n);
+  double acc = 0.0;
+#pragma omp parallel for simd num_threads(THREADS) schedule(static) reduction(+ : acc)
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = x[i] - y[i];
+    grad[i] = scale * d;
+    acc += (double)d * (double)d;
+  }
+  return acc / (double)n;
+}

@@ -1,0 +1,127 @@
+"""Targets 2 and 4: LeNet-5 training steps and the scalar Value API against micrograd.
+
+- LeNet-5 (two 5x5 convolutions with max pooling, three linear layers) on 32x32 inputs,
+  one SGD step with MSELoss against random targets at batch 64 and at batch 1: the same
+  module code builds the gdcore and the torch network (their nn APIs match).
+- A 3-16-16-1 ReLU MLP of scalar Values (micrograd's nn.MLP layout) on 20 samples: one
+  step is the forward over all samples, the summed squared error, zero_grad, backward and
+  the update of every parameter. The same code runs on gdcore.Value and micrograd's Value.
+"""
+from __future__ import annotations
+
+import random
+from typing import List
+
+import gdcore
+
+from .workload import Workload
+
+
+def lenet(lib):
+    """LeNet-5 built from `lib.nn` (gdcore.nn or torch.nn)."""
+    nn = lib.nn
+    F = nn.functional
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(400, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = F.relu(self.fc1(x.flatten(1)))
+            return self.fc3(F.relu(self.fc2(x)))
+
+    return LeNet()
+
+
+def lenet_workloads(anchors) -> List[Workload]:
+    torch = anchors.get("torch")
+
+    def framework(lib, batch):
+        def setup():
+            lib.manual_seed(0)
+            net = lenet(lib)
+            loss_fn, optimizer = lib.nn.MSELoss(), lib.optim.SGD(net.parameters(), lr=0.01)
+            x, target = lib.randn(batch, 1, 32, 32), lib.randn(batch, 10)
+
+            def step():
+                optimizer.zero_grad()
+                loss_fn(net(x), target).backward()
+                optimizer.step()
+            return step
+        return setup
+
+    out = []
+    for batch in (64, 1):
+        impls = {"gdcore": framework(gdcore, batch)}
+        if torch:
+            impls["torch"] = framework(torch, batch)
+        out.append(Workload(f"train.lenet_b{batch}", f"LeNet-5 step, batch {batch} (MSELoss + SGD)", impls))
+    return out
+
+
+class Neuron:
+    def __init__(self, value, nin, nonlin):
+        self.w = [value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = value(0.0)
+        self.nonlin = nonlin
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return act.relu() if self.nonlin else act
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+class MLP:
+    """micrograd's nn.MLP layout over any Value class: ReLU hidden layers, a linear output."""
+
+    def __init__(self, value, nin, nouts):
+        sizes = [nin] + nouts
+        self.layers = [[Neuron(value, sizes[i], i != len(nouts) - 1) for _ in range(sizes[i + 1])]
+                       for i in range(len(nouts))]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = [neuron(x) for neuron in layer]
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        return [p for layer in self.layers for neuron in layer for p in neuron.parameters()]
+
+
+def value_mlp(anchors) -> Workload:
+    rng = random.Random(0)
+    xs = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(20)]
+    ys = [rng.choice([-1.0, 1.0]) for _ in range(20)]
+
+    def setup_with(value):
+        def setup():
+            random.seed(0)
+            model = MLP(value, 3, [16, 16, 1])
+            params = model.parameters()
+
+            def step():
+                loss = sum(((model(x) - y) ** 2 for x, y in zip(xs, ys)), value(0.0))
+                for p in params:
+                    p.grad = 0.0
+                loss.backward()
+                for p in params:
+                    p.data -= 0.01 * p.grad
+                return loss
+            return step
+        return setup
+
+    impls = {"gdcore": setup_with(gdcore.Value)}
+    micrograd = anchors.get("micrograd")
+    if micrograd:
+        from micrograd.engine import Value as MicroValue
+        impls["micrograd"] = setup_with(MicroValue)
+    return Workload("train.value_mlp", "Value MLP 3-16-16-1 step on 20 samples", impls)

@@ -1,0 +1,104 @@
+"""The results table, the issue-5 targets read from it, and the JSON file."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from .timing import Timing, format_seconds
+from .workload import Workload
+
+
+@dataclass
+class Result:
+    workload: Workload
+    impl: str
+    timing: Timing
+
+    def seconds(self, stat: str) -> float:
+        """median / min / max seconds per call, scaled to the workload's unit (an epoch)."""
+        return getattr(self.timing, stat) * self.workload.scale.get(self.impl, 1.0)
+
+    @property
+    def gb_per_s(self) -> Optional[float]:
+        b = self.workload.bytes_per_call
+        return b / self.seconds("median") / 1e9 if b else None
+
+
+# (workload key, anchor, minimum of anchor time / gdcore time, what the issue asks)
+TARGETS = [
+    *[(f"kernel.{k}", "C loop", 0.9, ">= 90% of the C loop") for k in ("sgd", "momentum", "adam", "mse")],
+    *[(f"kernel.{k}", "numpy", 3.0, ">= 3x numpy") for k in ("sgd", "momentum", "adam", "mse")],
+    *[(f"kernel.{k}", "torch", 1.0, ">= 1.0x torch") for k in ("sgd", "momentum", "adam")],
+    ("kernel.mse", "torch", 3.0, ">= 3x torch"),
+    ("train.linear_1_1", "torch", 5.0, ">= 5x torch eager"),
+    ("train.airfoil_scratch", "torch", 5.0, ">= 5x torch eager"),
+    ("train.airfoil_nn", "torch", 5.0, ">= 5x torch eager"),
+    ("train.value_mlp", "micrograd", 50.0, ">= 50x micrograd"),
+    ("train.per_sample_sgd", "scikit-learn", 1.5, ">= 1.5x scikit-learn (target 3: needs gdcore.compile)"),
+    ("train.lenet_b64", "torch", 1.0, ">= 1.0x torch"),
+    ("train.lenet_b1", "torch", 1.0, ">= 1.0x torch"),
+    *[(f"op.matmul_{n}", "numpy", 1.0, ">= 1.0x numpy") for n in (256, 512, 1024)],
+]
+
+
+def _by_key(results: List[Result]) -> Dict[str, Dict[str, Result]]:
+    out: Dict[str, Dict[str, Result]] = {}
+    for r in results:
+        out.setdefault(r.workload.key, {})[r.impl] = r
+    return out
+
+
+def targets(results: List[Result]) -> List[dict]:
+    table = _by_key(results)
+    out = []
+    for key, anchor, need, text in TARGETS:
+        rows = table.get(key, {})
+        if "gdcore" not in rows or anchor not in rows:
+            continue
+        ratio = rows[anchor].seconds("median") / rows["gdcore"].seconds("median")
+        out.append({"workload": key, "anchor": anchor, "target": text, "ratio": ratio, "met": ratio >= need})
+    return out
+
+
+def render(info: Dict[str, str], notes: List[str], results: List[Result]) -> str:
+    lines = ["gdcore benchmarks, " + info["date"],
+             f"machine: {info['cpu']}, {info['cores']} cores; load average at start {info['load average at start']}",
+             f"gdcore {info['gdcore']}: SIMD path {info['simd path']} (supported: {info['simd paths supported']}), "
+             f"kernel threads {info['kernel threads']}",
+             "versions: " + ", ".join(f"{k} {info[k]}" for k in ("python", "numpy", "torch", "torch threads",
+                                                                 "scikit-learn", "micrograd", "cc") if k in info),
+             "", "ratio = the row's median / gdcore's median (above 1: gdcore is faster; for the C loop: the "
+             "fraction of the C loop's speed gdcore reaches)", ""]
+    header = f"{'workload':<50} {'impl':<13} {'median':>10} {'min - max':>21} {'GB/s':>6} {'ratio':>8}"
+    lines += [header, "-" * len(header)]
+    for key, rows in _by_key(results).items():
+        gd = rows.get("gdcore")
+        for k, (impl, r) in enumerate(rows.items()):
+            title = r.workload.title if k == 0 else ""
+            spread = f"{format_seconds(r.seconds('min'))} - {format_seconds(r.seconds('max'))}"
+            gbs = f"{r.gb_per_s:6.1f}" if r.gb_per_s else ""
+            ratio = f"{r.seconds('median') / gd.seconds('median'):7.2f}x" if gd and impl != "gdcore" else ""
+            lines.append(f"{title:<50} {impl:<13} {format_seconds(r.seconds('median')):>10} {spread:>21} "
+                         f"{gbs:>6} {ratio:>8}")
+    found = targets(results)
+    if found:
+        lines += ["", "issue 5 targets (from the medians above):"]
+        for t in found:
+            lines.append(f"  {'met    ' if t['met'] else 'NOT met'}  {t['workload']:<24} vs {t['anchor']:<13} "
+                         f"{t['ratio']:7.2f}x  (wants {t['target']})")
+    workload_notes = []
+    for rows in _by_key(results).values():
+        w = next(iter(rows.values())).workload
+        workload_notes += [f"{w.key}: {n}" for n in w.notes]
+    if notes or workload_notes:
+        lines += ["", "notes:"] + [f"  - {n}" for n in notes + workload_notes]
+    return "\n".join(lines)
+
+
+def to_json(info: Dict[str, str], notes: List[str], results: List[Result]) -> str:
+    rows = [{"workload": r.workload.key, "title": r.workload.title, "impl": r.impl,
+             "median_s": r.seconds("median"), "min_s": r.seconds("min"), "max_s": r.seconds("max"),
+             "samples": len(r.timing.samples), "calls_per_sample": r.timing.calls_per_sample,
+             "gb_per_s": r.gb_per_s, "scaled_by": r.workload.scale.get(r.impl, 1.0)} for r in results]
+    return json.dumps({"machine": info, "notes": notes, "results": rows, "targets": targets(results)}, indent=2)

@@ -1,0 +1,26 @@
+// Bindings of gdcore/simd.hpp: which SIMD path the kernels run on, which ones this CPU
+// supports, and switches for tests and benchmarks. Binding this module makes the choice,
+// so a bad GDCORE_SIMD fails `import gdcore` with a message that says what to set instead.
+#include "gdcore/simd.hpp"
+#include "tensor_caster.hpp"
+
+namespace gdcore::bind {
+
+void bind_simd(py::module_& m) {
+  using py::arg;
+  try {
+    simd_path();
+  } catch (const std::invalid_argument& e) {
+    throw py::import_error(std::string("gdcore: ") + e.what());
+  }
+  m.def("simd_path", &simd_path,
+        "The SIMD path the kernels run on: 'avx512', 'avx2' or 'scalar' (set GDCORE_SIMD to choose).");
+  m.def("simd_paths", &simd_paths, "The SIMD paths this CPU can run, slowest first ('scalar' is always there).");
+  m.def("_set_simd_path", &set_simd_path, arg("name"),
+        "Switch every later kernel call to the path `name` (for tests and benchmarks).");
+  m.def("_kernel_threads", &kernel_threads, "Threads a large kernel call is split over.");
+  m.def("_set_kernel_threads", &set_kernel_threads, arg("n"),
+        "Split large kernel calls over `n` threads (1..64; for tests and benchmarks).");
+}
+
+}  // namespace gdcore::bind

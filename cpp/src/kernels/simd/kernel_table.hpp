@@ -1,0 +1,44 @@
+// The table of range kernels that each SIMD path provides (see dispatch.hpp for how one
+// is chosen). This header is included by the files compiled with AVX2 / AVX-512 flags,
+// so it holds plain data only: including anything with inline library code here could
+// let an AVX-compiled copy of that code be linked into the baseline build.
+#pragma once
+#include <cstdint>
+
+#include "kernels/optim_update.hpp"
+
+namespace gdcore::kernels::simd {
+
+enum class SimdPath { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+// The range kernels of one path for element type T.
+template <typename T>
+struct Kernels {
+  void (*sgd)(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s);
+  void (*adam)(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_avg_sq, int64_t n,
+               const AdamScalars& s);
+  // sum over k of (x[k] - y[k])^2, the difference and the sum taken in double.
+  double (*sq_diff_sum)(const T* x, const T* y, int64_t n);
+  // The same sum, and grad[k] = scale * (x[k] - y[k]) (in T) written in the same pass.
+  double (*sq_diff_sum_and_grad)(const T* x, const T* y, T* grad, T scale, int64_t n);
+  // out[k] = (x[k] - y[k])^2 (in T).
+  void (*sq_diff)(const T* x, const T* y, T* out, int64_t n);
+  // out[k] = scale * (x[k] - y[k]) (in T).
+  void (*scaled_diff)(const T* x, const T* y, T* out, T scale, int64_t n);
+  // out[k] = scale * (x[k] - y[k]) * g[k] (in T).
+  void (*diff_times)(const T* x, const T* y, const T* g, T* out, T scale, int64_t n);
+};
+
+struct KernelTable {
+  SimdPath path;
+  Kernels<float> f32;
+  Kernels<double> f64;
+};
+
+// The tables, one per file compiled with that path's flags. Calling one the CPU does not
+// support is undefined (illegal instruction): go through active_table() in dispatch.hpp.
+const KernelTable& scalar_table();
+const KernelTable& avx2_table();
+const KernelTable& avx512_table();
+
+}  // namespace gdcore::kernels::simd

@@ -1,0 +1,13 @@
+// The kernel table of the AVX-512F path; CMakeLists.txt compiles this file (only) with -mavx512f -mavx2 -mfma.
+// Only dispatch.cpp calls avx512_table(), after checking that the CPU supports the path.
+#include "kernels/simd/vec_avx512.hpp"
+#include "kernels/simd/update_loops.hpp"
+
+namespace gdcore::kernels::simd {
+
+const KernelTable& avx512_table() {
+  static const KernelTable table{SimdPath::Avx512, make_kernels<Avx512Vec, float>(), make_kernels<Avx512Vec, double>()};
+  return table;
+}
+
+}  // namespace gdcore::kernels::simd

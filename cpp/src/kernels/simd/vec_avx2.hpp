@@ -1,0 +1,93 @@
+// 256-bit AVX2 + FMA vectors for the generic loops of update_loops.hpp. Only included by
+// table_avx2.cpp, which CMake compiles with -mavx2 -mfma. Tails use masked loads and
+// stores, so the last elements get exactly the same arithmetic as the others.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace gdcore::kernels::simd {
+namespace {
+
+template <typename T>
+struct Avx2Vec;
+
+template <>
+struct Avx2Vec<float> {
+  using Elem = float;
+  using Reg = __m256;
+  static constexpr int64_t width = 8;
+
+  static __m256i mask(int64_t k) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static Reg load(const float* p, int64_t k) { return _mm256_maskload_ps(p, mask(k)); }
+  static void store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+  static void store(float* p, Reg v, int64_t k) { _mm256_maskstore_ps(p, mask(k), v); }
+  static Reg set1(float x) { return _mm256_set1_ps(x); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
+  static Reg div(Reg a, Reg b) { return _mm256_div_ps(a, b); }
+  static Reg sqrt(Reg a) { return _mm256_sqrt_ps(a); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm256_fnmadd_ps(a, b, c); }
+  static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
+
+  // Two double accumulators: the low and the high four lanes.
+  struct Acc {
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+  };
+  static void acc_sq_diff(Acc& acc, Reg x, Reg y) {
+    const __m256d dlo = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x)),
+                                      _mm256_cvtps_pd(_mm256_castps256_ps128(y)));
+    const __m256d dhi = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)),
+                                      _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)));
+    acc.lo = _mm256_fmadd_pd(dlo, dlo, acc.lo);
+    acc.hi = _mm256_fmadd_pd(dhi, dhi, acc.hi);
+  }
+  static double total(const Acc& acc) {
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, _mm256_add_pd(acc.lo, acc.hi));
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  }
+};
+
+template <>
+struct Avx2Vec<double> {
+  using Elem = double;
+  using Reg = __m256d;
+  static constexpr int64_t width = 4;
+
+  static __m256i mask(int64_t k) { return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3)); }
+  static Reg load(const double* p) { return _mm256_loadu_pd(p); }
+  static Reg load(const double* p, int64_t k) { return _mm256_maskload_pd(p, mask(k)); }
+  static void store(double* p, Reg v) { _mm256_storeu_pd(p, v); }
+  static void store(double* p, Reg v, int64_t k) { _mm256_maskstore_pd(p, mask(k), v); }
+  static Reg set1(double x) { return _mm256_set1_pd(x); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_pd(a, b); }
+  static Reg sub(Reg a, Reg b) { return _mm256_sub_pd(a, b); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_pd(a, b); }
+  static Reg div(Reg a, Reg b) { return _mm256_div_pd(a, b); }
+  static Reg sqrt(Reg a) { return _mm256_sqrt_pd(a); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm256_fnmadd_pd(a, b, c); }
+  static Reg max(Reg a, Reg b) { return _mm256_max_pd(a, b); }
+
+  struct Acc {
+    __m256d s = _mm256_setzero_pd();
+  };
+  static void acc_sq_diff(Acc& acc, Reg x, Reg y) {
+    const __m256d d = _mm256_sub_pd(x, y);
+    acc.s = _mm256_fmadd_pd(d, d, acc.s);
+  }
+  static double total(const Acc& acc) {
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, acc.s);
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  }
+};
+
+}  // namespace
+}  // namespace gdcore::kernels::simd

@@ -1,0 +1,43 @@
+// The scalar "vector" of width 1 for the generic loops of update_loops.hpp: the baseline
+// path that runs on any x86-64 (the compiler may still use SSE2 on it). fmadd is a
+// multiply then an add, rounded twice, as the plain loops always did.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace gdcore::kernels::simd {
+namespace {
+
+template <typename T>
+struct ScalarVec {
+  using Elem = T;
+  using Reg = T;
+  static constexpr int64_t width = 1;
+
+  static Reg load(const T* p) { return *p; }
+  static Reg load(const T* p, int64_t) { return *p; }  // width 1: a tail never happens
+  static void store(T* p, Reg v) { *p = v; }
+  static void store(T* p, Reg v, int64_t) { *p = v; }
+  static Reg set1(T x) { return x; }
+  static Reg add(Reg a, Reg b) { return a + b; }
+  static Reg sub(Reg a, Reg b) { return a - b; }
+  static Reg mul(Reg a, Reg b) { return a * b; }
+  static Reg div(Reg a, Reg b) { return a / b; }
+  static Reg sqrt(Reg a) { return std::sqrt(a); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return a * b + c; }   // a * b + c
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return c - a * b; }  // c - a * b
+  static Reg max(Reg a, Reg b) { return a > b ? a : b; }        // b when either is NaN, like vmaxps
+
+  // Sum of squared differences, taken in double.
+  struct Acc {
+    double s = 0.0;
+  };
+  static void acc_sq_diff(Acc& acc, Reg x, Reg y) {
+    const double d = static_cast<double>(x) - static_cast<double>(y);
+    acc.s += d * d;
+  }
+  static double total(const Acc& acc) { return acc.s; }
+};
+
+}  // namespace
+}  // namespace gdcore::kernels::simd
