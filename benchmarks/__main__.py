@@ -1,4 +1,6 @@
-"""python -m benchmarks [--quick] [--json out.json] [--only PREFIX ...] [--skip torch ...]
+"""Times gdcore against numpy, torch, scikit-learn and micrograd and prints one table.
+
+python -m benchmarks [--quick] [--json out.json] [--only PREFIX ...] [--skip torch ...] [--simd PATH]
 
 Times every workload for gdcore and each installed anchor and prints one table (see the
 package docstring). --quick takes fewer samples (same sizes); --only keeps the workloads
@@ -34,10 +36,13 @@ def main(argv=None) -> int:
     parser.add_argument("--skip", nargs="+", metavar="ANCHOR", choices=["torch", "scikit-learn", "micrograd"],
                         help="leave an installed anchor out")
     parser.add_argument("--simd", choices=["avx512", "avx2", "scalar"], help="run gdcore's kernels on this path")
+    parser.add_argument("--threads", type=int, help="split gdcore's large kernel calls over this many threads")
     args = parser.parse_args(argv)
 
     if args.simd:
         _core._set_simd_path(args.simd)
+    if args.threads:
+        _core._set_kernel_threads(args.threads)
     anchors = Anchors(skip=args.skip)
     c_lib, c_note = c_reference.build()
     notes = list(anchors.notes) + [f"C loop: {c_note}"]

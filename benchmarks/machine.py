@@ -40,14 +40,15 @@ def machine_info(versions: Dict[str, str]) -> Dict[str, str]:
     import gdcore
     from gdcore import _core
 
+    dispatch = hasattr(_core, "simd_path")  # builds before the SIMD dispatch have none
     info = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
         "load average at start": load_average(),
-        "simd path": _core.simd_path(),
-        "simd paths supported": ", ".join(_core.simd_paths()),
-        "kernel threads": str(_core._kernel_threads()),
+        "simd path": _core.simd_path() if dispatch else "none (this build has no SIMD dispatch)",
+        "simd paths supported": ", ".join(_core.simd_paths()) if dispatch else "-",
+        "kernel threads": str(_core._kernel_threads()) if dispatch else "1",
         "python": platform.python_version(),
         "gdcore": gdcore.__version__,
         "cc": compiler_version(),

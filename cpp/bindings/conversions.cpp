@@ -1,15 +1,36 @@
 // Conversions between Python objects and core types: dtypes, numpy arrays (shared
 // memory where possible), nested lists, shapes, dims and index keys.
+#include <cstdint>
+
 #include "tensor_caster.hpp"
 
 namespace gdcore::bind {
 
 namespace {
 // An int from anything with __index__ (Python ints, numpy integers, 0-d int arrays).
-int64_t as_index(py::handle h) {
-  PyObject* i = PyNumber_Index(h.ptr());
+// A Python int (or anything with __index__) as int64; `overflow` is set to +1/-1 instead of
+// throwing when it lies beyond int64 (then the result is the nearest int64).
+int64_t as_int64(py::handle h, int* overflow) {
+  py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
   if (!i) throw py::error_already_set();
-  return py::reinterpret_steal<py::object>(i).cast<int64_t>();
+  long long v = PyLong_AsLongLongAndOverflow(i.ptr(), overflow);
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (*overflow) return *overflow > 0 ? INT64_MAX : INT64_MIN;
+  return v;
+}
+
+int64_t as_index(py::handle h) {
+  int overflow = 0;
+  int64_t v = as_int64(h, &overflow);
+  if (overflow)
+    throw py::value_error("the integer " + std::string(py::repr(h)) + " does not fit in int64 (|value| < 2**63)");
+  return v;
+}
+
+// Slice bounds beyond int64 clamp, as Python clamps slice bounds to the sequence.
+int64_t slice_bound(py::handle h) {
+  int overflow = 0;
+  return as_int64(h, &overflow);
 }
 }  // namespace
 
@@ -118,6 +139,20 @@ Tensor tensor_from_data(py::handle data, std::optional<DType> dtype) {
     throw py::value_error(std::string("could not convert the data to a tensor: ") + e.what() +
                           " (nested lists must be rectangular and hold only numbers)");
   }
+  if (arr.dtype().kind() == 'O' && dtype && is_floating(*dtype)) {  // e.g. ints beyond int64, asked for as floats
+    try {
+      arr = np.attr("asarray")(data, py::arg("dtype") = "float64");
+    } catch (py::error_already_set&) {  // not numbers after all: reported below
+    }
+  }
+  if (arr.dtype().kind() == 'O') {  // numpy holds ints beyond int64 as objects: say that, not "non-numbers"
+    for (py::handle item : arr.attr("ravel")()) {
+      int overflow = 0;
+      if (PyLong_Check(item.ptr()) && !PyBool_Check(item.ptr()) && (as_int64(item, &overflow), overflow))
+        throw py::value_error("the integer " + std::string(py::repr(item)) + " in the data does not fit in int64 "
+                              "(|value| < 2**63); pass dtype=gdcore.float64 (or floats) for values this large");
+    }
+  }
   if (arr.dtype().kind() == 'O' || arr.dtype().kind() == 'U' || arr.dtype().kind() == 'S')
     throw py::type_error("could not convert data of type " + std::string(py::str(py::type::handle_of(data).attr("__name__"))) +
                          " to a tensor: it holds non-numbers (numpy dtype " + std::string(py::str(arr.dtype())) + ")");
@@ -133,6 +168,16 @@ Tensor tensor_from_data(py::handle data, std::optional<DType> dtype) {
 
 std::optional<Tensor> operand(const Tensor& like, py::handle other) {
   if (py::isinstance<TensorImpl>(other)) return other.cast<Tensor>();
+  if (PyLong_Check(other.ptr()) && !PyBool_Check(other.ptr()) && like.dtype() == DType::Int64) {
+    int overflow = 0;  // exact, not through a double (which rounds above 2**53)
+    const int64_t v = as_int64(other, &overflow);
+    if (overflow)
+      throw py::value_error("the integer " + std::string(py::repr(other)) + " does not fit in int64 (|value| < 2**63); "
+                            "convert the tensor with .double() to compute with values this large");
+    Tensor t = scalar_tensor(0.0, DType::Int64);
+    *t.data<int64_t>() = v;
+    return t;
+  }
   if (PyBool_Check(other.ptr()) || PyLong_Check(other.ptr())) {
     return scalar_tensor(other.cast<double>(), like.dtype());
   }
@@ -188,13 +233,16 @@ IndexItem index_item(py::handle h) {
   } else if (PySlice_Check(h.ptr())) {
     it.kind = IndexItem::Slice;
     py::object start = h.attr("start"), stop = h.attr("stop"), step = h.attr("step");
-    if (!start.is_none()) it.start = as_index(start);
-    if (!stop.is_none()) it.stop = as_index(stop);
-    if (!step.is_none()) it.step = as_index(step);
+    if (!start.is_none()) it.start = slice_bound(start);
+    if (!stop.is_none()) it.stop = slice_bound(stop);
+    if (!step.is_none()) it.step = slice_bound(step);
   } else if (PyBool_Check(h.ptr())) {
     throw py::index_error("boolean indices are not supported; use an int64 index tensor");
   } else if (PyLong_Check(h.ptr())) {
-    it.index = h.cast<int64_t>();
+    int overflow = 0;
+    it.index = as_int64(h, &overflow);
+    if (overflow)
+      throw py::index_error("index " + std::string(py::repr(h)) + " is out of bounds (it does not even fit in int64)");
   } else if (py::isinstance<TensorImpl>(h)) {
     Tensor t = h.cast<Tensor>();
     if (t.dim() == 0 && t.dtype() == DType::Int64) {

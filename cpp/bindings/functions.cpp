@@ -86,9 +86,11 @@ void bind_functions(py::module_& m) {
     if (!t) throw py::type_error("pow: exponent must be a number or a tensor");
     return pow(a, *t);
   }, py::arg("input"), py::arg("exponent"));
-  m.def("matmul", &matmul, py::arg("input"), py::arg("other"));
-  m.def("mm", &mm, py::arg("input"), py::arg("mat2"));
-  m.def("bmm", &bmm, py::arg("input"), py::arg("mat2"));
+  // Long kernels that touch no Python object: other Python threads run meanwhile.
+  using Release = py::call_guard<py::gil_scoped_release>;
+  m.def("matmul", &matmul, py::arg("input"), py::arg("other"), Release());
+  m.def("mm", &mm, py::arg("input"), py::arg("mat2"), Release());
+  m.def("bmm", &bmm, py::arg("input"), py::arg("mat2"), Release());
   for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(const Tensor&)>>{
            {"neg", &neg}, {"abs", &abs}, {"exp", &exp}, {"log", &log}, {"sqrt", &sqrt}, {"sin", &sin},
            {"cos", &cos}, {"tan", &tan}, {"tanh", &tanh}, {"sinh", &sinh}, {"cosh", &cosh},

@@ -8,6 +8,16 @@ namespace py = pybind11;
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "gdcore's C++ core: tensors, the autograd tape, ops and kernels";
+  // A failed allocation inside a std:: container says only "std::bad_alloc": say what happened and what to do.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::bad_alloc& e) {
+      const std::string what = e.what();
+      PyErr_SetString(PyExc_MemoryError, what != "std::bad_alloc" ? what.c_str()
+                      : "out of memory: an allocation failed (std::bad_alloc); use smaller tensors (or smaller batches)");
+    }
+  });
   py::enum_<gdcore::DType>(m, "dtype")
       .value("float32", gdcore::DType::Float32)
       .value("float64", gdcore::DType::Float64)
@@ -16,12 +26,14 @@ PYBIND11_MODULE(_core, m) {
       .def("__str__", [](gdcore::DType d) { return std::string("gdcore.") + gdcore::dtype_name(d); })
       .def_property_readonly("is_floating_point", [](gdcore::DType d) { return gdcore::is_floating(d); })
       .def_property_readonly("itemsize", [](gdcore::DType d) { return gdcore::itemsize(d); });
+  // Autograd first: Tensor.grad_fn's signature names the Node type, which must exist by then.
+  gdcore::bind::bind_autograd(m);
   gdcore::bind::bind_tensor(m);
   gdcore::bind::bind_functions(m);
-  gdcore::bind::bind_autograd(m);
   gdcore::bind::bind_value(m);
   gdcore::bind::bind_optim(m);
   gdcore::bind::bind_nn(m);
   gdcore::bind::bind_data(m);
   gdcore::bind::bind_simd(m);
+  gdcore::bind::bind_capture(m);
 }

@@ -21,6 +21,7 @@ void bind_simd(py::module_& m) {
   m.def("_kernel_threads", &kernel_threads, "Threads a large kernel call is split over.");
   m.def("_set_kernel_threads", &set_kernel_threads, arg("n"),
         "Split large kernel calls over `n` threads (1..64; for tests and benchmarks).");
+  m.def("_kernel_parallel_min", &kernel_parallel_min, "Arrays from this many elements on are split over threads.");
 }
 
 }  // namespace gdcore::bind

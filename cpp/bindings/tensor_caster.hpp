@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include "gdcore/autograd.hpp"
+#include "gdcore/capture.hpp"
 #include "gdcore/ops.hpp"
 #include "gdcore/rng.hpp"
 
@@ -23,6 +24,7 @@ struct type_caster<gdcore::Tensor> {
   }
   static handle cast(const gdcore::Tensor& t, return_value_policy, handle parent) {
     if (!t.defined()) return none().release();
+    gdcore::capture::on_returned(t);  // gdcore.compile: marks tensors no captured entry produced
     return make_caster<std::shared_ptr<gdcore::TensorImpl>>::cast(t.impl(), return_value_policy::take_ownership, parent);
   }
 };
@@ -52,5 +54,6 @@ void bind_optim(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_data(py::module_& m);
 void bind_simd(py::module_& m);
+void bind_capture(py::module_& m);
 
 }  // namespace gdcore::bind

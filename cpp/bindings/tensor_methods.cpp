@@ -54,8 +54,14 @@ void bind_tensor(py::module_& m) {
   cls.doc() = "An n-dimensional array of float32, float64 or int64 with autograd, as torch.Tensor.";
   // Tensor(data): a copy of numbers/lists/arrays; Tensor(tensor) aliases it (as nn.Parameter(t) does).
   cls.def(py::init([](py::handle data) {
-            if (py::isinstance<TensorImpl>(data)) return data.cast<Tensor>().detach().impl();
-            return tensor_from_data(data, std::nullopt).impl();
+            if (py::isinstance<TensorImpl>(data)) {
+              Tensor src = data.cast<Tensor>(), alias = src.detach();
+              capture::on_alias(src, alias, /*is_data=*/false);  // gdcore.compile: Parameter(x) inside a step
+              return alias.impl();
+            }
+            Tensor made = tensor_from_data(data, std::nullopt);
+            capture::on_returned(made);  // gdcore.compile: made inside a step, not replayable
+            return made.impl();
           }), py::arg("data"));
 
   // ---- layout and metadata ----
@@ -83,19 +89,21 @@ void bind_tensor(py::module_& m) {
 
   // ---- conversion ----
   cls.def("item", [](const Tensor& t) -> py::object {
+        capture::on_host_read("item()", t);
         const double v = t.item();
         if (t.dtype() == DType::Int64) return py::int_(static_cast<int64_t>(v));
         return py::float_(v);
       })
-      .def("numpy", &to_numpy)
-      .def("tolist", [](const Tensor& t) { return to_numpy(t.detach()).attr("tolist")(); })
+      .def("numpy", [](const Tensor& t) { capture::on_host_read("numpy()", t); return to_numpy(t); })
+      .def("tolist", [](const Tensor& t) { capture::on_host_read("tolist()", t); return to_numpy(t.detach()).attr("tolist")(); })
       .def("__array__", [](const Tensor& t, py::object dtype, py::object) {
+            capture::on_host_read("numpy.asarray()", t);
             py::object arr = to_numpy(t.detach());
             return dtype.is_none() ? arr : arr.attr("astype")(dtype);
           }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
-      .def("__float__", [](const Tensor& t) { return t.item(); })
-      .def("__int__", [](const Tensor& t) { return static_cast<int64_t>(t.item()); })
-      .def("__bool__", [](const Tensor& t) { return t.item() != 0.0; })
+      .def("__float__", [](const Tensor& t) { capture::on_host_read("float()", t); return t.item(); })
+      .def("__int__", [](const Tensor& t) { capture::on_host_read("int()", t); return static_cast<int64_t>(t.item()); })
+      .def("__bool__", [](const Tensor& t) { capture::on_host_read("bool() (an if/while on a tensor)", t); return t.item() != 0.0; })
       .def("to", [](const Tensor& t, py::handle dtype) { return to_dtype(t, dtype_from(dtype)); }, py::arg("dtype"))
       .def("type", [](const Tensor& t, py::handle dtype) { return to_dtype(t, dtype_from(dtype)); }, py::arg("dtype"))
       .def("float", [](const Tensor& t) { return to_dtype(t, DType::Float32); })
@@ -103,18 +111,38 @@ void bind_tensor(py::module_& m) {
       .def("long", [](const Tensor& t) { return to_dtype(t, DType::Int64); });
 
   // ---- autograd state ----
-  cls.def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); }, [](Tensor& t, bool f) { t.set_requires_grad(f); })
-      .def("requires_grad_", [](Tensor& t, bool f) { t.set_requires_grad(f); return t; }, py::arg("requires_grad") = true)
+  cls.def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); }, [](Tensor& t, bool f) {
+        if (f != t.requires_grad()) capture::on_unsupported("changing requires_grad (set it before calling the step)");
+        t.set_requires_grad(f);
+      })
+      .def("requires_grad_", [](Tensor& t, bool f) {
+        if (f != t.requires_grad()) capture::on_unsupported("requires_grad_() (set it before calling the step)");
+        t.set_requires_grad(f);
+        return t;
+      }, py::arg("requires_grad") = true)
       .def_property_readonly("is_leaf", [](const Tensor& t) { return t.is_leaf(); })
-      .def_property("grad", [](const Tensor& t) { return t.grad(); }, [](Tensor& t, std::optional<Tensor> g) {
+      .def_property("grad", [](const Tensor& t) {
+        Tensor g = t.grad();
+        capture::on_grad_read(t, g);  // gdcore.compile
+        return g;
+      }, [](Tensor& t, std::optional<Tensor> g) {
         if (g && g->shape() != t.shape())
           throw py::value_error("assigned grad has shape " + shape_str(g->shape()) + " but the tensor has shape " + shape_str(t.shape()));
         if (g && g->dtype() != t.dtype())
           throw py::type_error(std::string("assigned grad has dtype ") + dtype_name(g->dtype()) + " but the tensor has dtype " + dtype_name(t.dtype()));
+        capture::on_grad_write(t, g ? *g : Tensor());
         t.set_grad(g ? *g : Tensor());
       })
       .def_property_readonly("grad_fn", [](const Tensor& t) { return t.grad_fn(); })
-      .def_property("data", [](const Tensor& t) { return t.data_alias(); }, [](Tensor& t, const Tensor& other) {
+      .def_property("data", [](const Tensor& t) {
+        Tensor d = t.data_alias();
+        capture::on_alias(t, d, /*is_data=*/true);
+        return d;
+      }, [](Tensor& t, const Tensor& other) {
+        const TensorImpl& o = *other.impl();
+        const bool same = o.storage == t.impl()->storage && o.offset == t.impl()->offset && o.shape == t.shape() &&
+                          o.strides == t.strides() && o.dtype == t.dtype();
+        if (!same) capture::on_unsupported("`.data = tensor`");  // `p.data -= x` assigns p's own alias back
         TensorImpl& d = *t.impl();
         d.storage = other.impl()->storage;
         d.offset = other.impl()->offset;
@@ -123,7 +151,11 @@ void bind_tensor(py::module_& m) {
         d.dtype = other.dtype();
         d.version = std::make_shared<std::atomic<uint64_t>>(0);
       })
-      .def("detach", [](const Tensor& t) { return t.detach(); })
+      .def("detach", [](const Tensor& t) {
+        Tensor d = t.detach();
+        capture::on_alias(t, d, /*is_data=*/false);
+        return d;
+      })
       .def("detach_", [](Tensor& t) {
         t.impl()->grad_fn.reset();
         t.impl()->requires_grad = false;
@@ -160,6 +192,7 @@ void bind_tensor(py::module_& m) {
       .def("clone", &clone)
       .def("__getitem__", [](const Tensor& t, py::handle key) { return index(t, index_items(key)); })
       .def("__setitem__", [](const Tensor& t, py::handle key, py::handle value) {
+        capture::on_unsupported("item assignment (t[...] = value)");
         std::optional<Tensor> v = operand(t, value);
         if (!v) throw py::type_error("setitem: value must be a tensor or a number, got " + std::string(py::repr(value)));
         index_put_(t, index_items(key), *v);
@@ -187,7 +220,8 @@ void bind_tensor(py::module_& m) {
       .def("__rtruediv__", [](const Tensor& a, py::handle b) { return binary(a, b, &div, true); }, py::is_operator())
       .def("__pow__", [](const Tensor& a, py::handle b) { return tensor_pow(a, b); }, py::is_operator())
       .def("__rpow__", [](const Tensor& a, py::handle b) { return binary(a, b, static_cast<BinaryOp>(&pow), true); }, py::is_operator())
-      .def("__matmul__", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, py::is_operator())
+      .def("__matmul__", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, py::is_operator(),
+           py::call_guard<py::gil_scoped_release>())  // a long kernel that touches no Python object
       .def("__neg__", &neg)
       .def("__pos__", [](const Tensor& a) { return a; })
       .def("__abs__", &abs)
@@ -206,9 +240,9 @@ void bind_tensor(py::module_& m) {
       .def("mul", [](const Tensor& a, py::handle b) { return binary(a, b, static_cast<BinaryOp>(&mul), false); }, py::arg("other"))
       .def("div", [](const Tensor& a, py::handle b) { return binary(a, b, &div, false); }, py::arg("other"))
       .def("pow", [](const Tensor& a, py::handle b) { return tensor_pow(a, b); }, py::arg("exponent"))
-      .def("matmul", &matmul, py::arg("other"))
-      .def("mm", &mm, py::arg("mat2"))
-      .def("bmm", &bmm, py::arg("mat2"))
+      .def("matmul", &matmul, py::arg("other"), py::call_guard<py::gil_scoped_release>())
+      .def("mm", &mm, py::arg("mat2"), py::call_guard<py::gil_scoped_release>())
+      .def("bmm", &bmm, py::arg("mat2"), py::call_guard<py::gil_scoped_release>())
       .def("neg", &neg)
       .def("abs", &abs)
       .def("exp", &exp)
@@ -263,10 +297,12 @@ void bind_tensor(py::module_& m) {
       .def("fill_", [](Tensor& t, double v) { fill_(t, v); return t; }, py::arg("value"))
       .def("copy_", [](Tensor& t, const Tensor& src) { copy_(t, src); return t; }, py::arg("src"))
       .def("uniform_", [](Tensor& t, double a, double b, py::object gen) {
+            capture::on_unsupported("uniform_()");
             uniform_(t, a, b, generator_or_null(gen));
             return t;
           }, py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = py::none())
       .def("normal_", [](Tensor& t, double mean, double std, py::object gen) {
+            capture::on_unsupported("normal_()");
             normal_(t, mean, std, generator_or_null(gen));
             return t;
           }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());

@@ -24,6 +24,7 @@ from . import autograd
 from . import nn
 from . import optim
 from .serialization import save, load
+from .compile import compile  # noqa: A001  (gdcore.compile, as torch.compile)
 from . import train
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)

@@ -43,6 +43,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**64), got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser for ``gdcore`` and its sub-commands ``demo`` and ``train``."""
     parser = _Parser(prog="gdcore", description="Gradient descent from the ground up: run the chapter's "
@@ -79,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning rate (default: 0.01 for sgd and momentum, 0.001 for adam)")
     train.add_argument("--batch-size", type=_positive_int, default=32, metavar="B", help="default: %(default)s")
     train.add_argument("--epochs", type=_positive_int, default=10, metavar="E", help="default: %(default)s")
-    train.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the shuffling "
+    train.add_argument("--seed", type=_seed, default=0, help="seeds the initial weights and the shuffling "
                        "(default: %(default)s)")
     train.add_argument("--standardize", action="store_true",
                        help="scale the feature columns to zero mean and unit variance before training "
@@ -134,6 +144,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except (OSError, ValueError, LookupError) as err:  # unreadable files, bad tables, a --target out of range
         print(f"{prog}: error: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except MemoryError as err:  # e.g. a huge --hidden or --batch-size
+        print(f"{prog}: error: {_one_line(err)} (try a smaller --hidden or --batch-size)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

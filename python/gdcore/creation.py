@@ -108,7 +108,11 @@ def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Te
     """A tensor of shape ``size`` filled with ``fill_value``."""
     if dtype is None and isinstance(fill_value, int) and not isinstance(fill_value, bool):
         dtype = int64
-    return _core._full(_size((size,), name="full"), float(fill_value), _dtype(dtype), requires_grad)
+    dtype = _dtype(dtype)
+    if dtype == int64 and isinstance(fill_value, int) and not isinstance(fill_value, bool) and abs(fill_value) > 2**53:
+        # Exactly, not through a double (which rounds integers above 2**53).
+        return _core._full(_size((size,), name="full"), 0.0, dtype, False).add_(tensor(fill_value))
+    return _core._full(_size((size,), name="full"), float(fill_value), dtype, requires_grad)
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:

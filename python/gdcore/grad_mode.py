@@ -68,6 +68,8 @@ class set_grad_enabled(_GradModeContext):
     """Sets grad mode to ``mode``; as a plain call it takes effect at once (as in torch)."""
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, int)) and type(mode).__name__ != "bool_":
+            raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
         self._mode = bool(mode)
         self._prev = _core.is_grad_enabled()
         _core._set_grad_enabled(self._mode)

@@ -3,6 +3,7 @@
 // first kernel call: the best one the CPU supports, or the one the environment variable
 // GDCORE_SIMD names (avx512, avx2, scalar, auto); a bad value throws std::invalid_argument.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,5 +20,7 @@ void set_simd_path(const std::string& name);
 int kernel_threads();
 // 1..64; throws std::invalid_argument otherwise. For tests and benchmarks.
 void set_kernel_threads(int n);
+// Arrays from this many elements on are split over the kernel threads.
+int64_t kernel_parallel_min();
 
 }  // namespace gdcore

@@ -86,4 +86,9 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
 // Copies src into dst elementwise (shapes must match, dtypes may differ).
 void copy_into(const Tensor& dst, const Tensor& src);
 
+// Throws (std::runtime_error -> RuntimeError) when several elements of `t` share one memory
+// location (a stride-0 dimension of size > 1, as expand() makes): an in-place op `name` on it
+// would write each location several times and give a silently wrong result.
+void check_no_internal_overlap(const Tensor& t, const char* name);
+
 }  // namespace gdcore

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "gdcore/autograd.hpp"
+#include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "gdcore/ops.hpp"
 
@@ -44,6 +45,8 @@ void accumulate_into_leaf(TensorImpl& leaf, const Tensor& g, bool create_graph) 
 std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
                                  bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs,
                                  bool allow_unused) {
+  if (capture::is_capturing())  // gdcore.compile records the call, then runs it
+    return capture::backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused);
   if (roots.size() != grad_roots.size())
     throw std::invalid_argument("backward: got " + std::to_string(roots.size()) + " outputs but " +
                                 std::to_string(grad_roots.size()) + " gradients");

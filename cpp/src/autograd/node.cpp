@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "gdcore/autograd.hpp"
+#include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
 
 namespace gdcore {
@@ -19,7 +20,8 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 }
 
 std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs, Tensor& output) {
-  if (!GradMode::is_enabled() || !any_requires_grad(inputs)) return nullptr;
+  if (!GradMode::is_enabled() || !any_requires_grad(inputs))
+    return capture::is_capturing() ? capture::on_record(op, inputs, output, nullptr) : nullptr;
   auto node = std::make_shared<Node>();
   node->op = &op;
   node->inputs.reserve(inputs.size());
@@ -39,6 +41,7 @@ std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs,
   node->output_dtype = output.dtype();
   output.impl()->requires_grad = true;
   output.impl()->grad_fn = node;
+  if (capture::is_capturing()) capture::on_record(op, inputs, output, node);  // gdcore.compile
   return node;
 }
 

@@ -1,9 +1,10 @@
-// Optimizer update kernels: one function per optimizer, each a plain loop over the n
-// contiguous elements of one parameter, its gradient and its state buffers, updated in
-// place. Pointers, sizes and scalars in, nothing else. The caller computes the per-step
-// scalars (bias corrections, decayed learning rates) once per tensor, so the loops hold
-// only elementwise math; a kernel may be run on any sub-range [i, i + n) of a tensor,
-// which lets a later SIMD or multi-threaded dispatch split the work freely.
+// Optimizer update kernels: one function per optimizer over the n contiguous elements of
+// one parameter, its gradient and its state buffers, updated in place. Pointers, sizes and
+// scalars in, nothing else. The caller computes the per-step scalars (bias corrections,
+// decayed learning rates) once per tensor, so the loops hold only elementwise math and may
+// run on any sub-range [i, i + n) of a tensor. SGD and Adam/AdamW go through the runtime
+// SIMD dispatch of kernels/simd/ (and are split over two threads for large tensors);
+// the others are plain loops.
 //
 // Formulas follow torch.optim (single-tensor path): the gradient is negated first when
 // maximizing, then the L2 term weight_decay * param is added.

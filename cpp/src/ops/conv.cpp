@@ -45,6 +45,9 @@ kernels::Window2d conv_window(const char* op, const Shape& input_shape, int64_t 
   require(stride[0] >= 1 && stride[1] >= 1, std::string(op) + ": stride must be >= 1, got " + pair_str(stride));
   require(padding[0] >= 0 && padding[1] >= 0,
           std::string(op) + ": padding must be >= 0, got " + pair_str(padding));
+  // Beyond this, h + 2 * padding overflows int64 (undefined behaviour); no real input comes close.
+  require(padding[0] <= (int64_t{1} << 60) && padding[1] <= (int64_t{1} << 60),
+          std::string(op) + ": padding " + pair_str(padding) + " is too large (at most 2**60)");
   require(kh >= 1 && kw >= 1, std::string(op) + ": kernel size must be >= 1, got " + pair_str({kh, kw}));
   const int64_t h = input_shape[2], w = input_shape[3];
   const int64_t ph = h + 2 * padding[0], pw = w + 2 * padding[1];

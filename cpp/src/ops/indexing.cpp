@@ -218,7 +218,7 @@ ParsedIndex parse_index(const Tensor& a, const std::vector<IndexItem>& items) {
           return x < 0 ? int64_t{0} : (x > size ? size : x);
         };
         const int64_t start = clampi(it.start, 0), stop = clampi(it.stop, size);
-        const int64_t len = stop > start ? (stop - start + it.step - 1) / it.step : 0;
+        const int64_t len = stop > start ? 1 + (stop - start - 1) / it.step : 0;  // (no overflow for huge steps)
         if (!(start == 0 && len == size && it.step == 1)) p.trivial = false;
         p.enc.insert(p.enc.end(), {1, start, len, it.step});
         ++dim;
@@ -265,6 +265,7 @@ void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const T
         "on .data, or build the tensor with cat/stack instead");
   if (!self.impl()->storage->writable())
     throw std::invalid_argument("setitem: the tensor is read-only (it shares memory with a read-only numpy array); clone() it first");
+  check_no_internal_overlap(self, "setitem");
   NoGradGuard guard;
   ParsedIndex p = parse_index(self, items);
   Layout l = apply_encoded(self.shape(), self.strides(), self.impl()->offset, p.enc);

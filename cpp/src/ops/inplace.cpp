@@ -2,6 +2,7 @@
 // included) and bump its version counter, so a graph that saved the old values
 // refuses to backward through them. With history (a non-leaf that requires grad)
 // the out-of-place result is written back and becomes the tensor's history.
+#include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "ops/elementwise.hpp"
 
@@ -15,6 +16,7 @@ void check_writable(const Tensor& self, const char* name) {
     throw std::invalid_argument(std::string(name) +
                                 ": the tensor is read-only (it shares memory with a read-only numpy array); "
                                 "clone() it or pass a writable array");
+  check_no_internal_overlap(self, name);
 }
 
 bool needs_history(const Tensor& self, const Tensor& other) {
@@ -87,6 +89,8 @@ void apply_inplace(const Tensor& self, const Tensor& other, const char* name, F 
 }  // namespace
 
 void add_(const Tensor& self, const Tensor& other, double alpha) {
+  if (capture::is_capturing())
+    capture::on_inplace("add_", {self, other}, [alpha](const std::vector<Tensor>& t) { add_(t[0], t[1], alpha); });
   check_writable(self, "add_");
   if (needs_history(self, other))
     return rebase(self, "add_", [&](const Tensor& old) { return add(old, alpha == 1.0 ? other : mul(other, alpha)); });
@@ -96,12 +100,14 @@ void add_(const Tensor& self, const Tensor& other, double alpha) {
 }
 
 void mul_(const Tensor& self, const Tensor& other) {
+  if (capture::is_capturing()) capture::on_inplace("mul_", {self, other}, [](const std::vector<Tensor>& t) { mul_(t[0], t[1]); });
   check_writable(self, "mul_");
   if (needs_history(self, other)) return rebase(self, "mul_", [&](const Tensor& old) { return mul(old, other); });
   apply_inplace(self, other, "mul_", []<typename T>() { return [](T x, T y) { return static_cast<T>(x * y); }; });
 }
 
 void div_(const Tensor& self, const Tensor& other) {
+  if (capture::is_capturing()) capture::on_inplace("div_", {self, other}, [](const std::vector<Tensor>& t) { div_(t[0], t[1]); });
   check_writable(self, "div_");
   if (self.dtype() == DType::Int64)
     throw std::invalid_argument("div_: true division of an int64 tensor in place would give floats; use .float() first");
@@ -110,6 +116,7 @@ void div_(const Tensor& self, const Tensor& other) {
 }
 
 void fill_(const Tensor& self, double value) {
+  if (capture::is_capturing()) capture::on_inplace("fill_", {self}, [value](const std::vector<Tensor>& t) { fill_(t[0], value); });
   check_writable(self, "fill_");
   if (GradMode::is_enabled() && self.requires_grad()) {
     if (self.is_leaf())
@@ -124,6 +131,7 @@ void fill_(const Tensor& self, double value) {
 }
 
 void copy_(const Tensor& self, const Tensor& src) {
+  if (capture::is_capturing()) capture::on_inplace("copy_", {self, src}, [](const std::vector<Tensor>& t) { copy_(t[0], t[1]); });
   check_writable(self, "copy_");
   if (needs_history(self, src)) return rebase(self, "copy_", [&](const Tensor&) { return clone(expand(src, self.shape())); });
   if (self.dtype() == DType::Int64 && is_floating(src.dtype())) {

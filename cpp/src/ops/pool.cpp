@@ -79,11 +79,13 @@ std::vector<Tensor> scatter_add_backward(Node& n, const Tensor& g) { return {poo
 const OpDef kScatterAdd{"Pool2dScatterAddBackward", scatter_add_backward};
 
 // Records a gather-like node (values read from `input` at `indices`).
-void record_gather(const OpDef& op, const Tensor& input, const Tensor& indices, Tensor& out) {
-  if (auto node = record(op, {input}, out)) {
+std::shared_ptr<Node> record_gather(const OpDef& op, const Tensor& input, const Tensor& indices, Tensor& out) {
+  auto node = record(op, {input}, out);
+  if (node) {
     node->attrs.shape = input.shape();
     save(*node, indices);
   }
+  return node;
 }
 
 }  // namespace
@@ -98,9 +100,12 @@ MaxPool2dResult max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride,
   require(kernel_size[0] >= 1 && kernel_size[1] >= 1,
           "max_pool2d: kernel_size must be >= 1, got " + pair_str(kernel_size));
   require(stride[0] >= 1 && stride[1] >= 1, "max_pool2d: stride must be >= 1, got " + pair_str(stride));
-  require(padding[0] >= 0 && padding[1] >= 0 && 2 * padding[0] <= kernel_size[0] && 2 * padding[1] <= kernel_size[1],
+  require(padding[0] >= 0 && padding[1] >= 0 && padding[0] <= kernel_size[0] / 2 && padding[1] <= kernel_size[1] / 2,
           "max_pool2d: padding must be between 0 and half the kernel size, got padding " + pair_str(padding) +
               " for kernel_size " + pair_str(kernel_size));
+  // Beyond this, h + 2 * padding overflows int64 (undefined behaviour); no real input comes close.
+  require(padding[0] <= (int64_t{1} << 60) && padding[1] <= (int64_t{1} << 60),
+          "max_pool2d: padding " + pair_str(padding) + " is too large (at most 2**60)");
   const int64_t h = input.shape()[2], w = input.shape()[3];
   const int64_t ph = h + 2 * padding[0], pw = w + 2 * padding[1];
   require(kernel_size[0] <= ph && kernel_size[1] <= pw,
@@ -120,7 +125,8 @@ MaxPool2dResult max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride,
       kernels::max_pool_plane(src + in_off, win, values.data<scalar_t>() + out_off, indices.data<int64_t>() + out_off);
     });
   });
-  record_gather(kMaxPool2d, input, indices, values);
+  if (auto node = record_gather(kMaxPool2d, input, indices, values))  // the geometry, for gdcore.compile's replay
+    node->attrs.ints = {kernel_size[0], kernel_size[1], stride[0], stride[1], padding[0], padding[1]};
   return {values, indices};
 }
 

@@ -1,12 +1,17 @@
 // Tensors made from sizes and values: zeros, ones, full, arange, linspace, eye.
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "gdcore/ops.hpp"
 
 namespace gdcore {
 
 Tensor full(const Shape& shape, double value, DType dtype) {
+  // A double outside int64's range (or nan) has no int64 value; casting it would be undefined behaviour.
+  if (dtype == DType::Int64 && !(value >= -9223372036854775808.0 && value < 9223372036854775808.0))
+    throw std::invalid_argument("the value " + std::to_string(value) + " does not fit in int64 (|value| < 2**63, not "
+                                "nan); use a float dtype for it");
   Tensor t = Tensor::empty(shape, dtype, value == 0.0);
   if (value != 0.0) {
     GD_DISPATCH_ALL(dtype, "full", [&] {

@@ -86,6 +86,7 @@ void check_fillable(const Tensor& t, const char* name) {
   if (!t.impl()->storage->writable())
     throw std::invalid_argument(std::string(name) + ": the tensor is read-only (it shares memory with a read-only "
                                 "numpy array); clone() it or pass a writable array");
+  check_no_internal_overlap(t, name);
   if (GradMode::is_enabled() && t.requires_grad()) {
     if (t.is_leaf())
       throw std::runtime_error(std::string("a leaf tensor that requires grad is being used in an in-place operation (") +

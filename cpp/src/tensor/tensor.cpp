@@ -116,4 +116,14 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   });
 }
 
+void check_no_internal_overlap(const Tensor& t, const char* name) {
+  if (t.numel() == 0) return;
+  for (size_t d = 0; d < t.shape().size(); ++d) {
+    if (t.shape()[d] > 1 && t.strides()[d] == 0)
+      throw std::runtime_error(std::string(name) + ": more than one element of the written-to tensor refers to the same "
+                               "memory (dimension " + std::to_string(d) + " of shape " + shape_str(t.shape()) +
+                               " has stride 0, as expand() makes); clone() it before changing it in place");
+  }
+}
+
 }  // namespace gdcore

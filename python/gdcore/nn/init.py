@@ -31,7 +31,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
-        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+        elif isinstance(param, (int, float)) and not isinstance(param, bool) and math.isfinite(param):
             slope = float(param)
         else:
             raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
@@ -125,9 +125,15 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
     return normal_(tensor, 0.0, std, generator=generator)
 
 
+def _check_gain(gain, name: str) -> None:
+    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not (math.isfinite(gain) and gain >= 0):
+        raise ValueError(f"{name}: gain must be a finite number >= 0 (e.g. calculate_gain('tanh')), got {gain!r}")
+
+
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Optional[Generator] = None) -> Tensor:
     """Glorot initialisation: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     _check(tensor, generator)
+    _check_gain(gain, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     if fan_in + fan_out == 0:
         return tensor
@@ -138,6 +144,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Optional[Gener
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Optional[Generator] = None) -> Tensor:
     """Glorot initialisation: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     _check(tensor, generator)
+    _check_gain(gain, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     if fan_in + fan_out == 0:
         return tensor

@@ -28,6 +28,8 @@ def _factory_dtype(dtype, device):
 def _check_size(value, name: str, layer: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{layer}: {name} must be an int >= {minimum}, got {value!r}")
+    if value > 2**63 - 1:
+        raise ValueError(f"{layer}: {name}={value} does not fit in int64; no layer can be that large")
     return value
 
 

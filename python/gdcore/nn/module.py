@@ -283,17 +283,17 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets every parameter's ``.grad``: to None (default, as torch 2), or to zeros in place."""
         for p in self.parameters():
+            if set_to_none:  # without reading .grad first: a step captured by gdcore.compile clears every one
+                p.grad = None
+                continue
             g = p.grad
             if g is None:
                 continue
-            if set_to_none:
-                p.grad = None
+            if g.grad_fn is not None:
+                g.detach_()
             else:
-                if g.grad_fn is not None:
-                    g.detach_()
-                else:
-                    g.requires_grad_(False)
-                g.zero_()
+                g.requires_grad_(False)
+            g.zero_()
 
     # ---- state ---------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional
 
 from .. import _core
+from ..compile import _track_group
 from ..creation import zeros_like
 from .hyperparams import check_flag, check_number
 from .optimizer import Optimizer
@@ -63,6 +64,7 @@ class Adadelta(Optimizer):
             _core._adadelta_step(params, grads, [s["square_avg"] for s in states], [s["acc_delta"] for s in states],
                                  group["lr"], group["rho"], group["eps"], group["weight_decay"],
                                  bool(group["maximize"]))
+            _track_group(group, states)  # gdcore.compile: frozen options; replays count steps
             for s in states:
                 s["step"] += 1
         return loss

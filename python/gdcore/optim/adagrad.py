@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional
 
 from .. import _core
+from ..compile import _track_group, _track_step_counts
 from ..creation import full_like
 from .hyperparams import check_flag, check_number
 from .optimizer import Optimizer
@@ -57,9 +58,12 @@ class Adagrad(Optimizer):
             params, grads, states = self._gather(group, init)
             if not params:
                 continue
-            _core._adagrad_step(params, grads, [s["sum"] for s in states], [s["step"] + 1 for s in states],
+            counts = _core._adagrad_step(params, grads, [s["sum"] for s in states], [s["step"] + 1 for s in states],
                                 group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
                                 bool(group["maximize"]))
+            if counts is not None:  # captured by gdcore.compile: replays advance the counts
+                _track_step_counts(counts, states)
+            _track_group(group)  # gdcore.compile: replays use these options frozen
             for s in states:  # counted only once the step succeeded
                 s["step"] += 1
         return loss

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional
 
 from .. import _core
+from ..compile import _track_group, _track_step_counts
 from ..creation import zeros_like
 from .hyperparams import check_betas, check_flag, check_number
 from .optimizer import Optimizer
@@ -71,10 +72,13 @@ class Adam(Optimizer):
             if not params:
                 continue
             beta1, beta2 = group["betas"]
-            _core._adam_step(params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+            counts = _core._adam_step(params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
                              [s["max_exp_avg_sq"] for s in states] if amsgrad else [],
                              [s["step"] + 1 for s in states], group["lr"], beta1, beta2, group["eps"],
                              group["weight_decay"], amsgrad, bool(group["maximize"]), self._decoupled)
+            if counts is not None:  # captured by gdcore.compile: replays advance the counts
+                _track_step_counts(counts, states)
+            _track_group(group)  # gdcore.compile: replays use these options frozen
             for s in states:  # counted only once the step succeeded
                 s["step"] += 1
         return loss

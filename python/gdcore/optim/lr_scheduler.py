@@ -205,5 +205,8 @@ class LambdaLR(LRScheduler):
             factor = f(epoch)
             if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
                 raise TypeError(f"LambdaLR: lr_lambda({epoch}) returned {factor!r}; it must return a number")
+            if not (math.isfinite(factor) and factor >= 0):
+                raise ValueError(f"LambdaLR: lr_lambda({epoch}) returned {factor!r}; the factor must be a finite "
+                                 "number >= 0 (the learning rate is initial_lr * factor)")
             lrs.append(base * factor)
         return lrs

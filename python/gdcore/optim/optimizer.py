@@ -125,14 +125,14 @@ class Optimizer:
         """Reset the gradients of all parameters: to None (the default, as torch does), or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
+                if set_to_none:  # without reading .grad first: a step captured by gdcore.compile clears every one
+                    p.grad = None
+                    continue
                 g = p.grad
                 if g is None:
                     continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    g.detach_()  # a gradient built with create_graph stops carrying history
-                    g.zero_()
+                g.detach_()  # a gradient built with create_graph stops carrying history
+                g.zero_()
 
     def step(self, closure: Optional[Callable[[], Any]] = None):
         """Update the parameters once from their ``.grad``; returns ``closure()`` when given."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional
 
 from .. import _core
+from ..compile import _track_group
 from ..creation import zeros_like
 from .hyperparams import check_flag, check_number
 from .optimizer import Optimizer
@@ -75,6 +76,7 @@ class RMSprop(Optimizer):
                                 [s["momentum_buffer"] for s in states] if use_momentum else [],
                                 group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"],
                                 centered, bool(group["maximize"]))
+            _track_group(group, states)  # gdcore.compile: frozen options; replays count steps
             for s in states:
                 s["step"] += 1
         return loss

@@ -18,6 +18,12 @@ def _check_lr(lr: float, name: str) -> None:
         raise ValueError(f"{name}: the learning rate must be a positive finite number, got {lr!r}")
 
 
+def _check_factor(value: float, what: str, name: str, low: float = -math.inf) -> None:
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value) and value >= low):
+        bound = "" if low == -math.inf else f" >= {low:g}"
+        raise ValueError(f"{name}: {what} must be a finite number{bound}, got {value!r}")
+
+
 def constant(lr: float) -> Schedule:
     """eta(t) = lr."""
     _check_lr(lr, "constant")
@@ -40,12 +46,14 @@ def step(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     _check_lr(lr, "step")
     if step_size <= 0:
         raise ValueError(f"step: step_size must be positive, got {step_size}")
+    _check_factor(gamma, "gamma", "step", 0.0)
     return lambda t: lr * gamma ** (t // step_size)
 
 
 def multistep(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     """eta(t) = lr * gamma ** (number of milestones <= t) (MultiStepLR)."""
     _check_lr(lr, "multistep")
+    _check_factor(gamma, "gamma", "multistep", 0.0)
     m = sorted(milestones)
     return lambda t: lr * gamma ** bisect.bisect_right(m, t)
 
@@ -53,16 +61,20 @@ def multistep(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Sched
 def exponential(lr: float, gamma: float) -> Schedule:
     """eta(t) = lr * gamma ** t (ExponentialLR)."""
     _check_lr(lr, "exponential")
+    _check_factor(gamma, "gamma", "exponential", 0.0)
     return lambda t: lr * gamma ** t
 
 
 def exponential_decay(lr: float, lam: float) -> Schedule:
     """eta(t) = lr * exp(-lam * t), the chapter's exponential schedule."""
     _check_lr(lr, "exponential_decay")
+    _check_factor(lam, "lam", "exponential_decay")
     return lambda t: lr * math.exp(-lam * t)
 
 
 def polynomial(lr: float, alpha: float = 0.5, beta: float = 1.0) -> Schedule:
     """eta(t) = lr * (beta * t + 1) ** -alpha, the chapter's polynomial schedule."""
     _check_lr(lr, "polynomial")
+    _check_factor(alpha, "alpha", "polynomial")
+    _check_factor(beta, "beta", "polynomial", 0.0)
     return lambda t: lr * (beta * t + 1) ** (-alpha)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional
 
 from .. import _core
+from ..compile import _track_group
 from ..creation import zeros_like
 from .hyperparams import check_flag, check_number
 from .optimizer import Optimizer
@@ -78,6 +79,7 @@ class SGD(Optimizer):
                 continue
             _core._sgd_step(params, grads, buffers, new_buffers, group["lr"], group["momentum"], group["dampening"],
                             group["weight_decay"], bool(group["nesterov"]), bool(group["maximize"]))
+            _track_group(group)  # gdcore.compile: replays use these options frozen
             for p, buf in created:  # stored only once the step succeeded
                 self.state[p]["momentum_buffer"] = buf
         return loss

@@ -21,4 +21,6 @@ int kernel_threads() { return kernels::simd::kernel_threads(); }
 
 void set_kernel_threads(int n) { kernels::simd::set_kernel_threads(n); }
 
+int64_t kernel_parallel_min() { return kernels::simd::kParallelMin; }
+
 }  // namespace gdcore

@@ -1,0 +1,488 @@
+// Recording a training step into a Program and replaying it (see gdcore/capture.hpp).
+// The recorder is thread-local; every hook returns at once when no capture is active, so
+// the eager path pays one thread-local load per op. Op entries are replayed through the
+// op's public function (capture_forwards.cpp), backward through run_backward, optimizer
+// steps through the same group call: the replay runs the same kernels in the same order
+// as the eager step, so its results are bit-identical.
+#include "gdcore/capture.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "gdcore/grad_mode.hpp"
+#include "gdcore/ops.hpp"
+
+namespace gdcore::capture {
+
+// Looks up how to recompute an op from its inputs and attributes (capture_forwards.cpp).
+using ForwardFn = Tensor (*)(const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Shape& out_shape,
+                             DType out_dtype);
+ForwardFn find_forward(const char* op_name);
+
+namespace {
+std::string describe_tensor(const Tensor& t) {
+  return std::string("a ") + dtype_name(t.dtype()) + " tensor of shape " + shape_str(t.shape());
+}
+}  // namespace
+
+struct Recorder {
+  std::shared_ptr<Program> program = std::make_shared<Program>();
+  std::unordered_map<const TensorImpl*, int> slot_of;
+  // Tensors handed to Python that no entry produced, kept alive so that addresses stay unique.
+  std::unordered_map<const TensorImpl*, Tensor> foreign;
+  int paused = 0;
+
+  std::vector<Tensor>& slots() { return program->slots_; }
+
+  int new_slot(const Tensor& t) {
+    slots().push_back(t);  // keeps t alive for the whole capture: no address is reused
+    const int s = static_cast<int>(slots().size()) - 1;
+    slot_of[t.get()] = s;
+    return s;
+  }
+  // The slot of a tensor the step reads: an input, a value an entry produced, or a new constant.
+  int input_slot(const Tensor& t, const char* user) {
+    if (!t.defined()) return -1;
+    auto it = slot_of.find(t.get());
+    if (it != slot_of.end()) return it->second;
+    if (foreign.count(t.get()))
+      throw std::runtime_error(
+          std::string("gdcore.compile: ") + user + " uses " + describe_tensor(t) +
+          " that was made during the capture by an operation gdcore.compile cannot replay (a creation function "
+          "such as zeros/randn/tensor, a comparison, argmax, indexing with a tensor, ...), so a replay would reuse "
+          "its first value. Create it outside the step and pass it in as an argument (or keep it in a global)");
+    const int s = new_slot(t);
+    program->constants_.push_back({s, t.shape(), t.dtype(), t.raw_data()});
+    return s;
+  }
+  std::vector<int> input_slots(const std::vector<Tensor>& ts, const char* user) {
+    std::vector<int> r;
+    r.reserve(ts.size());
+    for (const Tensor& t : ts) r.push_back(input_slot(t, user));
+    return r;
+  }
+  Program::Entry& add(Program::Entry e) {
+    e.grad_mode = GradMode::is_enabled();
+    program->entries_.push_back(std::move(e));
+    return program->entries_.back();
+  }
+};
+
+namespace {
+
+thread_local Recorder* current = nullptr;
+
+Recorder& recorder() { return *current; }
+
+std::vector<Tensor> gather(const std::vector<Tensor>& slots, const std::vector<int>& ids) {
+  std::vector<Tensor> r;
+  r.reserve(ids.size());
+  for (int s : ids) r.push_back(s < 0 ? Tensor() : slots[s]);
+  return r;
+}
+
+std::string short_name(const OpDef& op) {
+  std::string n = op.name;
+  const std::string suffix = "Backward";
+  if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
+    n.resize(n.size() - suffix.size());
+  return n;
+}
+
+// Keeps only entries that have a side effect or produce a value something live reads.
+// This also drops the ops that a recorded op ran inside its own forward (their results
+// are read by nobody at the outer level, and the outer op recomputes them at replay).
+void drop_dead_entries(std::vector<Program::Entry>& entries, std::vector<bool>& live_slot) {
+  std::vector<bool> keep(entries.size(), false);
+  for (size_t k = entries.size(); k-- > 0;) {
+    const Program::Entry& e = entries[k];
+    bool live = e.side_effect;
+    for (int s : e.out) live = live || (s >= 0 && live_slot[s]);
+    if (!live) continue;
+    keep[k] = true;
+    for (int s : e.in)
+      if (s >= 0) live_slot[s] = true;
+  }
+  std::vector<Program::Entry> kept;
+  for (size_t k = 0; k < entries.size(); ++k)
+    if (keep[k]) kept.push_back(std::move(entries[k]));
+  entries = std::move(kept);
+}
+
+}  // namespace
+
+bool is_capturing() { return current != nullptr && current->paused == 0; }
+
+PauseGuard::PauseGuard() {
+  if (current) ++current->paused;
+}
+PauseGuard::~PauseGuard() {
+  if (current) --current->paused;
+}
+
+void begin(const std::vector<Tensor>& inputs) {
+  if (current)
+    throw std::runtime_error("gdcore.compile: a step is already being captured on this thread; a compiled step "
+                             "cannot call another compiled step while it is captured");
+  auto rec = std::make_unique<Recorder>();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (!t.defined()) throw std::invalid_argument("gdcore.compile: input " + std::to_string(i) + " is None");
+    if (rec->slot_of.count(t.get()))
+      throw std::invalid_argument("gdcore.compile: the same tensor is passed as two arguments (input " +
+                                  std::to_string(i) + "); pass distinct tensors (clone() one of them)");
+    rec->program->inputs_.push_back(rec->new_slot(t));
+    rec->program->input_shapes_.push_back(t.shape());
+    rec->program->input_dtypes_.push_back(t.dtype());
+  }
+  current = rec.release();
+}
+
+void abort() {
+  delete current;
+  current = nullptr;
+}
+
+std::shared_ptr<Program> end(const std::vector<Tensor>& outputs) {
+  if (!current) throw std::runtime_error("gdcore.compile: no capture is active");
+  std::unique_ptr<Recorder> rec(current);
+  current = nullptr;
+  Program& p = *rec->program;
+  for (const Tensor& t : outputs) p.outputs_.push_back(rec->input_slot(t, "the step's return value"));
+
+  std::vector<bool> live(p.slots_.size(), false);
+  for (int s : p.outputs_)
+    if (s >= 0) live[s] = true;
+  drop_dead_entries(p.entries_, live);
+
+  // Op entries become closures over the op's public function and a copy of its attributes.
+  for (Program::Entry& e : p.entries_) {
+    if (!e.op) continue;
+    ForwardFn forward = find_forward(e.op->name);
+    if (!forward)
+      throw std::runtime_error("gdcore.compile: the step uses " + short_name(*e.op) +
+                               ", which gdcore.compile cannot replay yet; run this step eagerly (uncompiled)");
+    const OpAttrs attrs = e.node->attrs;
+    const std::vector<int> in = e.in;
+    const int out = e.out[0];
+    const Shape shape = e.out_shape;
+    const DType dtype = e.out_dtype;
+    const std::string name = short_name(*e.op);
+    e.run = [forward, attrs, in, out, shape, dtype, name](std::vector<Tensor>& slots, int64_t) {
+      Tensor r = forward(gather(slots, in), attrs, shape, dtype);
+      if (r.shape() != shape || r.dtype() != dtype)
+        throw std::logic_error("internal error: replayed " + name + " gave " + describe_tensor(r) +
+                               " but the capture saw shape " + shape_str(shape));
+      slots[out] = std::move(r);
+    };
+    e.node.reset();
+  }
+
+  // Keep only the constants live entries read; every other slot is cleared after each replay.
+  std::vector<Program::Constant> constants;
+  for (const Program::Constant& c : p.constants_)
+    if (live[c.slot] || std::find(p.outputs_.begin(), p.outputs_.end(), c.slot) != p.outputs_.end())
+      constants.push_back(c);
+  std::vector<bool> is_constant(p.slots_.size(), false);
+  for (const Program::Constant& c : constants) is_constant[c.slot] = true;
+  p.constants_ = std::move(constants);
+  for (size_t s = 0; s < p.slots_.size(); ++s)
+    if (!is_constant[s]) {
+      p.slots_[s] = Tensor();
+      p.transient_.push_back(static_cast<int>(s));
+    }
+  return rec->program;
+}
+
+// ---- hooks ---------------------------------------------------------------------------
+
+std::shared_ptr<Node> on_record(const OpDef& op, const std::vector<Tensor>& inputs, const Tensor& output,
+                                std::shared_ptr<Node> node) {
+  Recorder& rec = recorder();
+  if (!node) {  // no graph node was needed: a descriptor that collects the op's attributes
+    node = std::make_shared<Node>();
+    node->op = &op;
+  }
+  Program::Entry e;
+  e.what = short_name(op);
+  e.in = rec.input_slots(inputs, e.what.c_str());
+  e.op = &op;
+  e.node = node;
+  e.out_shape = output.shape();
+  e.out_dtype = output.dtype();
+  e.out = {rec.new_slot(output)};
+  rec.add(std::move(e));
+  return node;
+}
+
+std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
+                             bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs,
+                             bool allow_unused) {
+  Recorder& rec = recorder();
+  std::vector<int> root_slots = rec.input_slots(roots, "backward"), grad_slots = rec.input_slots(grad_roots, "backward"),
+                   input_slots = rec.input_slots(inputs, "autograd.grad");
+  std::vector<Tensor> results;
+  {
+    PauseGuard pause;
+    results = run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused);
+  }
+  Program::Entry e;
+  e.what = inputs.empty() ? "backward" : "autograd.grad";
+  e.side_effect = true;
+  e.in = root_slots;
+  e.in.insert(e.in.end(), grad_slots.begin(), grad_slots.end());
+  e.in.insert(e.in.end(), input_slots.begin(), input_slots.end());
+  for (const Tensor& r : results) e.out.push_back(r.defined() ? rec.new_slot(r) : -1);
+  const std::vector<int> outs = e.out;
+  e.run = [root_slots, grad_slots, input_slots, outs, retain_graph, create_graph, allow_unused](
+              std::vector<Tensor>& slots, int64_t) {
+    std::vector<Tensor> r = run_backward(gather(slots, root_slots), gather(slots, grad_slots), retain_graph,
+                                         create_graph, gather(slots, input_slots), allow_unused);
+    for (size_t j = 0; j < outs.size() && j < r.size(); ++j)
+      if (outs[j] >= 0) slots[outs[j]] = std::move(r[j]);
+  };
+  rec.add(std::move(e));
+  return results;
+}
+
+void on_inplace(const char* name, const std::vector<Tensor>& operands,
+                std::function<void(const std::vector<Tensor>&)> redo) {
+  Recorder& rec = recorder();
+  Program::Entry e;
+  e.what = name;
+  e.side_effect = true;
+  e.in = rec.input_slots(operands, name);
+  const std::vector<int> in = e.in;
+  e.run = [in, redo = std::move(redo)](std::vector<Tensor>& slots, int64_t) { redo(gather(slots, in)); };
+  rec.add(std::move(e));
+}
+
+void on_grad_read(const Tensor& t, const Tensor& grad) {
+  if (!is_capturing()) return;
+  Recorder& rec = recorder();
+  const int owner = rec.input_slot(t, ".grad");
+  Program::Entry e;
+  e.in = {owner};
+  if (!grad.defined()) {
+    // Python saw None here and may have branched on it: replaying is only faithful while it stays None.
+    e.what = ".grad is None";
+    e.side_effect = true;
+    e.run = [owner](std::vector<Tensor>& slots, int64_t) {
+      if (slots[owner].grad().defined())
+        throw std::runtime_error(
+            "gdcore.compile: the captured step read .grad of " + describe_tensor(slots[owner]) +
+            " when it was None, but at this replay it is set, so the Python code of the step would take another "
+            "path (for example zero_grad(set_to_none=False) skips tensors whose .grad is None). Use "
+            "zero_grad() (set_to_none=True, the default) in the step, or compile it after one eager step");
+    };
+  } else {
+    e.what = ".grad";
+    e.out = {rec.new_slot(grad)};
+    const int out = e.out[0];
+    e.run = [owner, out](std::vector<Tensor>& slots, int64_t) {
+      Tensor g = slots[owner].grad();
+      if (!g.defined())
+        throw std::runtime_error("gdcore.compile: the captured step read .grad of " + describe_tensor(slots[owner]) +
+                                 " and got a tensor, but at this replay it is None (did something clear it "
+                                 "between steps?)");
+      slots[out] = std::move(g);
+    };
+  }
+  rec.add(std::move(e));
+}
+
+void on_grad_write(const Tensor& t, const Tensor& grad) {
+  if (!is_capturing()) return;
+  Recorder& rec = recorder();
+  Program::Entry e;
+  e.what = ".grad =";
+  e.side_effect = true;
+  e.in = {rec.input_slot(t, ".grad ="), rec.input_slot(grad, ".grad =")};
+  const int owner = e.in[0], value = e.in[1];
+  e.run = [owner, value](std::vector<Tensor>& slots, int64_t) {
+    Tensor& o = slots[owner];
+    o.set_grad(value < 0 ? Tensor() : slots[value]);
+  };
+  rec.add(std::move(e));
+}
+
+void on_alias(const Tensor& src, const Tensor& out, bool is_data) {
+  if (!is_capturing()) return;
+  Recorder& rec = recorder();
+  Program::Entry e;
+  e.what = is_data ? ".data" : "detach";
+  e.in = {rec.input_slot(src, e.what.c_str())};
+  e.out = {rec.new_slot(out)};
+  const int in = e.in[0], o = e.out[0];
+  e.run = [in, o, is_data](std::vector<Tensor>& slots, int64_t) {
+    slots[o] = is_data ? slots[in].data_alias() : slots[in].detach();
+  };
+  rec.add(std::move(e));
+}
+
+void on_host_read(const char* what, const Tensor& t) {
+  if (!is_capturing()) return;
+  throw std::runtime_error(
+      std::string("gdcore.compile: the step called ") + what + " on " + describe_tensor(t) +
+      " while it was being captured. The value would be frozen into every replay (Python numbers and control flow "
+      "are fixed at capture). Return the tensor from the step and read it after the call instead");
+}
+
+void on_unsupported(const char* what) {
+  if (!is_capturing()) return;
+  throw std::runtime_error(std::string("gdcore.compile: the step uses ") + what +
+                           ", which gdcore.compile cannot replay yet; run this step eagerly (uncompiled)");
+}
+
+void on_returned(const Tensor& t) {
+  if (!is_capturing() || !t.defined()) return;
+  Recorder& rec = recorder();
+  if (rec.slot_of.count(t.get())) return;
+  // A parameter handed back as is (p.contiguous(), p.requires_grad_()) is a constant: it requires grad and
+  // something else already holds it. A fresh result (only this return value holds it) never is.
+  if (t.is_leaf() && t.requires_grad() && t.impl().use_count() > 1) return;
+  rec.foreign.emplace(t.get(), t);
+}
+
+void optimizer_step(const char* name, const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                    const OptimizerStep& step) {
+  if (!is_capturing()) {
+    step(grads);
+    return;
+  }
+  Recorder& rec = recorder();
+  // Where each gradient comes from at replay: the parameter's current .grad (-1) or a slot.
+  std::vector<int> param_slots = rec.input_slots(params, name), grad_source;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const bool own = i < params.size() && grads[i].defined() && params[i].impl()->grad == grads[i].impl();
+    grad_source.push_back(own ? -1 : rec.input_slot(grads[i], name));
+  }
+  {
+    PauseGuard pause;
+    step(grads);
+  }
+  Program::Entry e;
+  e.what = name;
+  e.side_effect = true;
+  e.in = param_slots;
+  for (int s : grad_source)
+    if (s >= 0) e.in.push_back(s);
+  const std::string label = name;
+  e.run = [param_slots, grad_source, step, label](std::vector<Tensor>& slots, int64_t) {
+    std::vector<Tensor> g;
+    g.reserve(grad_source.size());
+    for (size_t i = 0; i < grad_source.size(); ++i) {
+      if (grad_source[i] >= 0) {
+        g.push_back(slots[grad_source[i]]);
+        continue;
+      }
+      Tensor cur = slots[param_slots[i]].grad();
+      if (!cur.defined())
+        throw std::runtime_error("gdcore.compile: " + label + " step: parameter " + std::to_string(i) +
+                                 " had a gradient when the step was captured but its .grad is None at this replay");
+      g.push_back(std::move(cur));
+    }
+    step(g);
+  };
+  rec.add(std::move(e));
+}
+
+// ---- replay --------------------------------------------------------------------------
+
+std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
+  if (is_capturing())
+    throw std::runtime_error("gdcore.compile: a compiled step cannot be called inside another step that is being "
+                             "captured; call the inner function directly (uncompiled)");
+  if (inputs.size() != inputs_.size())
+    throw std::invalid_argument("gdcore.compile: the captured step takes " + std::to_string(inputs_.size()) +
+                                " tensor arguments, got " + std::to_string(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (!t.defined() || t.shape() != input_shapes_[i] || t.dtype() != input_dtypes_[i])
+      throw std::invalid_argument("gdcore.compile: argument " + std::to_string(i) + " is " +
+                                  (t.defined() ? describe_tensor(t) : std::string("None")) +
+                                  " but the step was captured for a " + dtype_name(input_dtypes_[i]) +
+                                  " tensor of shape " + shape_str(input_shapes_[i]));
+  }
+  for (const Constant& c : constants_) {
+    const Tensor& t = slots_[c.slot];
+    if (t.shape() != c.shape || t.dtype() != c.dtype || t.raw_data() != c.data)
+      throw std::runtime_error(
+          "gdcore.compile: " + describe_tensor(t) + " that the step uses (a parameter or another tensor from outside "
+          "the step, captured as a " + dtype_name(c.dtype) + " tensor of shape " + shape_str(c.shape) +
+          ") was replaced since the capture (its shape, dtype or memory changed, e.g. by `p.data = ...`). "
+          "Compile the step again (gdcore.compile(fn)) after changing parameters");
+  }
+  struct Clear {
+    Program& p;
+    ~Clear() {
+      for (int s : p.transient_) p.slots_[s] = Tensor();
+    }
+  } clear{*this};
+  PauseGuard pause;
+  for (size_t i = 0; i < inputs.size(); ++i) slots_[inputs_[i]] = inputs[i];
+  ++replays_;
+  for (Entry& e : entries_) {
+    GradModeGuard mode(e.grad_mode);
+    e.run(slots_, replays_);
+  }
+  std::vector<Tensor> out;
+  out.reserve(outputs_.size());
+  for (int s : outputs_) out.push_back(s < 0 ? Tensor() : slots_[s]);
+  return out;
+}
+
+Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order, int64_t start, int64_t stop,
+                            int64_t batch_size, size_t loss_output) {
+  if (data.size() != inputs_.size())
+    throw std::invalid_argument("gdcore.compile: the step takes " + std::to_string(inputs_.size()) +
+                                " tensors but the dataset has " + std::to_string(data.size()));
+  if (loss_output >= outputs_.size())
+    throw std::invalid_argument("gdcore.compile: run_epoch needs the step to return its loss");
+  if (batch_size <= 0 || start < 0 || stop > order.numel() || (stop - start) % batch_size != 0)
+    throw std::invalid_argument("gdcore.compile: run_batches needs whole batches: start " + std::to_string(start) +
+                                ", stop " + std::to_string(stop) + ", batch_size " + std::to_string(batch_size));
+  const int64_t batches = (stop - start) / batch_size;
+  Tensor losses;  // filled batch by batch (float32 -> double -> float32 round-trips exactly)
+  std::vector<Tensor> batch(data.size());
+  for (int64_t b = start; b < stop; b += batch_size) {
+    Tensor idx;
+    {
+      PauseGuard pause;
+      NoGradGuard no_grad;
+      std::vector<IndexItem> items(1);
+      items[0].kind = IndexItem::Slice;
+      items[0].start = b;
+      items[0].stop = b + batch_size;
+      idx = index(order, items);
+      for (size_t i = 0; i < data.size(); ++i) batch[i] = index_select(data[i], 0, idx);
+    }
+    std::vector<Tensor> out = replay(batch);
+    const Tensor& loss = out[loss_output];
+    if (!loss.defined() || loss.numel() != 1 || !is_floating(loss.dtype()))
+      throw std::invalid_argument("gdcore.compile: run_epoch needs the step's loss to be a one-element float tensor");
+    if (!losses.defined()) losses = Tensor::empty({batches}, loss.dtype());
+    const int64_t k = (b - start) / batch_size;
+    if (loss.dtype() == DType::Float64) losses.data<double>()[k] = loss.item();
+    else losses.data<float>()[k] = static_cast<float>(loss.item());
+  }
+  return losses;
+}
+
+std::string Program::describe() const {
+  std::string s;
+  for (const Entry& e : entries_) {
+    s += e.what + "(";
+    for (size_t k = 0; k < e.in.size(); ++k) s += (k ? ", " : "") + std::to_string(e.in[k]);
+    s += ")";
+    if (!e.out.empty()) {
+      s += " -> ";
+      for (size_t k = 0; k < e.out.size(); ++k) s += (k ? ", " : "") + std::to_string(e.out[k]);
+    }
+    s += e.grad_mode ? "\n" : "  [no_grad]\n";
+  }
+  return s;
+}
+
+}  // namespace gdcore::capture

@@ -1,0 +1,121 @@
+// How a captured op is recomputed at replay: a table from the op's name (OpDef::name) to
+// a call of its public function with the captured attributes. The ops fill their node's
+// attributes for backward; the entries here read the same attributes (plus the output's
+// shape and dtype, fixed for a captured signature). An op missing from this table makes
+// gdcore.compile refuse the step with a clear message instead of replaying it wrongly.
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+#include "gdcore/autograd.hpp"
+#include "gdcore/ops.hpp"
+
+namespace gdcore::capture {
+
+using ForwardFn = Tensor (*)(const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Shape& out_shape,
+                             DType out_dtype);
+
+namespace {
+
+using In = std::vector<Tensor>;
+#define GD_FORWARD(body) [](const In& x, const OpAttrs& a, const Shape& shape, DType dtype) -> Tensor { \
+    (void)x; (void)a; (void)shape; (void)dtype; body; }
+
+// Reductions record their reduced dims (ints) and the keepdim shape (shape).
+Tensor reduce(Tensor (*fn)(const Tensor&, const std::vector<int64_t>&, bool), const In& x, const OpAttrs& a,
+              const Shape& shape) {
+  return fn(x[0], a.ints, /*keepdim=*/shape == a.shape && shape.size() == x[0].shape().size());
+}
+
+std::optional<double> bound(const OpAttrs& a, size_t k) {
+  return a.ints[k] ? std::optional<double>(a.reals[k]) : std::nullopt;
+}
+
+// Basic indexing records its items normalised, four ints each: {0, index}, {1, start, length, step}
+// or {2} (new axis); the same items applied to an input of the same shape give the same view.
+Tensor basic_index(const Tensor& x, const std::vector<int64_t>& enc) {
+  std::vector<IndexItem> items;
+  for (size_t i = 0; i + 3 < enc.size(); i += 4) {
+    IndexItem it;
+    if (enc[i] == 0) {
+      it.kind = IndexItem::Int;
+      it.index = enc[i + 1];
+    } else if (enc[i] == 1) {
+      it.kind = IndexItem::Slice;
+      it.start = enc[i + 1];
+      it.stop = enc[i + 2] == 0 ? enc[i + 1] : enc[i + 1] + (enc[i + 2] - 1) * enc[i + 3] + 1;
+      it.step = enc[i + 3];
+    } else {
+      it.kind = IndexItem::NewAxis;
+    }
+    items.push_back(std::move(it));
+  }
+  return index(x, items);
+}
+
+const std::unordered_map<std::string, ForwardFn>& table() {
+  static const std::unordered_map<std::string, ForwardFn> t = {
+      // arithmetic.cpp
+      {"AddBackward", GD_FORWARD(return add(x[0], x[1]))},
+      {"SubBackward", GD_FORWARD(return sub(x[0], x[1]))},
+      {"MulBackward", GD_FORWARD(return mul(x[0], x[1]))},
+      {"DivBackward", GD_FORWARD(return div(x[0], x[1]))},
+      {"PowBackward", GD_FORWARD(return x.size() == 2 ? pow(x[0], x[1]) : pow(x[0], a.reals[0]))},
+      {"NegBackward", GD_FORWARD(return neg(x[0]))},
+      {"MaximumBackward", GD_FORWARD(return maximum(x[0], x[1]))},
+      {"MinimumBackward", GD_FORWARD(return minimum(x[0], x[1]))},
+      // unary.cpp
+      {"AbsBackward", GD_FORWARD(return abs(x[0]))},
+      {"ExpBackward", GD_FORWARD(return exp(x[0]))},
+      {"LogBackward", GD_FORWARD(return log(x[0]))},
+      {"SqrtBackward", GD_FORWARD(return sqrt(x[0]))},
+      {"SinBackward", GD_FORWARD(return sin(x[0]))},
+      {"CosBackward", GD_FORWARD(return cos(x[0]))},
+      {"TanBackward", GD_FORWARD(return tan(x[0]))},
+      {"TanhBackward", GD_FORWARD(return tanh(x[0]))},
+      {"SinhBackward", GD_FORWARD(return sinh(x[0]))},
+      {"CoshBackward", GD_FORWARD(return cosh(x[0]))},
+      {"SigmoidBackward", GD_FORWARD(return sigmoid(x[0]))},
+      {"ReluBackward", GD_FORWARD(return relu(x[0]))},
+      {"ClampBackward", GD_FORWARD(return clamp(x[0], bound(a, 0), bound(a, 1)))},
+      // reduction.cpp
+      {"SumBackward", GD_FORWARD(return reduce(&sum, x, a, shape))},
+      {"MeanBackward", GD_FORWARD(return reduce(&mean, x, a, shape))},
+      {"AmaxBackward", GD_FORWARD(return reduce(&amax, x, a, shape))},
+      {"AminBackward", GD_FORWARD(return reduce(&amin, x, a, shape))},
+      // matmul.cpp, loss.cpp, conv.cpp, pool.cpp
+      {"MmBackward", GD_FORWARD(return mm(x[0], x[1]))},
+      {"BmmBackward", GD_FORWARD(return bmm(x[0], x[1]))},
+      {"MseLossBackward", GD_FORWARD(return mse_loss(x[0], x[1], static_cast<Reduction>(a.ints[0])))},
+      {"Conv2dBackward",
+       GD_FORWARD(return conv2d(x[0], x[1], x[2], {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]}))},
+      // max_pool2d records (kernel, stride, padding) as six ints; older builds recorded none.
+      {"MaxPool2dBackward", GD_FORWARD(if (a.ints.size() != 6) throw std::logic_error("max_pool2d: no geometry");
+                                       return max_pool2d(x[0], {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]},
+                                                         {a.ints[4], a.ints[5]}).values)},
+      // views.cpp: the output shape (fixed for a signature) says everything a view needs.
+      {"ReshapeBackward", GD_FORWARD(return reshape(x[0], shape))},
+      {"ViewBackward", GD_FORWARD(return view(x[0], shape))},
+      {"SqueezeBackward", GD_FORWARD(return view(x[0], shape))},
+      {"UnsqueezeBackward", GD_FORWARD(return view(x[0], shape))},
+      {"PermuteBackward", GD_FORWARD(return permute(x[0], a.ints))},
+      {"TransposeBackward", GD_FORWARD(return transpose(x[0], a.ints[0], a.ints[1]))},
+      {"ExpandBackward", GD_FORWARD(return expand(x[0], shape))},
+      {"CloneBackward", GD_FORWARD(return clone(x[0]))},
+      {"ToCopyBackward", GD_FORWARD(return to_dtype(x[0], dtype))},
+      // indexing.cpp (indexing with a tensor, IndexSelect, is not replayable: its indices are no input)
+      {"IndexBackward", GD_FORWARD(return basic_index(x[0], a.ints))},
+      // join.cpp
+      {"CatBackward", GD_FORWARD(return cat(x, a.ints[0]))},
+  };
+  return t;
+}
+
+}  // namespace
+
+ForwardFn find_forward(const char* op_name) {
+  auto it = table().find(op_name);
+  return it == table().end() ? nullptr : it->second;
+}
+
+}  // namespace gdcore::capture
