@@ -23,7 +23,7 @@ from .networks import lenet_workloads, value_mlp
 from .ops import matmul_workloads, op_overhead_workloads
 from .report import Result, render, to_json
 from .small_models import airfoil, linear_1_1, per_sample_sgd
-from .timing import format_seconds, measure
+from .timing import format_seconds, measure_rounds
 
 KERNEL_SIZE = 2**24
 
@@ -37,6 +37,8 @@ def main(argv=None) -> int:
                         help="leave an installed anchor out")
     parser.add_argument("--simd", choices=["avx512", "avx2", "scalar"], help="run gdcore's kernels on this path")
     parser.add_argument("--threads", type=int, help="split gdcore's large kernel calls over this many threads")
+    parser.add_argument("--torch-threads", type=int,
+                        help="torch.set_num_threads(N): on a shared, busy machine 1 gives stabler torch numbers")
     args = parser.parse_args(argv)
 
     if args.simd:
@@ -44,6 +46,8 @@ def main(argv=None) -> int:
     if args.threads:
         _core._set_kernel_threads(args.threads)
     anchors = Anchors(skip=args.skip)
+    if args.torch_threads and anchors.get("torch"):
+        anchors.get("torch").set_num_threads(args.torch_threads)
     c_lib, c_note = c_reference.build()
     notes = list(anchors.notes) + [f"C loop: {c_note}"]
     info = machine_info(anchors.versions())
@@ -57,15 +61,15 @@ def main(argv=None) -> int:
     ]
     if args.only:
         workloads = [w for w in workloads if any(w.key.startswith(p) for p in args.only)]
-    samples, budget = (5, 1.0) if args.quick else (15, 4.0)
+    samples, budget, rounds = (4, 1.0, 2) if args.quick else (15, 4.0, 5)
 
     results = []
     for w in workloads:
-        for impl, setup in w.impls.items():
-            step = setup()
-            timing = measure(step, samples=samples, budget_s=budget)
-            del step
-            gc.collect()
+        steps = {impl: setup() for impl, setup in w.impls.items()}
+        timings = measure_rounds(steps, samples=samples, budget_s=budget, rounds=rounds)
+        del steps
+        gc.collect()
+        for impl, timing in timings.items():
             result = Result(w, impl, timing)
             results.append(result)
             print(f"  {w.key:<24} {impl:<13} {format_seconds(result.seconds('median')):>10}", file=sys.stderr,

@@ -1,8 +1,13 @@
-"""Timing one step function: calibrated repetitions, several samples, median and spread.
+"""Timing step functions: calibrated repetitions, samples taken in rounds, median and spread.
 
 A sample times enough back-to-back calls to last at least ``min_sample_s`` (so that
 microsecond steps are not lost in timer resolution) and reports the time per call. The
-garbage collector is paused during a sample (as timeit does) and run between samples.
+implementations of one workload are measured in rounds, each round taking a few samples of
+every implementation in turn: on a shared machine the load drifts, and interleaving lets
+the drift hit every implementation alike instead of whichever happened to run during a
+busy minute. Between implementations the runner pauses briefly, so that the spinning
+worker threads of the previous one (OpenMP, OpenBLAS) have gone to sleep. The garbage
+collector is paused during a sample (as timeit does) and run between samples.
 """
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ import gc
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List
+from typing import Callable, Dict, List
+
+SWITCH_PAUSE_S = 0.1
 
 
 @dataclass
@@ -43,19 +50,33 @@ def _sample(step: Callable[[], object], calls: int) -> float:
         gc.enable()
 
 
-def measure(step: Callable[[], object], samples: int, budget_s: float, min_sample_s: float = 0.005) -> Timing:
-    """Times ``step``: one warm-up call, then up to ``samples`` samples within about ``budget_s``
-    seconds (at least 3 samples whatever the budget)."""
+def _calls_per_sample(step: Callable[[], object], min_sample_s: float) -> int:
     first = _sample(step, 1)  # warm-up: caches, lazy initialisation, allocator pools
     calls = max(1, int(min_sample_s / max(first, 1e-9)))
     if calls > 1:  # the warm-up call may have been slow; calibrate on a few more
         calls = max(1, int(min_sample_s / max(_sample(step, min(calls, 100)), 1e-9)))
-    timing = Timing(calls_per_sample=calls)
-    deadline = time.perf_counter() + budget_s
-    while len(timing.samples) < samples and (len(timing.samples) < 3 or time.perf_counter() < deadline):
-        timing.samples.append(_sample(step, calls))
-        gc.collect()
-    return timing
+    return calls
+
+
+def measure_rounds(steps: Dict[str, Callable[[], object]], samples: int, budget_s: float,
+                   rounds: int = 5, min_sample_s: float = 0.005) -> Dict[str, Timing]:
+    """Times every step of ``steps``: ``samples`` samples each, taken over ``rounds`` rounds,
+    stopping early (after at least one round) once about ``budget_s`` seconds per step are spent."""
+    timings = {name: Timing(calls_per_sample=_calls_per_sample(step, min_sample_s)) for name, step in steps.items()}
+    per_round = max(1, -(-samples // rounds))
+    spent = dict.fromkeys(steps, 0.0)
+    for r in range(rounds):
+        for name, step in steps.items():
+            t = timings[name]
+            if len(t.samples) >= samples or (r > 0 and spent[name] > budget_s):
+                continue
+            time.sleep(SWITCH_PAUSE_S)
+            start = time.perf_counter()
+            for _ in range(per_round):
+                t.samples.append(_sample(step, t.calls_per_sample))
+                gc.collect()
+            spent[name] += time.perf_counter() - start
+    return timings
 
 
 def format_seconds(s: float) -> str:

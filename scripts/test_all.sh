@@ -15,7 +15,7 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake ] && [ ! -e /u
   fi
 fi
 
-python3 -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 python3 -m pip install -q cmake ninja "pybind11>=3" "scikit-build-core>=0.10"
 python3 -m pip install -q ".[test]"
 

@@ -156,6 +156,20 @@ SIZES_AND_MEMORY = [
     bad("bytes-over-int64", lambda: g.zeros(2**62), ValueError, "is too large to allocate"),
     bad("randint-over-int64", lambda: g.randint(0, 2**63, (3,)), ValueError, "int64"),
     bad("arange-too-many", lambda: g.arange(0, 1e30), ValueError, "elements is too many"),
+    bad("int-data-over-int64", lambda: g.tensor([1, 2**70]), ValueError,
+        "the integer 1180591620717411303424 in the data does not fit in int64"),
+    bad("int-operand-over-int64", lambda: g.ones(2, dtype=g.int64) + 2**63, ValueError,
+        "the integer 9223372036854775808 does not fit in int64"),
+    bad("int-fill-over-int64", lambda: g.ones(2, dtype=g.int64).fill_(1e30), ValueError, "does not fit in int64"),
+    bad("int-full-nan", lambda: g.full((2,), math.nan, dtype=g.int64), ValueError, "does not fit in int64"),
+    bad("index-over-int64", lambda: g.zeros(3)[2**70], IndexError, "index 1180591620717411303424 is out of bounds"),
+    bad("shape-over-int64", lambda: g.zeros(3).reshape(2**70), ValueError, "the integer 1180591620717411303424 does "
+        "not fit in int64"),
+    bad("linear-over-int64", lambda: g.nn.Linear(2**64, 1), ValueError, "in_features=18446744073709551616 does not fit"),
+    bad("padding-overflow", lambda: g.nn.functional.conv2d(g.zeros(1, 1, 5, 5), g.zeros(1, 1, 1, 1), padding=2**62),
+        ValueError, "padding (4611686018427387904, 4611686018427387904) is too large"),
+    bad("pool-padding-overflow", lambda: g.nn.functional.max_pool2d(g.zeros(1, 1, 5, 5), 2**63 - 1, padding=2**61),
+        ValueError, "is too large"),
     bad("seed-range", lambda: g.manual_seed(2**64), ValueError, "seed must be in [0, 2**64), got 18446744073709551616"),
     bad("seed-negative", lambda: g.manual_seed(-1), ValueError, "seed must be in [0, 2**64), got -1"),
     bad("oom-zeros", lambda: g.zeros(BIG), MemoryError, "out of memory: could not allocate 262144.0 GiB"),
@@ -210,6 +224,12 @@ IN_PLACE = [
         "in-place change of a view that takes part in autograd"),
     bad("inplace-overlapping", lambda: g.ones(1).expand(3).add_(1.0), RuntimeError,
         "more than one element of the written-to tensor refers to the same memory"),
+    bad("fill-overlapping", lambda: g.ones(2, 1).expand(2, 3).fill_(0.0), RuntimeError,
+        "dimension 1 of shape (2, 3) has stride 0"),
+    bad("random-fill-overlapping", lambda: g.ones(1).expand(4).normal_(), RuntimeError, "refers to the same memory"),
+    bad("setitem-overlapping", lambda: g.ones(1).expand(3).__setitem__(0, 5.0), RuntimeError, "clone() it"),
+    bad("int-inplace-true-division", lambda: g.ones(2, dtype=g.int64).div_(2), ValueError,
+        "true division of an int64 tensor in place would give floats"),
 ]
 
 
@@ -245,8 +265,22 @@ def test_writes_through_a_strided_numpy_view_reach_the_array():
 
 def test_slices_with_huge_bounds_clamp_as_in_python():
     t = g.arange(5)
-    assert t[0:2**70].tolist() == [0, 1, 2, 3, 4]
-    assert t[-2**70:2].tolist() == [0, 1]
+    values = list(range(5))
+    for key in (slice(0, 2**70), slice(-2**70, 2), slice(None, None, 2**70), slice(2**70, None), slice(1, -2**64)):
+        assert t[key].tolist() == values[key]
+
+
+def test_large_integers_stay_exact():
+    big = 2**60 + 1  # not a double: a path through float64 would round it
+    assert (g.zeros(1, dtype=g.int64) + big).tolist() == [big]
+    assert g.full((2,), big).tolist() == [big, big]
+    assert g.tensor([big, -big]).tolist() == [big, -big]
+    assert (g.ones(1, dtype=g.int64) + (2**63 - 2)).tolist() == [2**63 - 1]
+
+
+def test_in_place_on_an_expanded_clone_is_fine():
+    t = g.ones(1).expand(3).clone().add_(1.0)
+    assert t.tolist() == [2.0, 2.0, 2.0]
 
 
 def test_nan_and_inf_flow_through_ops_as_in_numpy():

@@ -11,7 +11,7 @@ import pytest
 import gdcore
 from gdcore import cli
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(gdcore.__file__)))  # the gdcore under test
 
 
 def run_cli(capsys, *argv):

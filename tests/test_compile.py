@@ -19,6 +19,11 @@ def loss_bytes(losses):
     return [loss.detach().numpy().tobytes() for loss in losses]
 
 
+def replays(step):
+    """How many calls of a compiled step were replays (not captures)."""
+    return sum(capture.program.replays for capture in step._captures.values())
+
+
 def torch_style_step(model, optimizer, loss_fn=None):
     loss_fn = loss_fn or nn.MSELoss()
 
@@ -55,7 +60,7 @@ def test_linear_sgd_bit_identical_and_matches_numpy():
     (eager_losses, eager_params, *_), (losses, params, model, _, step) = run_both(
         lambda: (lambda m: (m, optim.SGD(m.parameters(), lr=0.05)))(nn.Linear(1, 1)), [(x, y)] * 25)
     assert losses == eager_losses and params == eager_params
-    assert step.num_captures == 1
+    assert step.num_captures == 1 and replays(step) == 24
     # Independently: the same 25 steps of gradient descent on the mean squared error in float64 numpy.
     gdcore.manual_seed(0)
     start = nn.Linear(1, 1)
@@ -75,8 +80,9 @@ def test_mlp_adam_bit_identical_and_step_counts_follow():
     def build():
         model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
         return model, optim.Adam(model.parameters(), lr=0.01)
-    (eager_losses, eager_params, *_), (losses, params, model, optimizer, _) = run_both(build, batches)
+    (eager_losses, eager_params, *_), (losses, params, model, optimizer, step) = run_both(build, batches)
     assert losses == eager_losses and params == eager_params
+    assert replays(step) == 11
     assert all(optimizer.state[p]["step"] == 12 for p in model.parameters())
 
 
@@ -114,6 +120,7 @@ def test_hand_written_sgd_bit_identical():
             return loss
         step = gdcore.compile(step) if compiled else step
         losses = [step(x, y) for _ in range(15)]
+        assert not compiled or replays(step) == 14
         runs.append((loss_bytes(losses), w.detach().numpy().tobytes(), b.detach().numpy().tobytes()))
     assert runs[0] == runs[1]
     assert runs[1][0][-1] != runs[1][0][0]  # it trained
@@ -126,8 +133,9 @@ def test_lenet_batch_2_bit_identical():
     def build():
         model = LeNet()
         return model, optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    (eager_losses, eager_params, *_), (losses, params, *_) = run_both(build, batches)
+    (eager_losses, eager_params, *_), (losses, params, _, _, step) = run_both(build, batches)
     assert losses == eager_losses and params == eager_params
+    assert replays(step) == 2
 
 
 def test_run_epoch_matches_the_eager_loader_loop():
@@ -143,6 +151,8 @@ def test_run_epoch_matches_the_eager_loader_loop():
             step = gdcore.compile(step)
             losses = gdcore.cat([step.run_epoch(loader) for _ in range(2)], 0)
             assert step.num_captures == 2  # the full batches of 5 and the last batch of 3
+            # epoch 1 replays 3 of its 4 full batches (the first and the last batch are captured); epoch 2 all 5
+            assert replays(step) == 8
         else:
             losses = gdcore.cat([step(xb, yb).reshape(1) for _ in range(2) for xb, yb in loader], 0)
         assert tuple(losses.shape) == (10,)
@@ -206,12 +216,31 @@ def test_reading_a_value_during_capture_raises():
     assert not gdcore._core._capture_active()
 
 
-def test_tensor_made_inside_the_step_raises():
+def test_random_numbers_from_a_generator_object_raise():
+    g = gdcore.Generator(1)
+
     @gdcore.compile
     def step(x):
-        return x * gdcore.randn(3)
+        return x * gdcore.randn(3, generator=g)
     with pytest.raises(RuntimeError, match="made during the capture"):
         step(gdcore.ones(3))
+
+
+def test_tensors_made_inside_the_step_are_made_again_at_each_replay():
+    """zeros/ones/tensor(...) and default-generator noise inside the step: fresh at every call, as eagerly."""
+    def step(x):
+        h = gdcore.zeros(3, requires_grad=True)  # a fresh leaf: its .grad must not accumulate across calls
+        noise = gdcore.randn(3) * gdcore.tensor([0.1, 0.2, 0.3])
+        ((h + x + noise) * x).sum().backward()
+        return h.grad, noise
+    runs = []
+    for compiled in (False, True):
+        gdcore.manual_seed(4)
+        f = gdcore.compile(step) if compiled else step
+        runs.append([t.numpy().tobytes() for k in range(4) for t in f(gdcore.full((3,), float(k)))])
+        assert not compiled or replays(f) == 3
+    assert runs[0] == runs[1]
+    assert runs[1][1] != runs[1][3]  # new noise at each call
 
 
 def test_replaced_parameter_raises_at_replay():
@@ -268,14 +297,6 @@ def test_return_values_are_rebuilt():
     for v in (1.0, 2.0):
         a, b = step(gdcore.full((2,), v))
         assert a.tolist() == [v + 1] * 2 and b.tolist() == [v * 2] * 2
-
-
-def test_fresh_leaf_made_inside_the_step_raises():
-    @gdcore.compile
-    def step(x):
-        return (x * gdcore.zeros(3, requires_grad=True)).sum()
-    with pytest.raises(RuntimeError, match="made during the capture"):
-        step(gdcore.ones(3))
 
 
 def test_changed_optimizer_options_capture_again():
@@ -343,3 +364,116 @@ def test_autograd_grad_with_create_graph_is_replayed():
         expected = [8 * wi * xi ** 4 for wi, xi in zip([1.0, -2.0], x)]
         assert w.grad.tolist() == pytest.approx(expected)
     assert step.num_captures == 1
+
+
+def test_run_epoch_with_a_tuple_result_and_no_shuffle():
+    X, y = gdcore.randn(9, 2), gdcore.randn(9, 1)
+    runs = []
+    for compiled in (False, True):
+        gdcore.manual_seed(0)
+        model = nn.Linear(2, 1)
+        optimizer = optim.Adam(model.parameters(), lr=0.01)
+
+        def step(xb, yb):
+            optimizer.zero_grad()
+            pred = model(xb)
+            loss = nn.functional.mse_loss(pred, yb)
+            loss.backward()
+            optimizer.step()
+            return loss, pred
+        loader = DataLoader(TensorDataset(X, y), batch_size=3)
+        if compiled:
+            losses = gdcore.compile(step).run_epoch(loader)
+        else:
+            losses = gdcore.cat([step(xb, yb)[0].reshape(1) for xb, yb in loader], 0)
+        runs.append((losses.detach().numpy().tobytes(), param_bytes(model)))
+    assert runs[0] == runs[1]
+
+
+_gen = gdcore.Generator(11)
+W = gdcore.randn(3, 4, generator=_gen)
+M = gdcore.randn(4, 5, generator=_gen)
+T = gdcore.randn(2, 3, 4, generator=_gen)
+K = gdcore.randn(4, 3, 3, 3, generator=_gen)
+KB = gdcore.randn(4, generator=_gen)
+F = nn.functional
+OPS = [  # (name, input shape, function of x): every replayable op family, with its attributes
+    ("add", (2, 3, 4), lambda x: x + W), ("sub", (2, 3, 4), lambda x: 1 - x - 2.0), ("mul", (2, 3, 4), lambda x: x * W),
+    ("div", (2, 3, 4), lambda x: x / (W.abs() + 1)), ("pow", (2, 3, 4), lambda x: (x.abs() + 0.5) ** W),
+    ("pow_scalar", (2, 3, 4), lambda x: x ** 3), ("neg", (2, 3, 4), lambda x: -x),
+    ("maximum", (2, 3, 4), lambda x: gdcore.maximum(x, W)), ("minimum", (2, 3, 4), lambda x: gdcore.minimum(x, W)),
+    ("abs", (2, 3, 4), lambda x: x.abs()), ("exp", (2, 3, 4), lambda x: x.exp()),
+    ("log", (2, 3, 4), lambda x: (x.abs() + 1).log()), ("sqrt", (2, 3, 4), lambda x: (x.abs() + 1).sqrt()),
+    ("sin", (2, 3, 4), lambda x: x.sin()), ("cos", (2, 3, 4), lambda x: x.cos()), ("tan", (2, 3, 4), lambda x: x.tan()),
+    ("tanh", (2, 3, 4), lambda x: x.tanh()), ("sinh", (2, 3, 4), lambda x: x.sinh()),
+    ("cosh", (2, 3, 4), lambda x: x.cosh()), ("sigmoid", (2, 3, 4), lambda x: x.sigmoid()),
+    ("relu", (2, 3, 4), lambda x: x.relu()), ("clamp", (2, 3, 4), lambda x: x.clamp(-0.5, 0.5)),
+    ("clamp_min", (2, 3, 4), lambda x: x.clamp(min=0.1)),
+    ("sum_all", (2, 3, 4), lambda x: x.sum()), ("sum_dim", (2, 3, 4), lambda x: x.sum(1)),
+    ("sum_keepdim", (2, 3, 4), lambda x: x.sum((0, 2), keepdim=True)), ("mean", (2, 3, 4), lambda x: x.mean(2, True)),
+    ("amax", (2, 3, 4), lambda x: x.amax(1)), ("amin", (2, 3, 4), lambda x: x.amin((0, 1), keepdim=True)),
+    ("mm", (2, 3, 4), lambda x: x.reshape(6, 4) @ M), ("matmul_batched", (2, 3, 4), lambda x: x @ M),
+    ("bmm", (2, 3, 4), lambda x: gdcore.bmm(x, x.transpose(1, 2))),
+    ("linear", (2, 3, 4), lambda x: F.linear(x, M.t(), KB[:1].expand(5).contiguous())),
+    ("mse_mean", (2, 3, 4), lambda x: F.mse_loss(x, T)), ("mse_sum", (2, 3, 4), lambda x: F.mse_loss(x, T, "sum")),
+    ("mse_none", (2, 3, 4), lambda x: F.mse_loss(x, T, reduction="none")),
+    ("conv2d", (2, 3, 7, 7), lambda x: F.conv2d(x, K, KB, stride=2, padding=1)),
+    ("max_pool2d", (2, 3, 7, 7), lambda x: F.max_pool2d(x, 3, stride=2, padding=1)),
+    ("reshape_view", (2, 3, 4), lambda x: x.reshape(6, 4)),
+    ("reshape_copy", (2, 3, 4), lambda x: x.transpose(0, 2).reshape(-1)),
+    ("view", (2, 3, 4), lambda x: x.view(2, 12)), ("squeeze", (2, 3, 4), lambda x: x.unsqueeze(1).squeeze(1)),
+    ("permute", (2, 3, 4), lambda x: x.permute(2, 0, 1)), ("transpose", (2, 3, 4), lambda x: x.transpose(0, 2)),
+    ("expand", (2, 3, 4), lambda x: x.unsqueeze(0).expand(5, 2, 3, 4)), ("clone", (2, 3, 4), lambda x: x.clone()),
+    ("contiguous", (2, 3, 4), lambda x: x.transpose(0, 1).contiguous()),
+    ("to_float64", (2, 3, 4), lambda x: x.to(gdcore.float64)), ("cat", (2, 3, 4), lambda x: gdcore.cat([x, x * 2], 1)),
+    ("stack", (2, 3, 4), lambda x: gdcore.stack([x, x], 0)), ("index", (2, 3, 4), lambda x: x[1, :, ::2]),
+    ("index_new_axis", (2, 3, 4), lambda x: x[..., None, 1:3]),
+]
+
+
+@pytest.mark.parametrize("name, shape, fn", OPS, ids=[case[0] for case in OPS])
+def test_each_op_replays_bit_identically(name, shape, fn):
+    """Captured on one input, replayed on another: output and input gradient equal the eager ones byte for byte."""
+    def step(x):
+        out = fn(x)
+        (out * out).sum().backward()
+        return out, x.grad
+    compiled = gdcore.compile(step)
+    g = gdcore.Generator(5)
+    for _ in range(3):
+        x = gdcore.randn(*shape, generator=g)
+        eager = step(x.clone().requires_grad_())
+        replayed = compiled(x.clone().requires_grad_())
+        for a, b in zip(eager, replayed):
+            assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
+            assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    assert compiled.num_captures == 1 and replays(compiled) == 2
+
+
+def test_requires_grad_set_inside_the_step_is_replayed():
+    @gdcore.compile
+    def step(x):
+        x.requires_grad_()
+        (x * x).sum().backward()
+        return x.grad
+    for values in ([1.0, -2.0], [3.0, 0.5]):
+        assert step(gdcore.tensor(values)).tolist() == [2 * v for v in values]  # d/dx sum(x^2) = 2x
+    assert replays(step) == 1
+
+
+def test_load_state_dict_captures_again():
+    x, y = gdcore.randn(6, 2), gdcore.randn(6, 1)
+    runs = []
+    for compiled in (False, True):
+        gdcore.manual_seed(0)
+        model = nn.Linear(2, 1)
+        optimizer = optim.Adam(model.parameters(), lr=0.1)
+        step = torch_style_step(model, optimizer)
+        step = gdcore.compile(step) if compiled else step
+        step(x, y), step(x, y)
+        saved = optimizer.state_dict()
+        step(x, y), step(x, y)
+        optimizer.load_state_dict(saved)  # new state tensors: a stale replay would update the old ones
+        step(x, y), step(x, y)
+        runs.append(param_bytes(model))
+    assert runs[0] == runs[1]

@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")
+import gdcore
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(gdcore.__file__)))  # the gdcore under test
 
 CHILD = r"""
 import struct, sys

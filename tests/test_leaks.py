@@ -16,7 +16,8 @@ import pytest
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc/self/statm (Linux)")
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")
+import gdcore
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(gdcore.__file__)))  # the gdcore under test
 ITERATIONS = 100_000
 ALLOWED_GROWTH = 3 * 2**20  # bytes
 

@@ -17,6 +17,12 @@ Tensor with_grad(Tensor t, bool requires_grad) {
   if (requires_grad) t.set_requires_grad(true);
   return t;
 }
+// A tensor made by `make`; inside a step captured by gdcore.compile, each replay makes it again.
+Tensor made(std::function<Tensor()> make) {
+  Tensor t = make();
+  capture::on_created(t, std::move(make));
+  return t;
+}
 }  // namespace
 
 void bind_functions(py::module_& m) {
@@ -38,21 +44,35 @@ void bind_functions(py::module_& m) {
       .def("randbelow", &Generator::below, py::arg("n"), "One uniform integer in [0, n).");
   m.def("default_generator", &default_generator, py::return_value_policy::reference);
 
-  m.def("_rand", [](Shape s, DType d, py::object g, bool rg) { return with_grad(rand(s, d, gen_ptr(g)), rg); });
-  m.def("_randn", [](Shape s, DType d, py::object g, bool rg) { return with_grad(randn(s, d, gen_ptr(g)), rg); });
+  // Draws from the default generator are replayed by gdcore.compile (it lives as long as the program).
+  m.def("_rand", [](Shape s, DType d, py::object g, bool rg) {
+    if (g.is_none()) return made([=] { return with_grad(rand(s, d, nullptr), rg); });
+    return with_grad(rand(s, d, gen_ptr(g)), rg);
+  });
+  m.def("_randn", [](Shape s, DType d, py::object g, bool rg) {
+    if (g.is_none()) return made([=] { return with_grad(randn(s, d, nullptr), rg); });
+    return with_grad(randn(s, d, gen_ptr(g)), rg);
+  });
   m.def("_normal", [](double mean, double std, Shape s, DType d, py::object g, bool rg) {
+    if (g.is_none()) return made([=] { return with_grad(normal(mean, std, s, d, nullptr), rg); });
     return with_grad(normal(mean, std, s, d, gen_ptr(g)), rg);
   });
   m.def("_randint", [](int64_t lo, int64_t hi, Shape s, DType d, py::object g) { return randint(lo, hi, s, d, gen_ptr(g)); });
   m.def("_randperm", [](int64_t n, DType d, py::object g) { return randperm(n, d, gen_ptr(g)); });
 
   // ---- creation ----
-  m.def("_full", [](Shape s, double v, DType d, bool rg) { return with_grad(full(s, v, d), rg); });
+  m.def("_full", [](Shape s, double v, DType d, bool rg) {
+    return made([=] { return with_grad(full(s, v, d), rg); });
+  });
   m.def("_arange", [](double a, double b, double step, DType d, bool rg) { return with_grad(arange(a, b, step, d), rg); });
   m.def("_linspace", [](double a, double b, int64_t n, DType d, bool rg) { return with_grad(linspace(a, b, n, d), rg); });
   m.def("_eye", [](int64_t n, int64_t k, DType d, bool rg) { return with_grad(eye(n, k, d), rg); });
   m.def("_tensor", [](py::handle data, py::object dtype, bool rg) {
-    return with_grad(tensor_from_data(data, dtype.is_none() ? std::nullopt : std::optional<DType>(dtype_from(dtype))), rg);
+    const std::optional<DType> dt = dtype.is_none() ? std::nullopt : std::optional<DType>(dtype_from(dtype));
+    Tensor t = with_grad(tensor_from_data(data, dt), rg);
+    if (capture::is_capturing())  // gdcore.compile: each replay makes a fresh copy of these values
+      capture::on_created(t, [values = t.clone_data(), rg] { return with_grad(values.clone_data(), rg); });
+    return t;
   });
   m.def("from_numpy", &from_numpy, py::arg("ndarray"), "A tensor sharing memory with a numpy array (copies only when the layout cannot be shared).");
   m.def("_dtype_from", &dtype_from);

@@ -47,6 +47,13 @@ void div_inplace(const Tensor& s, const Tensor& o) { div_(s, o); }
 
 Generator* generator_or_null(py::object gen) { return gen.is_none() ? nullptr : gen.cast<Generator*>(); }
 
+// gdcore.compile: a step that switches requires_grad on a tensor does so again at each replay.
+void record_requires_grad(const Tensor& t, bool flag) {
+  if (capture::is_capturing())
+    capture::on_inplace("requires_grad_", {t},
+                        [flag](const std::vector<Tensor>& v) { Tensor(v[0]).set_requires_grad(flag); });
+}
+
 }  // namespace
 
 void bind_tensor(py::module_& m) {
@@ -112,11 +119,11 @@ void bind_tensor(py::module_& m) {
 
   // ---- autograd state ----
   cls.def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); }, [](Tensor& t, bool f) {
-        if (f != t.requires_grad()) capture::on_unsupported("changing requires_grad (set it before calling the step)");
+        record_requires_grad(t, f);
         t.set_requires_grad(f);
       })
       .def("requires_grad_", [](Tensor& t, bool f) {
-        if (f != t.requires_grad()) capture::on_unsupported("requires_grad_() (set it before calling the step)");
+        record_requires_grad(t, f);
         t.set_requires_grad(f);
         return t;
       }, py::arg("requires_grad") = true)
@@ -157,6 +164,11 @@ void bind_tensor(py::module_& m) {
         return d;
       })
       .def("detach_", [](Tensor& t) {
+        if (capture::is_capturing())  // gdcore.compile: repeated on the replayed tensor
+          capture::on_inplace("detach_", {t}, [](const std::vector<Tensor>& v) {
+            v[0].impl()->grad_fn.reset();
+            v[0].impl()->requires_grad = false;
+          });
         t.impl()->grad_fn.reset();
         t.impl()->requires_grad = false;
         return t;

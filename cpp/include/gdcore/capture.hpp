@@ -11,6 +11,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ void on_alias(const Tensor& src, const Tensor& out, bool is_data);
 // A tensor's values are being read into Python (item, numpy, bool, ...): refused while
 // capturing, because the value would be frozen into the replay.
 void on_host_read(const char* what, const Tensor& t);
+// `t` was just created by `make` (zeros, ones, full, rand from the default generator, a copy of
+// Python data); a replay calls `make` again, as the eager step would create it again.
+void on_created(const Tensor& t, std::function<Tensor()> make);
 // An operation gdcore.compile cannot replay (random fills, item assignment): refused while capturing.
 void on_unsupported(const char* what);
 // A tensor is being handed to Python: one that no captured entry produced is marked, so
@@ -129,6 +133,7 @@ class Program {
   std::vector<DType> input_dtypes_;
   std::vector<Constant> constants_;
   std::vector<int> transient_;  // slots cleared after each replay (all but constants)
+  std::mutex mutex_;            // replays run without the GIL: one at a time per program
   std::vector<Entry> entries_;
   int64_t replays_ = 0;
 };

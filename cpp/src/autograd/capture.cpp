@@ -6,7 +6,6 @@
 // as the eager step, so its results are bit-identical.
 #include "gdcore/capture.hpp"
 
-#include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -49,9 +48,9 @@ struct Recorder {
     if (foreign.count(t.get()))
       throw std::runtime_error(
           std::string("gdcore.compile: ") + user + " uses " + describe_tensor(t) +
-          " that was made during the capture by an operation gdcore.compile cannot replay (a creation function "
-          "such as zeros/randn/tensor, a comparison, argmax, indexing with a tensor, ...), so a replay would reuse "
-          "its first value. Create it outside the step and pass it in as an argument (or keep it in a global)");
+          " that was made during the capture by an operation gdcore.compile cannot replay (random numbers drawn "
+          "from a generator= other than the default one, a comparison, argmax, indexing with a tensor, ...), so a "
+          "replay would reuse its first value. Create it outside the step and pass it in as an argument");
     const int s = new_slot(t);
     program->constants_.push_back({s, t.shape(), t.dtype(), t.raw_data()});
     return s;
@@ -179,11 +178,11 @@ std::shared_ptr<Program> end(const std::vector<Tensor>& outputs) {
     e.node.reset();
   }
 
-  // Keep only the constants live entries read; every other slot is cleared after each replay.
+  // Keep only the constants that live entries or the outputs read; every other slot is cleared
+  // after each replay (so a replay does not keep the last step's graph alive).
   std::vector<Program::Constant> constants;
   for (const Program::Constant& c : p.constants_)
-    if (live[c.slot] || std::find(p.outputs_.begin(), p.outputs_.end(), c.slot) != p.outputs_.end())
-      constants.push_back(c);
+    if (live[c.slot]) constants.push_back(c);
   std::vector<bool> is_constant(p.slots_.size(), false);
   for (const Program::Constant& c : constants) is_constant[c.slot] = true;
   p.constants_ = std::move(constants);
@@ -199,6 +198,7 @@ std::shared_ptr<Program> end(const std::vector<Tensor>& outputs) {
 
 std::shared_ptr<Node> on_record(const OpDef& op, const std::vector<Tensor>& inputs, const Tensor& output,
                                 std::shared_ptr<Node> node) {
+  if (!is_capturing()) return node;
   Recorder& rec = recorder();
   if (!node) {  // no graph node was needed: a descriptor that collects the op's attributes
     node = std::make_shared<Node>();
@@ -219,9 +219,11 @@ std::shared_ptr<Node> on_record(const OpDef& op, const std::vector<Tensor>& inpu
 std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
                              bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs,
                              bool allow_unused) {
+  if (!is_capturing()) return run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused);
   Recorder& rec = recorder();
-  std::vector<int> root_slots = rec.input_slots(roots, "backward"), grad_slots = rec.input_slots(grad_roots, "backward"),
-                   input_slots = rec.input_slots(inputs, "autograd.grad");
+  const std::vector<int> root_slots = rec.input_slots(roots, "backward");
+  const std::vector<int> grad_slots = rec.input_slots(grad_roots, "backward");
+  const std::vector<int> input_slots = rec.input_slots(inputs, "autograd.grad");
   std::vector<Tensor> results;
   {
     PauseGuard pause;
@@ -248,6 +250,7 @@ std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector
 
 void on_inplace(const char* name, const std::vector<Tensor>& operands,
                 std::function<void(const std::vector<Tensor>&)> redo) {
+  if (!is_capturing()) return;
   Recorder& rec = recorder();
   Program::Entry e;
   e.what = name;
@@ -318,6 +321,17 @@ void on_alias(const Tensor& src, const Tensor& out, bool is_data) {
   e.run = [in, o, is_data](std::vector<Tensor>& slots, int64_t) {
     slots[o] = is_data ? slots[in].data_alias() : slots[in].detach();
   };
+  rec.add(std::move(e));
+}
+
+void on_created(const Tensor& t, std::function<Tensor()> make) {
+  if (!is_capturing()) return;
+  Recorder& rec = recorder();
+  Program::Entry e;
+  e.what = "create";
+  e.out = {rec.new_slot(t)};
+  const int out = e.out[0];
+  e.run = [out, make = std::move(make)](std::vector<Tensor>& slots, int64_t) { slots[out] = make(); };
   rec.add(std::move(e));
 }
 
@@ -414,6 +428,7 @@ std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
           ") was replaced since the capture (its shape, dtype or memory changed, e.g. by `p.data = ...`). "
           "Compile the step again (gdcore.compile(fn)) after changing parameters");
   }
+  std::lock_guard<std::mutex> lock(mutex_);
   struct Clear {
     Program& p;
     ~Clear() {

@@ -2,6 +2,7 @@
 // decreasing creation order (a node is always created after the nodes of its inputs,
 // so this is a reverse topological order). A plain loop: no recursion, no Python.
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -23,7 +24,10 @@ void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slo
 Tensor own_copy(const Tensor& g, bool create_graph) { return create_graph ? clone(g) : g.clone_data(); }
 
 // Adds `g` into a leaf's .grad the way torch does: in place when there is no history to keep.
+// Under a lock: backward runs without the GIL, and two threads may backpropagate into one leaf.
 void accumulate_into_leaf(TensorImpl& leaf, const Tensor& g, bool create_graph) {
+  static std::mutex leaf_grad_mutex;
+  std::lock_guard<std::mutex> lock(leaf_grad_mutex);
   Tensor existing(leaf.grad);
   if (!existing.defined()) {
     // A gradient nothing else holds (the fresh result of a backward rule, such as the one

@@ -64,7 +64,7 @@ class Adadelta(Optimizer):
             _core._adadelta_step(params, grads, [s["square_avg"] for s in states], [s["acc_delta"] for s in states],
                                  group["lr"], group["rho"], group["eps"], group["weight_decay"],
                                  bool(group["maximize"]))
-            _track_group(group, states)  # gdcore.compile: frozen options; replays count steps
+            _track_group(self, group, states)  # gdcore.compile: frozen options; replays count steps
             for s in states:
                 s["step"] += 1
         return loss

@@ -63,7 +63,7 @@ class Adagrad(Optimizer):
                                 bool(group["maximize"]))
             if counts is not None:  # captured by gdcore.compile: replays advance the counts
                 _track_step_counts(counts, states)
-            _track_group(group)  # gdcore.compile: replays use these options frozen
+            _track_group(self, group)  # gdcore.compile: replays use these options frozen
             for s in states:  # counted only once the step succeeded
                 s["step"] += 1
         return loss

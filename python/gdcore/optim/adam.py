@@ -78,7 +78,7 @@ class Adam(Optimizer):
                              group["weight_decay"], amsgrad, bool(group["maximize"]), self._decoupled)
             if counts is not None:  # captured by gdcore.compile: replays advance the counts
                 _track_step_counts(counts, states)
-            _track_group(group)  # gdcore.compile: replays use these options frozen
+            _track_group(self, group)  # gdcore.compile: replays use these options frozen
             for s in states:  # counted only once the step succeeded
                 s["step"] += 1
         return loss

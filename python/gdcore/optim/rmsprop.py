@@ -76,7 +76,7 @@ class RMSprop(Optimizer):
                                 [s["momentum_buffer"] for s in states] if use_momentum else [],
                                 group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"],
                                 centered, bool(group["maximize"]))
-            _track_group(group, states)  # gdcore.compile: frozen options; replays count steps
+            _track_group(self, group, states)  # gdcore.compile: frozen options; replays count steps
             for s in states:
                 s["step"] += 1
         return loss

@@ -79,7 +79,7 @@ class SGD(Optimizer):
                 continue
             _core._sgd_step(params, grads, buffers, new_buffers, group["lr"], group["momentum"], group["dampening"],
                             group["weight_decay"], bool(group["nesterov"]), bool(group["maximize"]))
-            _track_group(group)  # gdcore.compile: replays use these options frozen
+            _track_group(self, group)  # gdcore.compile: replays use these options frozen
             for p, buf in created:  # stored only once the step succeeded
                 self.state[p]["momentum_buffer"] = buf
         return loss
