@@ -6,6 +6,7 @@ parameters as hex. Two runs with the same seed (and different PYTHONHASHSEED, so
 on set or dict hashing order) must print identical bytes; a run with another seed must not, which
 shows the comparison can fail.
 """
+import functools
 import os
 import subprocess
 import sys
@@ -39,7 +40,9 @@ print("\n".join(out))
 """
 
 
+@functools.lru_cache(maxsize=None)
 def run(seed: int, hash_seed: str) -> bytes:
+    """The child's output for ``seed`` (one process per distinct call)."""
     env = dict(os.environ, PYTHONHASHSEED=hash_seed,
                PYTHONPATH=os.pathsep.join(filter(None, [PYTHON_DIR, os.environ.get("PYTHONPATH")])))
     done = subprocess.run([sys.executable, "-c", CHILD, str(seed)], capture_output=True, env=env, timeout=120)

@@ -198,7 +198,7 @@ BINARY = {
     "minimum": (np.minimum, lambda a, b: gdcore.minimum(a, b), True),
     "pow": (lambda a, b: (a * a + 0.5) ** b, lambda a, b: (a * a + 0.5) ** b, None),
 }
-INT_BINARY = ("add", "sub", "mul", "maximum", "minimum")
+INT_BINARY = {name: BINARY[name][:2] for name in ("add", "sub", "mul", "maximum", "minimum")}
 
 OPS = ["unary"] * 5 + ["binary"] * 5 + ["scalar", "clamp", "reduce", "reduce", "max_dim", "view", "view", "view",
                                         "index", "join", "matmul", "inplace", "detach", "mse"]
@@ -219,13 +219,10 @@ def add_op(b: Builder, x: int) -> Optional[int]:
         name = draw(st.sampled_from(["neg", "abs"]))
         return b.op(name, [x], np.negative if name == "neg" else np.abs, lambda t, n=name: -t if n == "neg" else t.abs())
     if kind == "binary":
-        name = draw(st.sampled_from(INT_BINARY if b.integer else sorted(BINARY)))
-        f, g, kink = BINARY[name] if name in BINARY else (np.add, None, None)
-        if b.integer:
-            f, g = {"add": (np.add, lambda p, q: p + q), "sub": (np.subtract, lambda p, q: p - q),
-                    "mul": (np.multiply, lambda p, q: p * q),
-                    "maximum": (np.maximum, lambda p, q: gdcore.maximum(p, q)),
-                    "minimum": (np.minimum, lambda p, q: gdcore.minimum(p, q))}[name]
+        table = INT_BINARY if b.integer else BINARY
+        name = draw(st.sampled_from(sorted(table)))
+        f, g = table[name][:2]
+        kink = not b.integer and BINARY[name][2]
         y = b.broadcast_partner(x)
         if draw(st.booleans()):
             x, y = y, x  # the broadcast operand on the left as well

@@ -1,6 +1,7 @@
 // Shape ops. Most return views that alias the input's memory (and share its
 // version counter); each backward maps the gradient back to the input's shape.
 #include <algorithm>
+#include <cstdint>
 
 #include "ops/elementwise.hpp"
 
@@ -18,6 +19,8 @@ Shape infer_shape(Shape shape, int64_t numel, const char* name) {
     } else if (shape[d] < 0) {
       throw std::invalid_argument(std::string(name) + ": invalid size " + std::to_string(shape[d]) + " in " + shape_str(shape));
     } else {
+      if (shape[d] != 0 && known > INT64_MAX / shape[d])  // (checked: signed overflow is undefined behaviour)
+        throw std::length_error(std::string(name) + ": shape " + shape_str(shape) + " has more elements than fit in int64");
       known *= shape[d];
     }
   }

@@ -154,9 +154,12 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Gener
 Tensor randperm(int64_t n, DType dtype, Generator* gen) {
   if (n < 0) throw std::invalid_argument("randperm: n must be non-negative, got " + std::to_string(n));
   Generator& g = pick(gen);
-  std::vector<int64_t> perm(static_cast<size_t>(n));
+  // The work buffer is a tensor, so that a too-large n is a MemoryError that says so.
+  Tensor work = Tensor::empty({n}, DType::Int64);
+  int64_t* perm = work.data<int64_t>();
   for (int64_t k = 0; k < n; ++k) perm[k] = k;
   for (int64_t k = n - 1; k > 0; --k) std::swap(perm[k], perm[g.below(static_cast<uint64_t>(k + 1))]);  // Fisher-Yates
+  if (dtype == DType::Int64) return work;
   Tensor t = Tensor::empty({n}, dtype);
   GD_DISPATCH_ALL(dtype, "randperm", [&] {
     scalar_t* p = t.data<scalar_t>();
