@@ -122,7 +122,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=1_000_000, help="iterations per workload (default %(default)s)")
     parser.add_argument("--samples", type=int, default=10, help="memory readings per workload (default %(default)s)")
-    parser.add_argument("--allowed-mb", type=float, default=4.0, help="allowed growth per workload (default %(default)s)")
+    parser.add_argument("--allowed-mb", type=float, default=4.0,
+                        help="allowed growth per workload (default %(default)s)")
     parser.add_argument("--only", default="", help="comma-separated workload names (default: all)")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.samples < 1:

@@ -217,7 +217,9 @@ def add_op(b: Builder, x: int) -> Optional[int]:
         return b.op(name, [x], f, g, margin=None if kink is None else (lambda v, k=kink: _kink(v, k)))
     if kind == "int_unary":
         name = draw(st.sampled_from(["neg", "abs"]))
-        return b.op(name, [x], np.negative if name == "neg" else np.abs, lambda t, n=name: -t if n == "neg" else t.abs())
+        if name == "neg":
+            return b.op(name, [x], np.negative, lambda t: -t)
+        return b.op(name, [x], np.abs, lambda t: t.abs())
     if kind == "binary":
         table = INT_BINARY if b.integer else BINARY
         name = draw(st.sampled_from(sorted(table)))

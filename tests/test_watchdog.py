@@ -113,6 +113,22 @@ def test_flag_is_validated_and_saved_with_the_groups():
     assert [g["check_finite"] for g in opt.state_dict()["param_groups"]] == [True, False]
 
 
+def test_the_flag_is_refused_inside_a_compiled_step():
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1, check_finite=True)
+
+    @gdcore.compile
+    def step(X, y):
+        opt.zero_grad()
+        loss = gdcore.mse_loss(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(RuntimeError, match=r"SGD\(check_finite=True\) reads every gradient and parameter"):
+        step(gdcore.randn(4, 2), gdcore.randn(4, 1))
+
+
 def test_a_real_divergence_is_caught_by_the_optimizer():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 3)) * 1000.0  # unstandardised features

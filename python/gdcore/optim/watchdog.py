@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .. import _core
 from .._core import Tensor
 from ..train import DivergenceError
 
@@ -78,19 +79,25 @@ def watch_finite(step: Callable) -> Callable:
 
     @functools.wraps(step)
     def watched(self, closure: Optional[Callable[[], Any]] = None):
-        if getattr(self, "_watching", False) or not any(g.get("check_finite") for g in self.param_groups):
+        if getattr(self, "_watching", False):  # a subclass's step calling its parent's is counted once
             return step(self, closure)
-        number = self._watched_steps = getattr(self, "_watched_steps", 0) + 1
-        if closure is None:
+        number = self._step_calls = getattr(self, "_step_calls", 0) + 1  # every step, watched or not
+        check = any(g.get("check_finite") for g in self.param_groups)
+        if check and _core._capture_active():
+            raise RuntimeError(f"{type(self).__name__}(check_finite=True) reads every gradient and parameter, which a "
+                               "step compiled with gdcore.compile cannot do; build the optimizer without check_finite "
+                               "and check the loss the step returns with gdcore.train.check_finite instead")
+        if check and closure is None:
             _check_gradients(self, number)
-        else:
+        elif check:
             closure = _checked_closure(self, closure, number)
-        self._watching = True  # a subclass's step calling its parent's is checked once
+        self._watching = True
         try:
             loss = step(self, closure)
         finally:
             self._watching = False
-        _check_parameters(self, number)
+        if check:
+            _check_parameters(self, number)
         return loss
 
     return watched
