@@ -1,7 +1,6 @@
 """``nn.Conv2d``: a 2-d convolution layer over (N, C, H, W) input, torch's defaults."""
 from __future__ import annotations
 
-import math
 
 from .. import _core
 from .._core import Tensor
@@ -48,11 +47,7 @@ class Conv2d(Module):
 
     def reset_parameters(self) -> None:
         """Re-draws weight and bias with torch's defaults (from the global generator)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1.0 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding)

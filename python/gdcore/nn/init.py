@@ -149,3 +149,13 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Optional[Genera
     if fan_in + fan_out == 0:
         return tensor
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator=generator)
+
+
+def default_layer_init_(weight: Tensor, bias: Optional[Tensor] = None) -> None:
+    """torch's default initialisation of Linear and Conv2d, in one place: weight by
+    kaiming_uniform_(a=sqrt(5)), bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (0 when fan_in is 0)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

@@ -1,7 +1,6 @@
 """``nn.Linear`` (y = x W^T + b, with torch's default initialisation) and ``nn.Identity``."""
 from __future__ import annotations
 
-import math
 
 from .. import _core
 from .._core import Tensor
@@ -54,10 +53,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Re-draws weight and bias with torch's defaults (from the global generator)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
