@@ -36,6 +36,37 @@ py::object reduce_extreme(const Tensor& t, py::object dim, bool keepdim, bool is
   return max_result(values, indices);
 }
 
+// copy.copy/deepcopy of a graph node would cut it from its history silently; torch refuses too.
+void require_leaf_for_copy(const Tensor& t, const char* what) {
+  if (!t.is_leaf())
+    throw std::runtime_error(std::string(what) + ": only leaf tensors (created by the user, not by an op that "
+                             "records a gradient) can be copied this way; copy t.detach() instead, or t.clone() "
+                             "to keep the graph");
+}
+
+// gdcore runs on one device, the CPU: "cpu" / "cpu:0" are accepted and change nothing.
+bool is_device(py::handle h) {
+  if (!py::isinstance<py::str>(h)) return false;
+  const std::string d = h.cast<std::string>();
+  if (d == "cpu" || d.rfind("cpu:", 0) == 0) return true;
+  if (d == "cuda" || d.rfind("cuda:", 0) == 0 || d == "mps" || d == "meta" || d == "xpu")
+    throw py::value_error("to(): device '" + d + "' is not available; gdcore runs on the CPU only, use 'cpu'");
+  return false;  // maybe a dtype name such as "float64"
+}
+
+// Tensor.to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..., device=...), as in torch.
+Tensor tensor_to(const Tensor& t, py::object first, py::object second, py::object dtype, py::object device) {
+  std::optional<DType> want;
+  for (py::handle h : {first, second}) {
+    if (h.is_none() || is_device(h)) continue;
+    want = py::isinstance<TensorImpl>(h) ? h.cast<Tensor>().dtype() : dtype_from(h);
+  }
+  if (!device.is_none() && !is_device(device))
+    throw py::value_error("to(): unknown device " + std::string(py::repr(device)) + "; gdcore runs on the CPU only, use 'cpu'");
+  if (!dtype.is_none()) want = dtype_from(dtype);
+  return want ? to_dtype(t, *want) : t;
+}
+
 void inplace_binary(const Tensor& self, py::handle other, const char* name, void (*op)(const Tensor&, const Tensor&)) {
   std::optional<Tensor> o = operand(self, other);
   if (!o) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(other)));
@@ -111,7 +142,9 @@ void bind_tensor(py::module_& m) {
       .def("__float__", [](const Tensor& t) { capture::on_host_read("float()", t); return t.item(); })
       .def("__int__", [](const Tensor& t) { capture::on_host_read("int()", t); return static_cast<int64_t>(t.item()); })
       .def("__bool__", [](const Tensor& t) { capture::on_host_read("bool() (an if/while on a tensor)", t); return t.item() != 0.0; })
-      .def("to", [](const Tensor& t, py::handle dtype) { return to_dtype(t, dtype_from(dtype)); }, py::arg("dtype"))
+      .def("to", &tensor_to, py::arg("dtype_or_device") = py::none(), py::arg("dtype_") = py::none(), py::kw_only(),
+           py::arg("dtype") = py::none(), py::arg("device") = py::none())
+      .def("cpu", [](const Tensor& t) { return t; })
       .def("type", [](const Tensor& t, py::handle dtype) { return to_dtype(t, dtype_from(dtype)); }, py::arg("dtype"))
       .def("float", [](const Tensor& t) { return to_dtype(t, DType::Float32); })
       .def("double", [](const Tensor& t) { return to_dtype(t, DType::Float64); })
@@ -162,6 +195,25 @@ void bind_tensor(py::module_& m) {
         Tensor d = t.detach();
         capture::on_alias(t, d, /*is_data=*/false);
         return d;
+      })
+      // copy.deepcopy / copy.copy as torch: only leaves; the copy keeps requires_grad (and, deep, a copied grad).
+      .def("__deepcopy__", [](py::object self, py::dict memo) -> py::object {
+        py::int_ key(reinterpret_cast<std::uintptr_t>(self.ptr()));
+        if (memo.contains(key)) return memo[key];
+        const Tensor t = self.cast<Tensor>();
+        require_leaf_for_copy(t, "deepcopy");
+        Tensor c = clone(t.detach());
+        c.set_requires_grad(t.requires_grad());
+        if (t.grad().defined()) c.set_grad(clone(t.grad().detach()));
+        py::object out = py::cast(c);
+        memo[key] = out;
+        return out;
+      }, py::arg("memo"))
+      .def("__copy__", [](const Tensor& t) {
+        require_leaf_for_copy(t, "copy");
+        Tensor c = t.detach();  // shares the data, as copy.copy of a torch tensor does
+        c.set_requires_grad(t.requires_grad());
+        return c;
       })
       .def("detach_", [](Tensor& t) {
         if (capture::is_capturing())  // gdcore.compile: repeated on the replayed tensor

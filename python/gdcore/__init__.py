@@ -23,6 +23,8 @@ from .tensor_repr import tensor_repr as _tensor_repr
 from . import autograd
 from . import nn
 from . import optim
+from . import data
+from . import utils
 from .serialization import save, load
 from .compile import compile  # noqa: A001  (gdcore.compile, as torch.compile)
 from . import train

@@ -1,6 +1,7 @@
 // Elementwise functions of one tensor. Each forward is a map over the input in
 // its float dtype; each backward rule sits right below it.
 #include <cmath>
+#include <limits>
 
 #include "ops/elementwise.hpp"
 
@@ -119,8 +120,13 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
   if (lo && hi && *lo > *hi)
     throw std::invalid_argument("clamp: min (" + std::to_string(*lo) + ") is greater than max (" + std::to_string(*hi) + ")");
   const double l = lo.value_or(-INFINITY), h = hi.value_or(INFINITY);
-  Tensor out = unary_forward(a, "clamp", [l, h]<typename T>() {
-    return [l = T(l), h = T(h)](T x) -> T { return x < l ? l : (x > h ? h : x); };
+  // A NaN bound makes every element NaN, as torch.clamp does (a NaN input stays NaN too).
+  const bool nan_bound = std::isnan(l) || std::isnan(h);
+  Tensor out = unary_forward(a, "clamp", [l, h, nan_bound]<typename T>() {
+    return [l = T(l), h = T(h), nan_bound](T x) -> T {
+      if (nan_bound) return std::numeric_limits<T>::quiet_NaN();
+      return x < l ? l : (x > h ? h : x);
+    };
   });
   if (auto node = record(kClamp, {a}, out)) {
     node->attrs.ints = {lo.has_value(), hi.has_value()};

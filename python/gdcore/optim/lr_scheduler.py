@@ -15,7 +15,8 @@ from typing import Any, Callable, Sequence, Union
 from . import schedules
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "InverseTimeLR", "LambdaLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "InverseTimeLR", "LambdaLR",
+           "CosineAnnealingLR"]
 
 
 def _number(cls: str, name: str, value, low: float = 0.0) -> float:
@@ -210,3 +211,16 @@ class LambdaLR(LRScheduler):
                                  "number >= 0 (the learning rate is initial_lr * factor)")
             lrs.append(base * factor)
         return lrs
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr(t) = eta_min + (initial_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2: from initial_lr down to
+    eta_min over T_max epochs along half a cosine (torch's closed form, without warm restarts)."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
+        self.T_max = _integer("CosineAnnealingLR", "T_max", T_max, 1)
+        self.eta_min = _number("CosineAnnealingLR", "eta_min", eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, epoch: int) -> list[float]:
+        return [schedules.cosine(base, self.T_max, self.eta_min)(epoch) for base in self.base_lrs]

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 Schedule = Callable[[int], float]
 
 __all__ = ["Schedule", "constant", "piecewise_constant", "step", "multistep", "exponential", "exponential_decay",
-           "polynomial"]
+           "polynomial", "cosine"]
 
 
 def _check_lr(lr: float, name: str) -> None:
@@ -78,3 +78,15 @@ def polynomial(lr: float, alpha: float = 0.5, beta: float = 1.0) -> Schedule:
     _check_factor(alpha, "alpha", "polynomial")
     _check_factor(beta, "beta", "polynomial", 0.0)
     return lambda t: lr * (beta * t + 1) ** (-alpha)
+
+
+def cosine(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule:
+    """eta(t) = eta_min + (lr - eta_min) * (1 + cos(pi * t / T_max)) / 2 (CosineAnnealingLR).
+
+    Past T_max the curve goes on along the cosine (back up towards lr), as torch's does.
+    """
+    _check_factor(lr, "the learning rate", "cosine", 0.0)  # 0 allowed: a frozen param group
+    if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max <= 0:
+        raise ValueError(f"cosine: T_max must be a positive integer, got {T_max!r}")
+    _check_factor(eta_min, "eta_min", "cosine", 0.0)
+    return lambda t: eta_min + (lr - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2

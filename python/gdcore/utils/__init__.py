@@ -1,0 +1,5 @@
+"""torch.utils-style import paths, so that `from torch.utils.data import DataLoader`
+ports as `from gdcore.utils.data import DataLoader`."""
+from . import data
+
+__all__ = ["data"]
