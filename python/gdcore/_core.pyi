@@ -1,6 +1,6 @@
 # Type stubs for gdcore._core, generated with pybind11-stubgen (a development tool, not a dependency):
 #   PYTHONPATH=python pybind11-stubgen gdcore._core -o /tmp/stubs --ignore-invalid-expressions "gdcore::capture::StepCounts"
-# then `dtype` replaced by gdcore's `dtype` (stubgen confuses the two) and `self: dtype` by `self`.
+# then `numpy.dtype[typing.Any]` replaced by gdcore's own `dtype` (stubgen confuses the two) and `self: dtype` by `self`.
 """
 gdcore's C++ core: tensors, the autograd tape, ops and kernels
 """
