@@ -72,7 +72,7 @@ def main(argv=None) -> int:
         for impl, timing in timings.items():
             result = Result(w, impl, timing)
             results.append(result)
-            print(f"  {w.key:<24} {impl:<13} {format_seconds(result.seconds('median')):>10}", file=sys.stderr,
+            print(f"  {w.key:<24} {impl:<15} {format_seconds(result.seconds('median')):>10}", file=sys.stderr,
                   flush=True)
 
     print(render(info, notes, results))

@@ -14,6 +14,7 @@ from typing import List
 
 import gdcore
 
+from .report import COMPILED
 from .workload import Workload
 
 
@@ -43,23 +44,27 @@ def lenet(lib):
 def lenet_workloads(anchors) -> List[Workload]:
     torch = anchors.get("torch")
 
-    def framework(lib, batch):
+    def framework(lib, batch, compiled=False):
         def setup():
             lib.manual_seed(0)
             net = lenet(lib)
             loss_fn, optimizer = lib.nn.MSELoss(), lib.optim.SGD(net.parameters(), lr=0.01)
             x, target = lib.randn(batch, 1, 32, 32), lib.randn(batch, 10)
 
-            def step():
+            def step(x, target):
                 optimizer.zero_grad()
-                loss_fn(net(x), target).backward()
+                loss = loss_fn(net(x), target)
+                loss.backward()
                 optimizer.step()
-            return step
+                return loss
+            if compiled:
+                step = lib.compile(step)
+            return lambda: step(x, target)
         return setup
 
     out = []
     for batch in (64, 1):
-        impls = {"gdcore": framework(gdcore, batch)}
+        impls = {"gdcore": framework(gdcore, batch), COMPILED: framework(gdcore, batch, compiled=True)}
         if torch:
             impls["torch"] = framework(torch, batch)
         out.append(Workload(f"train.lenet_b{batch}", f"LeNet-5 step, batch {batch} (MSELoss + SGD)", impls))

@@ -25,7 +25,9 @@ class Result:
         return b / self.seconds("median") / 1e9 if b else None
 
 
-# (workload key, anchor, minimum of anchor time / gdcore time, what the issue asks)
+# (workload key, anchor, minimum of anchor time / gdcore time, what the issue asks[, gdcore row]);
+# the gdcore row is "gdcore" (eager) unless a fifth element names another ("gdcore.compile").
+COMPILED = "gdcore.compile"
 TARGETS = [
     *[(f"kernel.{k}", "C loop", 0.9, ">= 90% of the C loop") for k in ("sgd", "momentum", "adam", "mse")],
     *[(f"kernel.{k}", "numpy", 3.0, ">= 3x numpy") for k in ("sgd", "momentum", "adam", "mse")],
@@ -35,7 +37,11 @@ TARGETS = [
     ("train.airfoil_scratch", "torch", 5.0, ">= 5x torch eager"),
     ("train.airfoil_nn", "torch", 5.0, ">= 5x torch eager"),
     ("train.value_mlp", "micrograd", 50.0, ">= 50x micrograd"),
-    ("train.per_sample_sgd", "scikit-learn", 1.5, ">= 1.5x scikit-learn (target 3: needs gdcore.compile)"),
+    *[(f"train.{k}", "torch", 50.0, ">= 50x torch eager (compiled)", COMPILED)
+      for k in ("linear_1_1", "airfoil_scratch", "airfoil_nn")],
+    *[(f"train.{k}", "numpy", 1.0, "faster than the numpy step (compiled)", COMPILED)
+      for k in ("linear_1_1", "airfoil_scratch", "airfoil_nn")],
+    ("train.per_sample_sgd", "scikit-learn", 1.5, ">= 1.5x scikit-learn (compiled, run_epoch)", COMPILED),
     ("train.lenet_b64", "torch", 1.0, ">= 1.0x torch"),
     ("train.lenet_b1", "torch", 1.0, ">= 1.0x torch"),
     *[(f"op.matmul_{n}", "numpy", 1.0, ">= 1.0x numpy") for n in (256, 512, 1024)],
@@ -52,12 +58,14 @@ def _by_key(results: List[Result]) -> Dict[str, Dict[str, Result]]:
 def targets(results: List[Result]) -> List[dict]:
     table = _by_key(results)
     out = []
-    for key, anchor, need, text in TARGETS:
+    for key, anchor, need, text, *subject in TARGETS:
         rows = table.get(key, {})
-        if "gdcore" not in rows or anchor not in rows:
+        impl = subject[0] if subject else "gdcore"
+        if impl not in rows or anchor not in rows:
             continue
-        ratio = rows[anchor].seconds("median") / rows["gdcore"].seconds("median")
-        out.append({"workload": key, "anchor": anchor, "target": text, "ratio": ratio, "met": ratio >= need})
+        ratio = rows[anchor].seconds("median") / rows[impl].seconds("median")
+        out.append({"workload": key, "impl": impl, "anchor": anchor, "target": text, "ratio": ratio,
+                    "met": ratio >= need})
     return out
 
 
@@ -70,7 +78,7 @@ def render(info: Dict[str, str], notes: List[str], results: List[Result]) -> str
                                                                  "scikit-learn", "micrograd", "cc") if k in info),
              "", "ratio = the row's median / gdcore's median (above 1: gdcore is faster; for the C loop: the "
              "fraction of the C loop's speed gdcore reaches)", ""]
-    header = f"{'workload':<50} {'impl':<13} {'median':>10} {'min - max':>21} {'GB/s':>6} {'ratio':>8}"
+    header = f"{'workload':<50} {'impl':<15} {'median':>10} {'min - max':>21} {'GB/s':>6} {'ratio':>8}"
     lines += [header, "-" * len(header)]
     for key, rows in _by_key(results).items():
         gd = rows.get("gdcore")
@@ -79,13 +87,13 @@ def render(info: Dict[str, str], notes: List[str], results: List[Result]) -> str
             spread = f"{format_seconds(r.seconds('min'))} - {format_seconds(r.seconds('max'))}"
             gbs = f"{r.gb_per_s:6.1f}" if r.gb_per_s else ""
             ratio = f"{r.seconds('median') / gd.seconds('median'):7.2f}x" if gd and impl != "gdcore" else ""
-            lines.append(f"{title:<50} {impl:<13} {format_seconds(r.seconds('median')):>10} {spread:>21} "
+            lines.append(f"{title:<50} {impl:<15} {format_seconds(r.seconds('median')):>10} {spread:>21} "
                          f"{gbs:>6} {ratio:>8}")
     found = targets(results)
     if found:
         lines += ["", "issue 5 targets (from the medians above):"]
         for t in found:
-            lines.append(f"  {'met    ' if t['met'] else 'NOT met'}  {t['workload']:<24} vs {t['anchor']:<13} "
+            lines.append(f"  {'met    ' if t['met'] else 'NOT met'}  {t['workload']:<24} {t['impl']:<15} vs {t['anchor']:<13} "
                          f"{t['ratio']:7.2f}x  (wants {t['target']})")
     workload_notes = []
     for rows in _by_key(results).values():

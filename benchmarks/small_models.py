@@ -8,7 +8,9 @@
   Python loop over samples: they are timed on the first 2,000 samples and the time is
   scaled to the epoch (noted in the table).
 The same step code runs on gdcore and torch (their APIs match); numpy gets the hand-written
-step (the formulas of the gradient written out).
+step (the formulas of the gradient written out). The "gdcore.compile" rows run the same step
+function through gdcore.compile (captured at the first call, replayed in C++ after it); the
+per-sample epoch runs through CompiledStep.run_epoch.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import numpy as np
 
 import gdcore
 
+from .report import COMPILED
 from .workload import Workload
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,26 +46,35 @@ def airfoil_arrays() -> Tuple[np.ndarray, np.ndarray, Optional[str]]:
                  "synthetic data of the same shape"
 
 
-def _nn_step(lib, model, loss_fn, optimizer, X, y):
-    def step():
+def _nn_step_fn(model, loss_fn, optimizer):
+    """The torch-style training step as a function of the batch (what gdcore.compile takes)."""
+    def step(X, y):
         optimizer.zero_grad()
         out = model(X)
         loss = loss_fn(out, y.reshape(out.shape))
         loss.backward()
         optimizer.step()
+        return loss
     return step
+
+
+def _nn_step(lib, model, loss_fn, optimizer, X, y, compiled=False):
+    fn = _nn_step_fn(model, loss_fn, optimizer)
+    if compiled:
+        fn = lib.compile(fn)
+    return lambda: fn(X, y)
 
 
 def linear_1_1(anchors) -> Workload:
     X = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
     y = np.array([[2.0], [4.0], [6.0]], dtype=np.float32)
 
-    def framework(lib):
+    def framework(lib, compiled=False):
         def setup():
             lib.manual_seed(0)
             model = lib.nn.Linear(1, 1)
             return _nn_step(lib, model, lib.nn.MSELoss(), lib.optim.SGD(model.parameters(), lr=0.01),
-                            lib.tensor(X), lib.tensor(y))
+                            lib.tensor(X), lib.tensor(y), compiled)
         return setup
 
     def numpy_setup():
@@ -76,7 +88,7 @@ def linear_1_1(anchors) -> Workload:
             return loss
         return step
 
-    impls = {"gdcore": framework(gdcore), "numpy": numpy_setup}
+    impls = {"gdcore": framework(gdcore), COMPILED: framework(gdcore, compiled=True), "numpy": numpy_setup}
     if anchors.get("torch"):
         impls["torch"] = framework(anchors.get("torch"))
     return Workload("train.linear_1_1", "Linear(1,1) step on 3 points (nn + MSELoss + SGD)", impls)
@@ -98,32 +110,35 @@ def airfoil(anchors) -> List[Workload]:
             position[0] = (position[0] + 1) % len(steps)
         return step
 
-    def nn_version(lib):
+    def nn_version(lib, compiled=False):
         def setup():
             lib.manual_seed(0)
             model = lib.nn.Linear(5, 1)
             loss_fn, optimizer = lib.nn.MSELoss(), lib.optim.SGD(model.parameters(), lr=0.01)
-            return cycling(lib, lambda xb, yb: _nn_step(lib, model, loss_fn, optimizer, xb, yb))
+            step = _nn_step_fn(model, loss_fn, optimizer)
+            if compiled:
+                step = lib.compile(step)
+            return cycling(lib, lambda xb, yb: (lambda: step(xb, yb)))
         return setup
 
-    def scratch_version(lib):
+    def scratch_version(lib, compiled=False):
         def setup():
             lib.manual_seed(0)
             w = lib.normal(0.0, 0.01, size=(5, 1)).requires_grad_(True)
             b = lib.zeros(1, requires_grad=True)
 
-            def make_step(xb, yb):
-                def step():
-                    nonlocal w, b
-                    loss = ((xb @ w + b - yb.reshape(-1, 1)) ** 2 / 2).mean()
-                    loss.backward()
-                    with lib.no_grad():
-                        w -= 0.01 * w.grad
-                        b -= 0.01 * b.grad
-                    w.grad.zero_()
-                    b.grad.zero_()
-                return step
-            return cycling(lib, make_step)
+            def step(xb, yb):
+                loss = ((xb @ w + b - yb.reshape(-1, 1)) ** 2 / 2).mean()
+                loss.backward()
+                with lib.no_grad():
+                    w.sub_(0.01 * w.grad)
+                    b.sub_(0.01 * b.grad)
+                w.grad.zero_()
+                b.grad.zero_()
+                return loss
+            if compiled:
+                step = lib.compile(step)
+            return cycling(lib, lambda xb, yb: (lambda: step(xb, yb)))
         return setup
 
     def numpy_setup():
@@ -144,7 +159,7 @@ def airfoil(anchors) -> List[Workload]:
     for key, title, version in (("train.airfoil_scratch", "airfoil batch-10 Linear(5,1) step, from scratch",
                                  scratch_version),
                                 ("train.airfoil_nn", "airfoil batch-10 Linear(5,1) step, nn + optim", nn_version)):
-        impls = {"gdcore": version(gdcore), "numpy": numpy_setup}
+        impls = {"gdcore": version(gdcore), COMPILED: version(gdcore, compiled=True), "numpy": numpy_setup}
         if torch:
             impls["torch"] = version(torch)
         out.append(Workload(key, title, impls, notes=[note] if note else []))
@@ -190,13 +205,35 @@ def per_sample_sgd(anchors, quick: bool) -> Workload:
                 b[...] -= lr * err
         return sub_epoch
 
-    impls = {"gdcore": framework(gdcore), "numpy": numpy_setup}
+    compiled_rows = 20_000  # run_epoch over the first rows, scaled to the epoch
+
+    def compiled_setup():
+        Xt, yt = gdcore.tensor(X[:compiled_rows]), gdcore.tensor(y[:compiled_rows])
+        w = gdcore.zeros(features, dtype=gdcore.float64, requires_grad=True)
+        b = gdcore.zeros(1, dtype=gdcore.float64, requires_grad=True)
+        optimizer = gdcore.optim.SGD([w, b], lr=lr)
+
+        def sample_step(xb, yb):  # xb (1, 16), yb (1,)
+            loss = ((xb @ w + b - yb) ** 2 / 2).sum()
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            return loss
+        step = gdcore.compile(sample_step)
+        loader = gdcore.data.DataLoader(gdcore.data.TensorDataset(Xt, yt), batch_size=1, shuffle=True,
+                                        generator=gdcore.Generator(0))
+        return lambda: step.run_epoch(loader)
+
+    impls = {"gdcore": framework(gdcore), COMPILED: compiled_setup, "numpy": numpy_setup}
     if anchors.get("torch"):
         impls["torch"] = framework(anchors.get("torch"))
     scale = rows / part
     scales = {name: scale for name in impls}
+    scales[COMPILED] = rows / compiled_rows
     notes = [f"gdcore, numpy and torch run a Python loop per sample: timed on {part:,} samples, scaled x{scale:g} "
-             "to the epoch (gdcore.compile, which would run the epoch in C++, does not exist yet)"]
+             "to the epoch",
+             f"gdcore.compile: run_epoch (shuffled, batch_size=1) over {compiled_rows:,} rows, scaled "
+             f"x{rows / compiled_rows:g} to the epoch"]
     workload = Workload("train.per_sample_sgd", "per-sample SGD epoch, 200,000 x 16 float64", impls,
                         scale=scales, notes=notes)
     sklearn = anchors.get("scikit-learn")

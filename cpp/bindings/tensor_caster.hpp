@@ -28,6 +28,22 @@ struct type_caster<gdcore::Tensor> {
     return make_caster<std::shared_ptr<gdcore::TensorImpl>>::cast(t.impl(), return_value_policy::take_ownership, parent);
   }
 };
+
+// Shapes come from any sequence of ints (as std::vector<int64_t> would) and go to Python as a list.
+template <>
+struct type_caster<gdcore::Shape> {
+  PYBIND11_TYPE_CASTER(gdcore::Shape, io_name("collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]",
+                                              "list[int]"));
+  bool load(handle src, bool convert) {
+    make_caster<std::vector<int64_t>> sizes;
+    if (!sizes.load(src, convert)) return false;
+    value = gdcore::Shape(cast_op<std::vector<int64_t>&>(sizes));
+    return true;
+  }
+  static handle cast(const gdcore::Shape& s, return_value_policy policy, handle parent) {
+    return make_caster<std::vector<int64_t>>::cast(std::vector<int64_t>(s.begin(), s.end()), policy, parent);
+  }
+};
 }  // namespace pybind11::detail
 
 namespace gdcore::bind {

@@ -59,7 +59,7 @@ class _Recording:
 
     def __init__(self):
         self.step_counts = []  # (counts, state dicts) of Adam/Adagrad steps
-        self.groups = []       # (optimizer, its state dict, a param group, the group's options and params)
+        self.groups = []       # _GroupSnapshot of every group an optimizer stepped
         self.counted = []      # state dicts whose Python-only "step" counts each replay
 
 
@@ -72,8 +72,27 @@ def _track_step_counts(counts: "_core._StepCounts", states: list) -> None:
         recording.step_counts.append((counts, list(states)))
 
 
-def _group_snapshot(group: dict):
-    return {k: v for k, v in group.items() if k != "params"}, list(group["params"])
+class _GroupSnapshot:
+    """A param group as it was at capture: its optimizer, the optimizer's state dict, the
+    group's position, option values and parameters. ``is_current`` is on the path of every
+    replay, so it compares flat tuples (C-level comparisons) instead of walking dicts."""
+
+    __slots__ = ("optimizer", "state", "group", "index", "size", "keys", "values", "params")
+
+    def __init__(self, optimizer, group: dict):
+        self.optimizer, self.state, self.group = optimizer, optimizer.state, group
+        self.index = next(i for i, g in enumerate(optimizer.param_groups) if g is group)
+        self.size = len(group)
+        self.keys = tuple(k for k in group if k != "params")
+        self.values = tuple(group[k] for k in self.keys)
+        self.params = tuple(group["params"])
+
+    def is_current(self) -> bool:
+        optimizer, group = self.optimizer, self.group
+        groups = optimizer.param_groups
+        return (optimizer.state is self.state and len(groups) > self.index and groups[self.index] is group
+                and len(group) == self.size and tuple(map(group.__getitem__, self.keys)) == self.values
+                and len(group["params"]) == len(self.params) and all(map(operator.is_, group["params"], self.params)))
 
 
 def _track_group(optimizer, group: dict, counted_states: Optional[list] = None) -> None:
@@ -85,7 +104,7 @@ def _track_group(optimizer, group: dict, counted_states: Optional[list] = None) 
     counts (RMSprop, Adadelta); each replay adds one."""
     recording = getattr(_local, "recording", None)
     if recording is not None:
-        recording.groups.append((optimizer, optimizer.state, group, _group_snapshot(group)))
+        recording.groups.append(_GroupSnapshot(optimizer, group))
         recording.counted.extend(counted_states or [])
 
 
@@ -103,14 +122,8 @@ class _Capture:
 
     def is_current(self) -> bool:
         """False when an optimizer's groups or state, or a group's options or parameters, changed since the capture."""
-        for optimizer, state, group, (options, params) in self.groups:
-            # (items() <= items(): every captured option is still there with an equal value)
-            if optimizer.state is not state or len(group) != len(options) + 1 or not options.items() <= group.items():
-                return False
-            now = group["params"]
-            if len(now) != len(params) or not all(map(operator.is_, now, params)):
-                return False
-            if not any(g is group for g in optimizer.param_groups):
+        for snapshot in self.groups:
+            if not snapshot.is_current():
                 return False
         return True
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "gdcore/object_pool.hpp"
 #include "gdcore/tensor.hpp"
 
 namespace gdcore {
@@ -47,10 +48,11 @@ struct OpAttrs {
 
 struct Node {
   const OpDef* op = nullptr;
-  std::vector<Edge> inputs;  // one per differentiable input, in the op's argument order
-  std::vector<Shape> input_shapes;
-  std::vector<DType> input_dtypes;
-  std::vector<SavedTensor> saved;
+  // (buffers from the pool: a node is made per op and freed per step)
+  PoolVector<Edge> inputs;  // one per differentiable input, in the op's argument order
+  PoolVector<Shape> input_shapes;
+  PoolVector<DType> input_dtypes;
+  PoolVector<SavedTensor> saved;
   OpAttrs attrs;
   Shape output_shape;
   DType output_dtype = DType::Float32;

@@ -6,6 +6,7 @@
 #include "gdcore/autograd.hpp"
 #include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
+#include "gdcore/object_pool.hpp"
 
 namespace gdcore {
 
@@ -22,10 +23,11 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs, Tensor& output) {
   if (!GradMode::is_enabled() || !any_requires_grad(inputs))
     return capture::is_capturing() ? capture::on_record(op, inputs, output, nullptr) : nullptr;
-  auto node = std::make_shared<Node>();
+  auto node = make_pooled<Node>();
   node->op = &op;
   node->inputs.reserve(inputs.size());
   node->input_shapes.reserve(inputs.size());
+  node->input_dtypes.reserve(inputs.size());
   for (const Tensor& t : inputs) {
     Edge e;
     if (t.defined() && t.requires_grad()) {

@@ -1,6 +1,9 @@
-// The large-block cache of block_cache.hpp: a short list of freed blocks, matched by exact
-// (rounded) size, most recent first. Bounded in bytes so that it never holds more than
-// kCacheLimit of memory nobody uses.
+// The block caches of block_cache.hpp. Small blocks: a thread-local free list per 64-byte
+// size class, bounded in count (no lock: a block freed on another thread simply joins that
+// thread's list). Large blocks: a short shared list of freed blocks, matched by exact
+// (rounded) size, most recent first, bounded in bytes so that it never holds more than
+// kCacheLimit of memory nobody uses. Builds with AddressSanitizer skip the small cache, so
+// that a use after free of a small tensor is still reported.
 #include "tensor/block_cache.hpp"
 
 #include <cstdlib>
@@ -15,6 +18,8 @@ namespace gdcore {
 
 namespace {
 
+constexpr size_t kSmall = 4096;                    // blocks up to here go through the free lists
+constexpr size_t kSmallPerClass = 64;              // at most this many kept per size class and thread
 constexpr size_t kLarge = size_t{1} << 20;        // blocks from here on are cached
 constexpr size_t kHugePage = size_t{2} << 20;     // large blocks are rounded to whole huge pages
 constexpr size_t kCacheLimit = size_t{256} << 20;  // at most this much kept for reuse
@@ -35,6 +40,45 @@ Cache& cache() {
   return *c;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSmallCache = false;
+#else
+constexpr bool kSmallCache = true;
+#endif
+
+// Free lists of one thread, index = size / 64 - 1, on the heap behind one trivially
+// destructible thread_local (a single TLS lookup per call); freed when the thread exits,
+// after which blocks go straight back to free().
+struct SmallLists {
+  std::vector<void*> lists[kSmall / 64];
+  ~SmallLists() {
+    for (auto& list : lists)
+      for (void* p : list) std::free(p);
+  }
+};
+struct SmallState {
+  SmallLists* lists = nullptr;
+  bool exited = false;
+};
+thread_local SmallState small_state;
+
+struct SmallOwner {
+  ~SmallOwner() {
+    delete small_state.lists;
+    small_state.lists = nullptr;
+    small_state.exited = true;
+  }
+};
+
+SmallLists* small_lists() {
+  SmallState& state = small_state;
+  if (state.lists || !kSmallCache || state.exited) return state.lists;
+  thread_local SmallOwner owner;
+  (void)owner;
+  state.lists = new SmallLists;
+  return state.lists;
+}
+
 size_t rounded(size_t nbytes) {
   if (nbytes >= kLarge) return (nbytes + kHugePage - 1) / kHugePage * kHugePage;
   return nbytes == 0 ? 64 : (nbytes + 63) / 64 * 64;
@@ -44,6 +88,16 @@ size_t rounded(size_t nbytes) {
 
 void* allocate_block(size_t nbytes) {
   const size_t bytes = rounded(nbytes);
+  if (bytes <= kSmall) {
+    if (SmallLists* s = small_lists()) {
+      std::vector<void*>& list = s->lists[bytes / 64 - 1];
+      if (!list.empty()) {
+        void* data = list.back();
+        list.pop_back();
+        return data;
+      }
+    }
+  }
   if (bytes < kLarge) return std::aligned_alloc(64, bytes);
   {
     Cache& c = cache();
@@ -65,6 +119,16 @@ void* allocate_block(size_t nbytes) {
 
 void release_block(void* data, size_t nbytes) {
   const size_t bytes = rounded(nbytes);
+  if (data && bytes <= kSmall) {
+    if (SmallLists* s = small_lists()) {
+      std::vector<void*>& list = s->lists[bytes / 64 - 1];
+      if (list.size() < kSmallPerClass) {
+        if (list.capacity() == 0) list.reserve(kSmallPerClass);
+        list.push_back(data);
+        return;
+      }
+    }
+  }
   if (data && bytes >= kLarge) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.m);

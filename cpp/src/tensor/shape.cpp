@@ -5,6 +5,13 @@
 
 namespace gdcore {
 
+size_t Shape::checked(size_t i) const {
+  if (i >= size_)
+    throw std::out_of_range("shape index " + std::to_string(i) + " out of range for " + std::to_string(size_) +
+                            " dims");
+  return i;
+}
+
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t s : shape) {

@@ -5,19 +5,20 @@
 
 #include "gdcore/autograd.hpp"
 #include "kernels/strided_loop.hpp"
+#include "gdcore/object_pool.hpp"
 
 namespace gdcore {
 
 namespace {
-std::shared_ptr<std::atomic<uint64_t>> new_version() { return std::make_shared<std::atomic<uint64_t>>(0); }
+std::shared_ptr<std::atomic<uint64_t>> new_version() { return make_pooled<std::atomic<uint64_t>>(0); }
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, bool zero) {
   const int64_t n = shape_numel(shape);
   if (n > static_cast<int64_t>(SIZE_MAX / 8))
     throw std::length_error("tensor of shape " + shape_str(shape) + " is too large to allocate");
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(n) * itemsize(dtype), zero);
+  auto impl = make_pooled<TensorImpl>();
+  impl->storage = make_pooled<Storage>(static_cast<size_t>(n) * itemsize(dtype), zero);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -52,7 +53,7 @@ void Tensor::set_requires_grad(bool flag) {
 }
 
 Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->storage = base.impl()->storage;
   impl->offset = offset;
   impl->shape = std::move(shape);
