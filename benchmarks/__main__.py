@@ -1,10 +1,12 @@
 """Times gdcore against numpy, torch, scikit-learn and micrograd and prints one table.
 
-python -m benchmarks [--quick] [--json out.json] [--only PREFIX ...] [--skip torch ...] [--simd PATH]
+python -m benchmarks [--quick] [--json out.json] [--only PREFIX ...] [--skip torch ...] [--simd PATH] [--no-memory]
 
 Times every workload for gdcore and each installed anchor and prints one table (see the
-package docstring). --quick takes fewer samples (same sizes); --only keeps the workloads
-whose key starts with one of the prefixes (kernel, train, op, train.lenet, ...).
+package docstring); then measures the peak resident memory of each training workload in a
+fresh process per implementation (memory.py). --quick takes fewer samples (same sizes) and
+fewer memory steps; --only keeps the workloads whose key starts with one of the prefixes
+(kernel, train, op, train.lenet, ...); --no-memory leaves the memory runs out.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from . import c_reference
 from .anchors import Anchors
 from .kernels import kernel_workloads
 from .machine import machine_info
+from .memory import measure_memory
 from .networks import lenet_workloads, value_mlp
 from .ops import matmul_workloads, op_overhead_workloads
 from .report import Result, render, to_json
@@ -26,6 +29,7 @@ from .small_models import airfoil, linear_1_1, per_sample_sgd
 from .timing import format_seconds, measure_rounds
 
 KERNEL_SIZE = 2**24
+MEMORY_STEPS, MEMORY_STEPS_QUICK = 20, 5
 
 
 def main(argv=None) -> int:
@@ -39,6 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, help="split gdcore's large kernel calls over this many threads")
     parser.add_argument("--torch-threads", type=int,
                         help="torch.set_num_threads(N): on a shared, busy machine 1 gives stabler torch numbers")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the peak-memory runs of the training workloads (a fresh process each)")
     args = parser.parse_args(argv)
 
     if args.simd:
@@ -75,10 +81,20 @@ def main(argv=None) -> int:
             print(f"  {w.key:<24} {impl:<15} {format_seconds(result.seconds('median')):>10}", file=sys.stderr,
                   flush=True)
 
-    print(render(info, notes, results))
+    memory = []
+    if not args.no_memory:
+        print("  memory: a fresh process per training workload and implementation ...", file=sys.stderr, flush=True)
+        child_options = [*(["--torch-threads", str(args.torch_threads)] if args.torch_threads else []),
+                         *(["--simd", args.simd] if args.simd else []),
+                         *(["--threads", str(args.threads)] if args.threads else [])]
+        memory, memory_notes = measure_memory(workloads, MEMORY_STEPS_QUICK if args.quick else MEMORY_STEPS,
+                                              args.quick, child_options)
+        notes += memory_notes
+
+    print(render(info, notes, results, memory))
     if args.json:
         with open(args.json, "w") as f:
-            f.write(to_json(info, notes, results))
+            f.write(to_json(info, notes, results, memory))
     return 0
 
 

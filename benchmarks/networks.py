@@ -107,8 +107,9 @@ def value_mlp(anchors) -> Workload:
     xs = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(20)]
     ys = [rng.choice([-1.0, 1.0]) for _ in range(20)]
 
-    def setup_with(value):
+    def setup_with(value_class):
         def setup():
+            value = value_class()  # looked up here: building the workload imports neither library
             random.seed(0)
             model = MLP(value, 3, [16, 16, 1])
             params = model.parameters()
@@ -124,9 +125,9 @@ def value_mlp(anchors) -> Workload:
             return step
         return setup
 
-    impls = {"gdcore": setup_with(gdcore.Value)}
+    impls = {"gdcore": setup_with(lambda: gdcore.Value)}
     micrograd = anchors.get("micrograd")
     if micrograd:
         from micrograd.engine import Value as MicroValue
-        impls["micrograd"] = setup_with(MicroValue)
+        impls["micrograd"] = setup_with(lambda: MicroValue)
     return Workload("train.value_mlp", "Value MLP 3-16-16-1 step on 20 samples", impls)

@@ -1,10 +1,11 @@
-"""The results table, the issue-5 targets read from it, and the JSON file."""
+"""The results table (and the memory section), the issue-5 targets read from them, and the JSON file."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
+from .memory import MemoryResult, memory_json, memory_targets, render_memory
 from .timing import Timing, format_seconds
 from .workload import Workload
 
@@ -69,7 +70,8 @@ def targets(results: List[Result]) -> List[dict]:
     return out
 
 
-def render(info: Dict[str, str], notes: List[str], results: List[Result]) -> str:
+def render(info: Dict[str, str], notes: List[str], results: List[Result],
+           memory: Sequence[MemoryResult] = ()) -> str:
     lines = ["gdcore benchmarks, " + info["date"],
              f"machine: {info['cpu']}, {info['cores']} cores; load average at start {info['load average at start']}",
              f"gdcore {info['gdcore']}: SIMD path {info['simd path']} (supported: {info['simd paths supported']}), "
@@ -89,9 +91,11 @@ def render(info: Dict[str, str], notes: List[str], results: List[Result]) -> str
             ratio = f"{r.seconds('median') / gd.seconds('median'):7.2f}x" if gd and impl != "gdcore" else ""
             lines.append(f"{title:<50} {impl:<15} {format_seconds(r.seconds('median')):>10} {spread:>21} "
                          f"{gbs:>6} {ratio:>8}")
-    found = targets(results)
+    if memory:
+        lines += [""] + render_memory(list(memory))
+    found = targets(results) + memory_targets(list(memory))
     if found:
-        lines += ["", "issue 5 targets (from the medians above):"]
+        lines += ["", "issue 5 targets (from the medians and peaks above):"]
         for t in found:
             lines.append(f"  {'met    ' if t['met'] else 'NOT met'}  {t['workload']:<24} {t['impl']:<15} vs {t['anchor']:<13} "
                          f"{t['ratio']:7.2f}x  (wants {t['target']})")
@@ -104,9 +108,12 @@ def render(info: Dict[str, str], notes: List[str], results: List[Result]) -> str
     return "\n".join(lines)
 
 
-def to_json(info: Dict[str, str], notes: List[str], results: List[Result]) -> str:
+def to_json(info: Dict[str, str], notes: List[str], results: List[Result],
+            memory: Sequence[MemoryResult] = ()) -> str:
     rows = [{"workload": r.workload.key, "title": r.workload.title, "impl": r.impl,
              "median_s": r.seconds("median"), "min_s": r.seconds("min"), "max_s": r.seconds("max"),
              "samples": len(r.timing.samples), "calls_per_sample": r.timing.calls_per_sample,
              "gb_per_s": r.gb_per_s, "scaled_by": r.workload.scale.get(r.impl, 1.0)} for r in results]
-    return json.dumps({"machine": info, "notes": notes, "results": rows, "targets": targets(results)}, indent=2)
+    return json.dumps({"machine": info, "notes": notes, "results": rows, "targets": targets(results),
+                       "memory": memory_json(list(memory)), "memory_targets": memory_targets(list(memory))},
+                      indent=2)
