@@ -42,6 +42,7 @@ TRAINING: Dict[str, Tuple[str, str]] = {
 # before the baseline is read (scikit-learn's estimators live in sklearn.linear_model).
 IMPORTS: Dict[str, List[str]] = {
     "gdcore": ["gdcore"],
+    "gdcore.compile": ["gdcore"],
     "numpy": ["numpy"],
     "torch": ["torch"],
     "scikit-learn": ["sklearn.linear_model"],
@@ -51,7 +52,7 @@ ANCHOR_MODULES = {"torch": "torch", "scikit-learn": "sklearn", "micrograd": "mic
 
 # A library counts as loaded when this module is in sys.modules (for gdcore, its extension:
 # the lazy stand-in alone costs nothing).
-LOADED_MARKERS = {"gdcore": "gdcore._core", "numpy": "numpy", "torch": "torch", "scikit-learn": "sklearn",
+LOADED_MARKERS = {"gdcore": "gdcore._core", "gdcore.compile": "gdcore._core", "numpy": "numpy", "torch": "torch", "scikit-learn": "sklearn",
                   "micrograd": "micrograd"}
 
 
@@ -132,7 +133,7 @@ def measure(key: str, impl: str, steps: int, quick: bool = False, torch_threads:
     modules = [importlib.import_module(name) for name in IMPORTS[impl]]
     if impl == "torch" and torch_threads:
         modules[0].set_num_threads(torch_threads)
-    if impl == "gdcore" and (simd or kernel_threads):
+    if impl.startswith("gdcore") and (simd or kernel_threads):
         from gdcore import _core
         if simd:
             _core._set_simd_path(simd)
