@@ -38,15 +38,21 @@ void bind_capture(py::module_& m) {
   m.def("_capture_active", &capture::is_capturing, "True while a capture records on this thread.");
   // The cache key of a call whose arguments are all tensors, in one call (the common case of
   // gdcore.compile's fast path); None when some argument is not a tensor.
+  // The signature key of an all-tensor call, packed into one bytes object (cheap to build and
+  // to hash on every call of a compiled step): per tensor its rank, sizes, dtype and
+  // requires_grad, then the grad mode. None when an argument is not a tensor.
   m.def("_tensor_signature", [](const py::tuple& args) -> py::object {
-    py::tuple key(args.size() + 1);
+    std::vector<int64_t> key;
+    key.reserve(args.size() * 6 + 1);
     for (size_t i = 0; i < args.size(); ++i) {
       if (!py::isinstance<TensorImpl>(args[i])) return py::none();
-      const TensorImpl& t = *args[i].cast<std::shared_ptr<TensorImpl>>();
-      key[i] = py::make_tuple(py::tuple(py::cast(t.shape)), static_cast<int>(t.dtype), t.requires_grad);
+      const TensorImpl& t = *args[i].cast<const TensorImpl*>();
+      key.push_back(static_cast<int64_t>(t.shape.size()));
+      key.insert(key.end(), t.shape.begin(), t.shape.end());
+      key.push_back(static_cast<int64_t>(t.dtype) * 2 + (t.requires_grad ? 1 : 0));
     }
-    key[args.size()] = py::bool_(GradMode::is_enabled());
-    return std::move(key);
+    key.push_back(GradMode::is_enabled() ? 1 : 0);
+    return py::bytes(reinterpret_cast<const char*>(key.data()), key.size() * sizeof(int64_t));
   }, py::arg("args"));
 }
 

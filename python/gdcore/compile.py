@@ -43,7 +43,6 @@ same C++ ops as the eager step, without Python.
 from __future__ import annotations
 
 import functools
-import operator
 import threading
 from typing import Any, Callable, Optional
 
@@ -75,25 +74,22 @@ def _track_step_counts(counts: "_core._StepCounts", states: list) -> None:
 
 class _GroupSnapshot:
     """A param group as it was at capture: its optimizer, the optimizer's state dict, the
-    group's position, option values and parameters. ``is_current`` is on the path of every
-    replay, so it compares flat tuples (C-level comparisons) instead of walking dicts."""
+    group's position and a shallow copy of the group (options and the list of parameters).
+    ``is_current`` is on the path of every replay, so it is one C-level dict comparison
+    (list equality tests parameters by identity first, so no tensor is compared by value)."""
 
-    __slots__ = ("optimizer", "state", "group", "index", "size", "keys", "values", "params")
+    __slots__ = ("optimizer", "state", "group", "index", "copy")
 
     def __init__(self, optimizer, group: dict):
         self.optimizer, self.state, self.group = optimizer, optimizer.state, group
         self.index = next(i for i, g in enumerate(optimizer.param_groups) if g is group)
-        self.size = len(group)
-        self.keys = tuple(k for k in group if k != "params")
-        self.values = tuple(group[k] for k in self.keys)
-        self.params = tuple(group["params"])
+        self.copy = dict(group)
+        self.copy["params"] = list(group["params"])
 
     def is_current(self) -> bool:
-        optimizer, group = self.optimizer, self.group
-        groups = optimizer.param_groups
-        return (optimizer.state is self.state and len(groups) > self.index and groups[self.index] is group
-                and len(group) == self.size and tuple(map(group.__getitem__, self.keys)) == self.values
-                and len(group["params"]) == len(self.params) and all(map(operator.is_, group["params"], self.params)))
+        groups = self.optimizer.param_groups
+        return (self.optimizer.state is self.state and len(groups) > self.index and groups[self.index] is self.group
+                and self.group == self.copy)
 
 
 def _track_group(optimizer, group: dict, counted_states: Optional[list] = None) -> None:
