@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .memory_child import TRAINING
+from .memory_child import IMPORTS, TRAINING
 from .workload import Workload
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,7 +87,7 @@ def measure_memory(workloads: List[Workload], steps: int, quick: bool,
         if w.key not in TRAINING:
             notes.append(f"memory: {w.key} not measured (add it to TRAINING in benchmarks/memory_child.py)")
             continue
-        jobs += [(w, impl) for impl in w.impls]
+        jobs += [(w, impl) for impl in w.impls if impl in IMPORTS]  # ("python floats" is a floor, not a library)
     with ThreadPoolExecutor(max_workers=PARALLEL_CHILDREN) as pool:
         outcomes = list(pool.map(lambda job: run_child(job[0].key, job[1], steps, quick, child_options), jobs))
     results = []

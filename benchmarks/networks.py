@@ -6,6 +6,9 @@
 - A 3-16-16-1 ReLU MLP of scalar Values (micrograd's nn.MLP layout) on 20 samples: one
   step is the forward over all samples, the summed squared error, zero_grad, backward and
   the update of every parameter. The same code runs on gdcore.Value and micrograd's Value.
+  A third row runs the same Python (generators, zip, sum, one loop over the parameters for
+  the reset and one for the update) on plain floats with no autograd: the floor that the
+  Python of the step alone costs, which no Value class can beat.
 """
 from __future__ import annotations
 
@@ -85,12 +88,20 @@ class Neuron:
         return self.w + [self.b]
 
 
+class FloatNeuron(Neuron):
+    """Neuron's code on plain floats: relu as max(act, 0.0), a builtin call where a Value makes a method call."""
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return max(act, 0.0) if self.nonlin else act
+
+
 class MLP:
     """micrograd's nn.MLP layout over any Value class: ReLU hidden layers, a linear output."""
 
-    def __init__(self, value, nin, nouts):
+    def __init__(self, value, nin, nouts, neuron=Neuron):
         sizes = [nin] + nouts
-        self.layers = [[Neuron(value, sizes[i], i != len(nouts) - 1) for _ in range(sizes[i + 1])]
+        self.layers = [[neuron(value, sizes[i], i != len(nouts) - 1) for _ in range(sizes[i + 1])]
                        for i in range(len(nouts))]
 
     def __call__(self, x):
@@ -130,4 +141,28 @@ def value_mlp(anchors) -> Workload:
     if micrograd:
         from micrograd.engine import Value as MicroValue
         impls["micrograd"] = setup_with(lambda: MicroValue)
-    return Workload("train.value_mlp", "Value MLP 3-16-16-1 step on 20 samples", impls)
+    impls["python floats"] = python_float_floor(xs, ys)
+    return Workload("train.value_mlp", "Value MLP 3-16-16-1 step on 20 samples", impls,
+                    notes=["'python floats' runs the step's Python on floats without autograd "
+                           "(same MLP code, loss, a reset and an update loop over the parameters): a floor, not an anchor"])
+
+
+def python_float_floor(xs, ys):
+    """The Value MLP step's Python on plain floats: the same MLP and Neuron code (generators,
+    zip, sum), the same loss, then two loops over the 353 parameters shaped like the reset and
+    the update; no gradients are computed."""
+    def setup():
+        random.seed(0)
+        model = MLP(float, 3, [16, 16, 1], neuron=FloatNeuron)
+        params = model.parameters()
+        grads = [0.0] * len(params)
+
+        def step():
+            loss = sum(((model(x) - y) ** 2 for x, y in zip(xs, ys)), 0.0)
+            for i in range(len(grads)):
+                grads[i] = 0.0
+            for i in range(len(params)):
+                params[i] -= 0.01 * grads[i]
+            return loss
+        return step
+    return setup

@@ -1,5 +1,6 @@
 """gdcore.Value, the micrograd-style scalar: arithmetic with numbers on either side, **,
-relu/tanh/exp/log/sigmoid, backward, .grad/.data and repr. Expected derivatives are
+relu/tanh/exp/log/sigmoid, backward, .grad/.data, .tensor and repr (the scalar tape's
+lifetime, threads and bad input are in test_value_tape.py). Expected derivatives are
 derived by hand (in the comments), taken from micrograd's published example, or
 computed by finite differences of a plain-Python re-implementation (a tanh neuron).
 """
@@ -123,11 +124,13 @@ def test_gradient_descent_on_data():
     assert x.data == pytest.approx(1.0, abs=1e-4)  # (x - 1) shrinks by 0.8 per step: 2 * 0.8^50
 
 
-def test_value_is_recorded_on_the_tensor_tape():
+def test_tensor_is_a_detached_copy_of_the_number():
+    # Values record on the scalar tape; .tensor hands the number to tensor code without a graph.
     x = Value(2.0)
     y = x * x
-    assert isinstance(x.tensor, gdcore.Tensor) and x.tensor.requires_grad and x.tensor.is_leaf
-    assert y.tensor.grad_fn.name() == "MulBackward"
+    t = y.tensor
+    assert isinstance(t, gdcore.Tensor) and t.dtype == gdcore.float64 and t.shape == ()
+    assert t.item() == 4.0 and not t.requires_grad and t.grad_fn is None
 
 
 def test_value_errors():
@@ -135,11 +138,15 @@ def test_value_errors():
         Value(2.0) + "a"
     with pytest.raises(TypeError, match="int/float powers"):
         Value(2.0) ** Value(3.0)
+
+
+def test_backward_twice_accumulates():
+    # As micrograd allows: the graph stays walkable, and each backward adds d(y)/d(v) again.
     a, b = Value(2.0), Value(3.0)
     y = a * b
     y.backward()
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
-        y.backward()
+    y.backward()
+    assert a.grad == 6.0 and b.grad == 4.0 and y.grad == 2.0
 
 
 def _neuron(ws, b, xs):

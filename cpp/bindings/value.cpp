@@ -1,82 +1,388 @@
-// gdcore.Value: the scalar teaching API in micrograd's style. A Value wraps a 0-d
-// float64 tensor, so its ops are recorded on the same tape as every other op.
-#include <cmath>
+// gdcore.Value: the scalar teaching API in micrograd's style, bound to the scalar tape
+// (gdcore/scalar_tape.hpp), not to the tensor tape.
+//
+// Why its own tape, and why this file uses the CPython API directly instead of pybind11:
+// micrograd-style code does one Python operator per multiply or add, so the whole cost of
+// an op is the binding call plus the recording. A Value wrapping a 0-d tensor paid a tensor
+// allocation and a tensor-tape Node per op (about 1.3 us, slower than micrograd's pure
+// Python); the scalar tape records an op in a few nanoseconds. What remains is the call:
+// a pybind11 operator goes through overload dispatch, argument casters and a holder
+// allocation: the same tape behind a pybind11 class with separate (Value, Value) and
+// (Value, float) overloads and py::is_operator measured 400-600 ns per `a * b` (1.4-2 us
+// for `a * 2.0`, which first fails the Value overload), against 49-60 ns for a CPython
+// number slot and 23 ns for `x * y` on floats (2026-11-21, docs/benchmarks.md). So Value is a
+// small CPython type whose number slots (nb_add, ...) call the tape directly, and freed
+// Value objects are reused as CPython reuses floats. There is no math here: the ops and
+// their derivatives are in cpp/src/autograd/scalar_tape.cpp.
+//
+// Semantics (micrograd's, with two documented differences): numbers combine with Values on
+// either side; ** takes an int or float exponent; backward() adds d(self)/d(v) to v.grad for
+// every v in the graph, so gradients accumulate over calls until set to 0 (micrograd would
+// compound the grads of intermediate Values on a second backward through the same graph);
+// log, division by zero and overflow give nan/inf as numpy does (micrograd's floats raise).
+#include <Python.h>
 
-#include "gdcore/grad_mode.hpp"
+#include <new>
+#include <string>
+
+#include "gdcore/scalar_tape.hpp"
 #include "tensor_caster.hpp"
 
 namespace gdcore::bind {
 
 namespace {
 
-struct Value {
-  Tensor t;
-  std::string label;
+using scalar::ScalarNode;
+using scalar::ScalarOp;
+
+struct PyValue {
+  PyObject_HEAD
+  ScalarNode* node;  // one reference, never null after construction
+  PyObject* label;   // a str, or null for ''
 };
 
-Tensor leaf_scalar(double v) {
-  Tensor t = scalar_tensor(v, DType::Float64);
-  t.set_requires_grad(true);
-  return t;
+PyTypeObject* value_type = nullptr;
+
+// Every op makes a Value and most die at once, so freed ones are kept for reuse, as CPython
+// does for floats. The GIL guards this list as it guards every Value.
+constexpr int kMaxFreeValues = 256;
+PyValue* free_values[kMaxFreeValues];
+int free_value_count = 0;
+
+bool is_value(PyObject* o) { return Py_IS_TYPE(o, value_type) || PyObject_TypeCheck(o, value_type); }
+ScalarNode* node_of(PyObject* o) { return reinterpret_cast<PyValue*>(o)->node; }
+
+// A new Value owning `n` (steals its reference); null with a Python error on failure.
+PyObject* wrap(ScalarNode* n) {
+  PyValue* v;
+  if (free_value_count > 0) {
+    v = free_values[--free_value_count];
+    PyObject_Init(reinterpret_cast<PyObject*>(v), value_type);
+  } else if (!(v = PyObject_New(PyValue, value_type))) {
+    scalar::release(n);
+    return nullptr;
+  }
+  v->node = n;
+  v->label = nullptr;
+  return reinterpret_cast<PyObject*>(v);
 }
 
-Tensor as_scalar(py::handle h) {
-  if (py::isinstance<Value>(h)) return h.cast<Value&>().t;
-  if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) return scalar_tensor(h.cast<double>(), DType::Float64);
-  throw py::type_error("Value: expected a Value or a number, got " + std::string(py::repr(h)));
+// Runs a tape call, turning a C++ exception into a Python one.
+template <typename F>
+PyObject* guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return PyErr_NoMemory();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    return nullptr;
+  }
 }
 
-// Every Value keeps its gradient after backward, as micrograd's do.
-Value wrap(Tensor t) {
-  if (t.grad_fn()) t.grad_fn()->retained_output = t.impl();
-  return Value{std::move(t), ""};
+// An int or float operand (bool and float subclasses such as numpy.float64 included).
+// Returns false with no error set for any other type, false with an error on int overflow.
+bool number_operand(PyObject* o, double& out) {
+  if (PyFloat_Check(o)) {
+    out = PyFloat_AS_DOUBLE(o);
+    return true;
+  }
+  if (PyLong_Check(o)) {
+    out = PyLong_AsDouble(o);
+    return !(out == -1.0 && PyErr_Occurred());
+  }
+  return false;
 }
+
+std::string describe(PyObject* o) {
+  std::string out = Py_TYPE(o)->tp_name;
+  if (PyObject* r = PyObject_Repr(o)) {
+    if (const char* s = PyUnicode_AsUTF8(r)) out += " " + std::string(s).substr(0, 80);
+    Py_DECREF(r);
+  }
+  PyErr_Clear();
+  return out;
+}
+
+PyObject* operand_error(const char* symbol, PyObject* other, bool value_on_left) {
+  const std::string what = value_on_left ? std::string("Value ") + symbol + " x" : std::string("x ") + symbol + " Value";
+  PyErr_Format(PyExc_TypeError, "%s: expected a Value or a number (int or float) for x, got %s; convert it with float(x) first",
+               what.c_str(), describe(other).c_str());
+  return nullptr;
+}
+
+// A real number for the constructor and the .data/.grad setters: anything float() accepts
+// except str and Value (which would silently drop its graph).
+bool real_number(PyObject* o, const char* what, double& out) {
+  if (PyFloat_CheckExact(o)) {  // the common case (p.grad = 0.0), before any subclass check
+    out = PyFloat_AS_DOUBLE(o);
+    return true;
+  }
+  if (is_value(o)) {
+    PyErr_Format(PyExc_TypeError, "%s: got a Value; pass a number (use v.data for a Value's number)", what);
+    return false;
+  }
+  if (!PyUnicode_Check(o) && !PyBytes_Check(o)) {
+    out = PyFloat_AsDouble(o);
+    if (!(out == -1.0 && PyErr_Occurred())) return true;
+    if (!PyErr_ExceptionMatches(PyExc_TypeError)) return false;  // e.g. OverflowError for a huge int: keep it
+    PyErr_Clear();
+  }
+  PyErr_Format(PyExc_TypeError, "%s: expected a real number (int or float), got %s; convert it with float(x) first", what,
+               describe(o).c_str());
+  return false;
+}
+
+// What an operand of a number slot is. Exact Value and float come first: the subclass
+// checks walk the MRO, which costs as much as the op itself.
+enum class Operand { Value, Number, Other, Error };
+Operand classify(PyObject* o, double& number) {
+  if (Py_IS_TYPE(o, value_type)) return Operand::Value;
+  if (PyFloat_CheckExact(o)) {
+    number = PyFloat_AS_DOUBLE(o);
+    return Operand::Number;
+  }
+  if (is_value(o)) return Operand::Value;
+  if (number_operand(o, number)) return Operand::Number;
+  return PyErr_Occurred() ? Operand::Error : Operand::Other;
+}
+
+// a <op> b for the number slots: Value op Value, Value op number, or number op Value.
+template <ScalarOp kBoth, ScalarOp kNumberRight, ScalarOp kNumberLeft>
+PyObject* binary(PyObject* a, PyObject* b, const char* symbol) {
+  return guarded([&]() -> PyObject* {
+    double c;
+    const Operand left = classify(a, c);
+    if (left == Operand::Error) return nullptr;
+    if (left == Operand::Number) return wrap(scalar::apply(kNumberLeft, node_of(b), c));  // then b is the Value
+    if (left == Operand::Other) return operand_error(symbol, a, false);
+    switch (classify(b, c)) {
+      case Operand::Value: return wrap(scalar::apply(kBoth, node_of(a), node_of(b)));
+      case Operand::Number: return wrap(scalar::apply(kNumberRight, node_of(a), c));
+      case Operand::Other: return operand_error(symbol, b, true);
+      case Operand::Error: break;
+    }
+    return nullptr;
+  });
+}
+
+// c + a == a + c and c * a == a * c exactly in IEEE arithmetic, so one op serves both sides.
+PyObject* value_add(PyObject* a, PyObject* b) { return binary<ScalarOp::Add, ScalarOp::AddConst, ScalarOp::AddConst>(a, b, "+"); }
+PyObject* value_sub(PyObject* a, PyObject* b) { return binary<ScalarOp::Sub, ScalarOp::SubConst, ScalarOp::RSubConst>(a, b, "-"); }
+PyObject* value_mul(PyObject* a, PyObject* b) { return binary<ScalarOp::Mul, ScalarOp::MulConst, ScalarOp::MulConst>(a, b, "*"); }
+PyObject* value_div(PyObject* a, PyObject* b) { return binary<ScalarOp::Div, ScalarOp::DivConst, ScalarOp::RDivConst>(a, b, "/"); }
+
+PyObject* value_pow(PyObject* a, PyObject* b, PyObject* mod) {
+  if (mod != Py_None) {
+    PyErr_SetString(PyExc_TypeError, "pow(Value, x, mod): a modulus is not supported; use pow(v, x) or v ** x");
+    return nullptr;
+  }
+  if (!is_value(a)) {
+    PyErr_Format(PyExc_TypeError, "x ** Value is not supported (only int/float powers of a Value), got x = %s; "
+                 "write (v * math.log(x)).exp() for x ** v", describe(a).c_str());
+    return nullptr;
+  }
+  double c;
+  const Operand exponent = classify(b, c);
+  if (exponent == Operand::Number) return guarded([&] { return wrap(scalar::apply(ScalarOp::PowConst, node_of(a), c)); });
+  if (exponent == Operand::Error) return nullptr;
+  if (exponent == Operand::Value) {
+    PyErr_SetString(PyExc_TypeError, "Value ** Value: only int/float powers are supported, as in micrograd; "
+                    "write (b * a.log()).exp() for a ** b with a Value exponent b (a > 0)");
+  } else {
+    PyErr_Format(PyExc_TypeError, "Value ** x: only int/float powers are supported, got %s", describe(b).c_str());
+  }
+  return nullptr;
+}
+
+template <ScalarOp kOp>
+PyObject* unary(PyObject* self, PyObject* /*unused*/ = nullptr) {
+  return guarded([&] { return wrap(scalar::apply(kOp, node_of(self))); });
+}
+PyObject* value_neg(PyObject* self) { return unary<ScalarOp::Neg>(self); }
+PyObject* value_float(PyObject* self) { return PyFloat_FromDouble(node_of(self)->data); }
+
+PyObject* value_backward(PyObject* self, PyObject*) {
+  return guarded([&] {
+    scalar::backward(node_of(self));
+    Py_RETURN_NONE;
+  });
+}
+
+PyObject* value_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  static const char* keywords[] = {"data", "label", nullptr};
+  PyObject* data = nullptr;
+  PyObject* label = nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:Value", const_cast<char**>(keywords), &data, &label)) return nullptr;
+  double x;
+  if (!real_number(data, "Value(data)", x)) return nullptr;
+  if (label && !PyUnicode_Check(label)) {
+    PyErr_Format(PyExc_TypeError, "Value(label=...): label must be a str, got %s", describe(label).c_str());
+    return nullptr;
+  }
+  auto* v = reinterpret_cast<PyValue*>(type->tp_alloc(type, 0));
+  if (!v) return nullptr;
+  v->node = nullptr;
+  v->label = nullptr;
+  try {
+    v->node = scalar::make_leaf(x);
+  } catch (const std::bad_alloc&) {
+    Py_DECREF(v);
+    return PyErr_NoMemory();
+  }
+  if (label && PyUnicode_GET_LENGTH(label) > 0) v->label = Py_NewRef(label);
+  return reinterpret_cast<PyObject*>(v);
+}
+
+void value_dealloc(PyObject* self) {
+  auto* v = reinterpret_cast<PyValue*>(self);
+  if (v->node) scalar::release(v->node);
+  Py_CLEAR(v->label);
+  PyTypeObject* type = Py_TYPE(self);
+  if (type == value_type && free_value_count < kMaxFreeValues) {
+    free_values[free_value_count++] = v;  // PyObject_Init in wrap() takes the type reference again
+  } else {
+    type->tp_free(self);
+  }
+  Py_DECREF(type);  // instances of heap types own a reference to their type
+}
+
+PyObject* format_double(double x) {  // as repr(float(x))
+  char* s = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
+  if (!s) return nullptr;
+  PyObject* out = PyUnicode_FromString(s);
+  PyMem_Free(s);
+  return out;
+}
+
+PyObject* value_repr(PyObject* self) {
+  PyObject* data = format_double(node_of(self)->data);
+  PyObject* grad = data ? format_double(node_of(self)->grad) : nullptr;
+  PyObject* out = grad ? PyUnicode_FromFormat("Value(data=%U, grad=%U)", data, grad) : nullptr;
+  Py_XDECREF(data);
+  Py_XDECREF(grad);
+  return out;
+}
+
+bool refuse_delete(PyObject* value, const char* name) {
+  if (value) return false;
+  PyErr_Format(PyExc_TypeError, "cannot delete Value.%s; assign a number instead", name);
+  return true;
+}
+
+PyObject* get_data(PyObject* self, void*) { return PyFloat_FromDouble(node_of(self)->data); }
+int set_data(PyObject* self, PyObject* value, void*) {
+  double x;
+  if (refuse_delete(value, "data") || !real_number(value, "Value.data", x)) return -1;
+  auto* v = reinterpret_cast<PyValue*>(self);
+  if (v->node->op == ScalarOp::Leaf) {
+    v->node->data = x;  // graphs built from this leaf see the new number, as in micrograd
+    return 0;
+  }
+  // A computed Value that is assigned a number becomes a fresh leaf holding it; the graph
+  // it was computed in (and the Values built from it) keep the old node.
+  try {
+    ScalarNode* leaf = scalar::make_leaf(x);
+    scalar::release(v->node);
+    v->node = leaf;
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  return 0;
+}
+
+PyObject* get_grad(PyObject* self, void*) { return PyFloat_FromDouble(node_of(self)->grad); }
+int set_grad(PyObject* self, PyObject* value, void*) {
+  double g;
+  if (refuse_delete(value, "grad") || !real_number(value, "Value.grad", g)) return -1;
+  node_of(self)->grad = g;
+  return 0;
+}
+
+PyObject* get_label(PyObject* self, void*) {
+  PyObject* label = reinterpret_cast<PyValue*>(self)->label;
+  return label ? Py_NewRef(label) : PyUnicode_FromStringAndSize("", 0);
+}
+int set_label(PyObject* self, PyObject* value, void*) {
+  if (refuse_delete(value, "label")) return -1;
+  if (!PyUnicode_Check(value)) {
+    PyErr_Format(PyExc_TypeError, "Value.label must be a str, got %s", describe(value).c_str());
+    return -1;
+  }
+  Py_XSETREF(reinterpret_cast<PyValue*>(self)->label, Py_NewRef(value));
+  return 0;
+}
+
+PyObject* get_tensor(PyObject* self, void*) {
+  try {
+    return py::cast(scalar_tensor(node_of(self)->data, DType::Float64)).release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return nullptr;
+  } catch (const std::bad_alloc&) {
+    return PyErr_NoMemory();
+  }
+}
+
+PyGetSetDef value_getset[] = {
+    {"data", get_data, set_data, "The number (float). Assigning to a computed Value makes it a fresh leaf.", nullptr},
+    {"grad", get_grad, set_grad, "d(root)/d(self) summed over backward() calls (float); set it to 0.0 to reset.", nullptr},
+    {"label", get_label, set_label, "A name for printing graphs (str, '' by default).", nullptr},
+    {"tensor", get_tensor, nullptr,
+     "The number as a new 0-d float64 gdcore.Tensor, detached (requires_grad=False): Values record on the scalar "
+     "tape, not on the tensor tape, so gradients do not flow between the two.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyMethodDef value_methods[] = {
+    {"relu", unary<ScalarOp::Relu>, METH_NOARGS, "relu($self, /)\n--\n\nmax(x, 0) as a new Value (derivative 0 at 0)."},
+    {"tanh", unary<ScalarOp::Tanh>, METH_NOARGS, "tanh($self, /)\n--\n\ntanh(x) as a new Value."},
+    {"exp", unary<ScalarOp::Exp>, METH_NOARGS, "exp($self, /)\n--\n\nexp(x) as a new Value (inf on overflow)."},
+    {"log", unary<ScalarOp::Log>, METH_NOARGS,
+     "log($self, /)\n--\n\nThe natural log as a new Value: nan for x < 0 and -inf for x = 0, as numpy gives."},
+    {"sigmoid", unary<ScalarOp::Sigmoid>, METH_NOARGS, "sigmoid($self, /)\n--\n\n1 / (1 + exp(-x)) as a new Value."},
+    {"backward", value_backward, METH_NOARGS,
+     "backward($self, /)\n--\n\nAdds d(self)/d(v) to v.grad for every Value v that self was computed from (self.grad "
+     "gets 1). Gradients accumulate over calls until reset with v.grad = 0.0; the graph can be walked again."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot value_slots[] = {
+    {Py_tp_doc, const_cast<char*>(
+        "Value(data, label='')\n--\n\n"
+        "A float64 scalar with a gradient, as micrograd's Value: + - * / with Values or numbers on either side, "
+        "** with an int or float exponent, relu/tanh/exp/log/sigmoid, backward(), .data, .grad, .label. "
+        "Recorded on gdcore's scalar tape (a tape of its own, built for speed; see the README's design section).")},
+    {Py_tp_new, reinterpret_cast<void*>(value_new)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(value_dealloc)},
+    {Py_tp_repr, reinterpret_cast<void*>(value_repr)},
+    {Py_tp_getset, value_getset},
+    {Py_tp_methods, value_methods},
+    {Py_nb_add, reinterpret_cast<void*>(value_add)},
+    {Py_nb_subtract, reinterpret_cast<void*>(value_sub)},
+    {Py_nb_multiply, reinterpret_cast<void*>(value_mul)},
+    {Py_nb_true_divide, reinterpret_cast<void*>(value_div)},
+    {Py_nb_power, reinterpret_cast<void*>(value_pow)},
+    {Py_nb_negative, reinterpret_cast<void*>(value_neg)},
+    {Py_nb_float, reinterpret_cast<void*>(value_float)},
+    {0, nullptr},
+};
+
+PyType_Spec value_spec = {"gdcore._core.Value", sizeof(PyValue), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, value_slots};
 
 }  // namespace
 
 void bind_value(py::module_& m) {
-  py::class_<Value>(m, "Value", "A scalar with a gradient, as micrograd's Value; recorded on gdcore's tape.")
-      .def(py::init([](double data, std::string label) { return Value{leaf_scalar(data), std::move(label)}; }),
-           py::arg("data"), py::arg("label") = "")
-      .def_property("data", [](const Value& v) { return v.t.item(); },
-                    [](Value& v, double x) {
-                      if (!v.t.is_leaf()) {
-                        // Assigning to a computed Value makes it a fresh leaf holding x.
-                        v.t = leaf_scalar(x);
-                        return;
-                      }
-                      *v.t.data<double>() = x;
-                      v.t.bump_version();
-                    })
-      .def_property("grad", [](const Value& v) { return v.t.grad().defined() ? v.t.grad().item() : 0.0; },
-                    [](Value& v, double g) { v.t.set_grad(g == 0.0 ? Tensor() : scalar_tensor(g, DType::Float64)); })
-      .def_readwrite("label", &Value::label)
-      .def_property_readonly("tensor", [](const Value& v) { return v.t; })
-      .def("__add__", [](const Value& a, py::handle b) { return wrap(add(a.t, as_scalar(b))); }, py::is_operator())
-      .def("__radd__", [](const Value& a, py::handle b) { return wrap(add(as_scalar(b), a.t)); }, py::is_operator())
-      .def("__sub__", [](const Value& a, py::handle b) { return wrap(sub(a.t, as_scalar(b))); }, py::is_operator())
-      .def("__rsub__", [](const Value& a, py::handle b) { return wrap(sub(as_scalar(b), a.t)); }, py::is_operator())
-      .def("__mul__", [](const Value& a, py::handle b) { return wrap(mul(a.t, as_scalar(b))); }, py::is_operator())
-      .def("__rmul__", [](const Value& a, py::handle b) { return wrap(mul(as_scalar(b), a.t)); }, py::is_operator())
-      .def("__truediv__", [](const Value& a, py::handle b) { return wrap(div(a.t, as_scalar(b))); }, py::is_operator())
-      .def("__rtruediv__", [](const Value& a, py::handle b) { return wrap(div(as_scalar(b), a.t)); }, py::is_operator())
-      .def("__pow__", [](const Value& a, py::handle b) {
-        if (!PyFloat_Check(b.ptr()) && !PyLong_Check(b.ptr()))
-          throw py::type_error("Value ** x: only int/float powers are supported, got " + std::string(py::repr(b)));
-        return wrap(pow(a.t, b.cast<double>()));
-      }, py::is_operator())
-      .def("__neg__", [](const Value& a) { return wrap(neg(a.t)); })
-      .def("relu", [](const Value& a) { return wrap(relu(a.t)); })
-      .def("tanh", [](const Value& a) { return wrap(tanh(a.t)); })
-      .def("exp", [](const Value& a) { return wrap(exp(a.t)); })
-      .def("log", [](const Value& a) { return wrap(log(a.t)); })
-      .def("sigmoid", [](const Value& a) { return wrap(sigmoid(a.t)); })
-      .def("backward", [](const Value& v) { run_backward({v.t}, {Tensor()}, false, false, {}, false); })
-      .def("__float__", [](const Value& v) { return v.t.item(); })
-      .def("__repr__", [](const Value& v) {
-        const double g = v.t.grad().defined() ? v.t.grad().item() : 0.0;
-        return "Value(data=" + std::string(py::repr(py::float_(v.t.item()))) + ", grad=" + std::string(py::repr(py::float_(g))) + ")";
-      });
+  PyObject* type = PyType_FromSpec(&value_spec);
+  if (!type) throw py::error_already_set();
+  value_type = reinterpret_cast<PyTypeObject*>(type);
+  m.add_object("Value", py::reinterpret_steal<py::object>(type));
+  m.def("_scalar_tape_stats", [] {
+    const scalar::ScalarTapeStats s = scalar::tape_stats();
+    return py::dict(py::arg("live_nodes") = s.live_nodes, py::arg("reserved_nodes") = s.reserved_nodes);
+  }, "Scalar-tape pool counters summed over threads: live_nodes (Value nodes not yet freed) and reserved_nodes "
+     "(pool capacity). For tests and leak checks.");
 }
 
 }  // namespace gdcore::bind
