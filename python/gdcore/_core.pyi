@@ -1,6 +1,7 @@
 # Type stubs for gdcore._core, generated with pybind11-stubgen (a development tool, not a dependency):
 #   PYTHONPATH=python pybind11-stubgen gdcore._core -o /tmp/stubs --ignore-invalid-expressions "gdcore::capture::StepCounts"
 # then `numpy.dtype[typing.Any]` replaced by gdcore's own `dtype` (stubgen confuses the two) and `self: dtype` by `self`.
+# The Value class is written by hand: it is a CPython type (cpp/bindings/value.cpp), which stubgen cannot read.
 """
 gdcore's C++ core: tensors, the autograd tape, ops and kernels
 """
