@@ -16,6 +16,12 @@ namespace gdcore {
 
 namespace {
 
+// The engine's bookkeeping for one backward call, with buffers from the object pool (a small
+// model's step runs one backward per step; its maps and lists would be a dozen mallocs).
+template <typename K, typename V>
+using NodeMap = std::unordered_map<K, V, std::hash<K>, std::equal_to<K>, PoolAllocator<std::pair<const K, V>>>;
+using NodeSet = std::unordered_set<Node*, std::hash<Node*>, std::equal_to<Node*>, PoolAllocator<Node*>>;
+
 void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
 
 // A fresh copy of `g` for a .grad slot: `g` may be a view (an expanded stride-0 gradient) or
@@ -58,8 +64,8 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   const bool into_leaves = inputs.empty();
 
   // Where results go when autograd.grad asked for specific inputs.
-  std::unordered_map<TensorImpl*, size_t> leaf_slot;
-  std::unordered_map<Node*, size_t> node_slot;
+  NodeMap<TensorImpl*, size_t> leaf_slot;
+  NodeMap<Node*, size_t> node_slot;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const Tensor& t = inputs[k];
     if (!t.requires_grad())
@@ -70,7 +76,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   }
   std::vector<Tensor> results(inputs.size());
 
-  std::unordered_map<Node*, Tensor> buffers;
+  NodeMap<Node*, Tensor> buffers;
   auto deliver = [&](const Edge& e, const Tensor& g) {
     if (e.fn) {
       accumulate(buffers[e.fn.get()], g);
@@ -85,9 +91,9 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   };
 
   // Seed the roots and collect every reachable node.
-  std::vector<std::shared_ptr<Node>> nodes;
-  std::unordered_set<Node*> seen;
-  std::vector<Node*> stack;
+  PoolVector<std::shared_ptr<Node>> nodes;
+  NodeSet seen;
+  PoolVector<Node*> stack;
   for (size_t r = 0; r < roots.size(); ++r) {
     const Tensor& root = roots[r];
     if (!root.requires_grad())

@@ -49,11 +49,19 @@ constexpr bool kSmallCache = true;
 // Free lists of one thread, index = size / 64 - 1, on the heap behind one trivially
 // destructible thread_local (a single TLS lookup per call); freed when the thread exits,
 // after which blocks go straight back to free().
+struct SmallList {  // threaded through the free blocks themselves (each holds the next)
+  void* head = nullptr;
+  size_t count = 0;
+};
 struct SmallLists {
-  std::vector<void*> lists[kSmall / 64];
+  SmallList lists[kSmall / 64];
   ~SmallLists() {
-    for (auto& list : lists)
-      for (void* p : list) std::free(p);
+    for (SmallList& list : lists)
+      while (list.head) {
+        void* next = *static_cast<void**>(list.head);
+        std::free(list.head);
+        list.head = next;
+      }
   }
 };
 struct SmallState {
@@ -90,10 +98,10 @@ void* allocate_block(size_t nbytes) {
   const size_t bytes = rounded(nbytes);
   if (bytes <= kSmall) {
     if (SmallLists* s = small_lists()) {
-      std::vector<void*>& list = s->lists[bytes / 64 - 1];
-      if (!list.empty()) {
-        void* data = list.back();
-        list.pop_back();
+      SmallList& list = s->lists[bytes / 64 - 1];
+      if (void* data = list.head) {
+        list.head = *static_cast<void**>(data);
+        --list.count;
         return data;
       }
     }
@@ -121,10 +129,11 @@ void release_block(void* data, size_t nbytes) {
   const size_t bytes = rounded(nbytes);
   if (data && bytes <= kSmall) {
     if (SmallLists* s = small_lists()) {
-      std::vector<void*>& list = s->lists[bytes / 64 - 1];
-      if (list.size() < kSmallPerClass) {
-        if (list.capacity() == 0) list.reserve(kSmallPerClass);
-        list.push_back(data);
+      SmallList& list = s->lists[bytes / 64 - 1];
+      if (list.count < kSmallPerClass) {
+        *static_cast<void**>(data) = list.head;
+        list.head = data;
+        ++list.count;
         return;
       }
     }

@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <new>
-#include <vector>
 
 namespace gdcore {
 
@@ -21,11 +20,21 @@ constexpr bool kPool = false;
 constexpr bool kPool = true;
 #endif
 
+// A singly linked list threaded through the free blocks themselves (each holds the next).
+struct FreeList {
+  void* head = nullptr;
+  size_t count = 0;
+};
+
 struct FreeLists {
-  std::vector<void*> lists[kPooledBytes / kGrain];
+  FreeList lists[kPooledBytes / kGrain];
   ~FreeLists() {
-    for (auto& list : lists)
-      for (void* p : list) std::free(p);
+    for (FreeList& list : lists)
+      while (list.head) {
+        void* next = *static_cast<void**>(list.head);
+        std::free(list.head);
+        list.head = next;
+      }
   }
 };
 
@@ -64,10 +73,10 @@ void* pool_allocate(size_t bytes) {
   const size_t c = size_class(bytes);
   if (c * kGrain <= kPooledBytes) {
     if (FreeLists* f = free_lists()) {
-      std::vector<void*>& list = f->lists[c - 1];
-      if (!list.empty()) {
-        void* p = list.back();
-        list.pop_back();
+      FreeList& list = f->lists[c - 1];
+      if (void* p = list.head) {
+        list.head = *static_cast<void**>(p);
+        --list.count;
         return p;
       }
     }
@@ -81,10 +90,11 @@ void pool_release(void* p, size_t bytes) {
   const size_t c = size_class(bytes);
   if (c * kGrain <= kPooledBytes) {
     if (FreeLists* f = free_lists()) {
-      std::vector<void*>& list = f->lists[c - 1];
-      if (list.size() < kPerClass) {
-        if (list.capacity() == 0) list.reserve(kPerClass);
-        list.push_back(p);
+      FreeList& list = f->lists[c - 1];
+      if (list.count < kPerClass) {
+        *static_cast<void**>(p) = list.head;
+        list.head = p;
+        ++list.count;
         return;
       }
     }
