@@ -17,7 +17,10 @@ fi
 
 export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 python3 -m pip install -q cmake ninja "pybind11>=3" "scikit-build-core>=0.10"
+# Installs gdcore with its dependencies, scipy-openblas32 among them: the C++ builds below find
+# OpenBLAS through that package (CMake asks the same python3).
 python3 -m pip install -q ".[test]"
+python="$(python3 -c 'import sys; print(sys.executable)')"
 
 # The airfoil data set lives beside the checkout (../shared/data), never in the repo.
 if [ -z "${GDCORE_DATA_DIR:-}" ] && [ -d "$repo/../shared/data" ]; then
@@ -29,11 +32,11 @@ echo "== pytest =="
 (cd "$repo/tests" && python3 -m pytest -q -p no:cacheprovider "$@")
 
 echo "== ctest (C++ unit tests) =="
-cmake --preset ctest >/dev/null
+cmake --preset ctest -DPython_EXECUTABLE="$python" >/dev/null
 cmake --build --preset ctest -j 2
 ctest --preset ctest -j 2
 
 echo "== ctest under AddressSanitizer + UndefinedBehaviorSanitizer =="
-cmake --preset asan >/dev/null
+cmake --preset asan -DPython_EXECUTABLE="$python" >/dev/null
 cmake --build --preset asan -j 2
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j 2

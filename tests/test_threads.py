@@ -142,25 +142,26 @@ def test_concurrent_backward_into_one_leaf_loses_no_gradient():
 
 # ---- the GIL is released during long kernels ---------------------------------------------------------
 
-# Each call takes about 0.1 s here, long against the stalls a busy machine gives a thread.
+# Each call takes 0.05-0.5 s here (OpenBLAS on two cores, slowed down by the main thread's
+# polling loop), long against the stalls a busy machine gives a thread.
 def _big_matmul():
-    a, b = gdcore.randn(750, 750), gdcore.randn(750, 750)
+    a, b = gdcore.randn(1300, 1300), gdcore.randn(1300, 1300)
     return lambda: a @ b
 
 
 def _big_bmm():
-    a, b = gdcore.randn(8, 400, 400), gdcore.randn(8, 400, 400)
+    a, b = gdcore.randn(8, 520, 520), gdcore.randn(8, 520, 520)
     return lambda: gdcore.bmm(a, b)
 
 
 def _big_conv():
-    x, w = gdcore.randn(8, 32, 64, 64), gdcore.randn(32, 32, 3, 3)
+    x, w = gdcore.randn(8, 64, 48, 48), gdcore.randn(128, 64, 3, 3)
     return lambda: nn.functional.conv2d(x, w, padding=1)
 
 
 def _big_backward():
-    a = gdcore.randn(500, 500, requires_grad=True)
-    b = gdcore.randn(500, 500)
+    a = gdcore.randn(800, 800, requires_grad=True)
+    b = gdcore.randn(800, 800)
     return lambda: (a @ b @ b).sum().backward()
 
 

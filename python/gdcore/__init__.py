@@ -6,6 +6,9 @@ follows PyTorch's, so ``import gdcore as torch``-style ports work for autograd c
 from __future__ import annotations
 
 from ._version import __version__
+# Loads OpenBLAS (libscipy_openblas.so, used by the matrix products) into the process; the
+# extension below needs it and finds it by soname, so _core carries no path into site-packages.
+import scipy_openblas32  # noqa: F401  (imported for its side effect)
 from . import _core
 from ._core import (
     Tensor, Value, Generator, dtype,

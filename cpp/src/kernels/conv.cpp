@@ -1,6 +1,6 @@
-// im2col/col2im and the max-pool window scan. The loops run row by row of the
-// unfolded matrix so that the common (C*kh*kw, L) layout is written contiguously and
-// the padding test happens once per output row, not once per element.
+// im2col/col2im and the max-pool window scan. The loops run row by row of the unfolded
+// matrix; the padding is worked out once per kernel column (the range of output columns
+// that read real pixels), so with stride 1 each row is a zero fill and a plain copy.
 #include "kernels/conv.hpp"
 
 #include <algorithm>
@@ -8,26 +8,46 @@
 
 namespace gdcore::kernels {
 
+namespace {
+// The output columns j whose input column j*stride_w - pad_w + q lies inside [0, width):
+// the range [lo, hi) (empty when lo >= hi).
+struct ColumnRange {
+  int64_t lo, hi;
+};
+ColumnRange valid_columns(const Window2d& w, int64_t q) {
+  const int64_t first = w.pad_w - q;  // first >= 0 x: j * stride_w >= first
+  const int64_t lo = first <= 0 ? 0 : (first + w.stride_w - 1) / w.stride_w;
+  const int64_t last = w.width - 1 + w.pad_w - q;  // last x < width: j * stride_w <= last
+  const int64_t hi = last < 0 ? 0 : std::min(w.out_w, last / w.stride_w + 1);
+  return {std::min(lo, w.out_w), std::max(hi, std::min(lo, w.out_w))};
+}
+}  // namespace
+
 template <typename T>
-void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride, int64_t col_stride) {
+void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride) {
   const int64_t plane = w.height * w.width;
   for (int64_t c = 0; c < channels; ++c) {
     const T* src = image + c * plane;
     for (int64_t p = 0; p < w.kernel_h; ++p) {
       for (int64_t q = 0; q < w.kernel_w; ++q) {
         T* row = cols + ((c * w.kernel_h + p) * w.kernel_w + q) * row_stride;
+        const auto [lo, hi] = valid_columns(w, q);
         for (int64_t i = 0; i < w.out_h; ++i) {
           const int64_t h = i * w.stride_h - w.pad_h + p;
-          T* dst = row + i * w.out_w * col_stride;
+          T* dst = row + i * w.out_w;
           if (h < 0 || h >= w.height) {
-            for (int64_t j = 0; j < w.out_w; ++j) dst[j * col_stride] = T(0);
+            std::fill(dst, dst + w.out_w, T(0));
             continue;
           }
+          // Columns [lo, hi) read pixels x = j * stride_w - pad_w + q of line h; the rest is padding.
           const T* line = src + h * w.width;
-          for (int64_t j = 0; j < w.out_w; ++j) {
-            const int64_t x = j * w.stride_w - w.pad_w + q;
-            dst[j * col_stride] = (x >= 0 && x < w.width) ? line[x] : T(0);
-          }
+          const int64_t x0 = q - w.pad_w;
+          std::fill(dst, dst + lo, T(0));
+          if (w.stride_w == 1 && lo < hi)
+            std::copy(line + (x0 + lo), line + (x0 + hi), dst + lo);
+          else
+            for (int64_t j = lo; j < hi; ++j) dst[j] = line[x0 + j * w.stride_w];
+          std::fill(dst + hi, dst + w.out_w, T(0));
         }
       }
     }
@@ -35,22 +55,24 @@ void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_
 }
 
 template <typename T>
-void col2im(const T* cols, int64_t channels, const Window2d& w, T* image) {
-  const int64_t plane = w.height * w.width, positions = w.out_h * w.out_w;
+void col2im(const T* cols, int64_t row_stride, int64_t channels, const Window2d& w, T* image) {
+  const int64_t plane = w.height * w.width;
   for (int64_t c = 0; c < channels; ++c) {
     T* dst = image + c * plane;
     for (int64_t p = 0; p < w.kernel_h; ++p) {
       for (int64_t q = 0; q < w.kernel_w; ++q) {
-        const T* row = cols + ((c * w.kernel_h + p) * w.kernel_w + q) * positions;
+        const T* row = cols + ((c * w.kernel_h + p) * w.kernel_w + q) * row_stride;
+        const auto [lo, hi] = valid_columns(w, q);
         for (int64_t i = 0; i < w.out_h; ++i) {
           const int64_t h = i * w.stride_h - w.pad_h + p;
           if (h < 0 || h >= w.height) continue;
-          T* line = dst + h * w.width;
-          const T* src = row + i * w.out_w;
-          for (int64_t j = 0; j < w.out_w; ++j) {
-            const int64_t x = j * w.stride_w - w.pad_w + q;
-            if (x >= 0 && x < w.width) line[x] += src[j];
-          }
+          T* __restrict line = dst + h * w.width;
+          const T* __restrict src = row + i * w.out_w;
+          const int64_t x0 = q - w.pad_w;
+          if (w.stride_w == 1)
+            for (int64_t j = lo; j < hi; ++j) line[x0 + j] += src[j];
+          else
+            for (int64_t j = lo; j < hi; ++j) line[x0 + j * w.stride_w] += src[j];
         }
       }
     }
@@ -97,8 +119,8 @@ void max_pool_plane(const T* plane, const Window2d& w, T* out, int64_t* arg) {
 }
 
 #define GD_CONV_KERNELS(T)                                                                              \
-  template void im2col<T>(const T*, int64_t, const Window2d&, T*, int64_t, int64_t);                    \
-  template void col2im<T>(const T*, int64_t, const Window2d&, T*);                                      \
+  template void im2col<T>(const T*, int64_t, const Window2d&, T*, int64_t);                             \
+  template void col2im<T>(const T*, int64_t, int64_t, const Window2d&, T*);                             \
   template void max_pool_plane<T>(const T*, const Window2d&, T*, int64_t*);
 GD_CONV_KERNELS(float)
 GD_CONV_KERNELS(double)

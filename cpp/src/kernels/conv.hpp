@@ -17,15 +17,17 @@ struct Window2d {
 
 // Unfolds `image` (channels, H, W) into columns: entry (row, l) with row = (c, p, q) and
 // l = (i, j) the output position holds image[c, i*sh - ph + p, j*sw - pw + q] (0 in the padding).
-// It is written at cols[row * row_stride + l * col_stride], so the same loop produces the
-// (C*kh*kw, L) matrix (row_stride = L, col_stride = 1) or its transpose.
+// It is written at cols[row * row_stride + l] (row_stride >= L, so the columns of several
+// images can sit side by side in one wider matrix).
 template <typename T>
-void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride, int64_t col_stride);
+void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride);
 
-// The adjoint of im2col: adds every column entry (contiguous (C*kh*kw, L) layout) back onto
-// the pixel it was read from. `image` must be zeroed (or hold values to add to) beforehand.
+// The adjoint of im2col: adds every column entry back onto the pixel it was read from.
+// Entry (row, l) is read at cols[row * row_stride + l] (row_stride >= L, so the columns of
+// one image may sit inside a wider matrix holding several). `image` must be zeroed (or
+// hold values to add to) beforehand.
 template <typename T>
-void col2im(const T* cols, int64_t channels, const Window2d& w, T* image);
+void col2im(const T* cols, int64_t row_stride, int64_t channels, const Window2d& w, T* image);
 
 // Max over each window of one plane: out[i, j] = max of the window, arg[i, j] = its flat
 // index h*W + w in the plane (the first maximum wins; NaN propagates, as in torch).

@@ -1,18 +1,41 @@
-// Matrix product kernel: C (m x n, row-major, contiguous) = A (m x k) @ B (k x n).
-// A may have any strides; B must have unit column stride (rows contiguous) so that
-// the inner loop over n vectorises. Pointers and sizes in, nothing else.
+// Matrix product kernel: C (m x n) = A (m x k) @ B (k x n), or C += A @ B. The one place
+// in gdcore that calls BLAS (OpenBLAS from the scipy-openblas32 package, sgemm/dgemm).
+// A and B are read through their strides: a transposed operand (unit row stride) is handed
+// to BLAS as a transpose, without a copy; only layouts BLAS cannot express (stride 0 from
+// expand, negative or step > 1 slices) are packed into a contiguous buffer first.
+// C is row-major with unit column stride and row stride ldc. Pointers and sizes in.
 #pragma once
 #include <cstdint>
 
 namespace gdcore::kernels {
 
+// A read-only matrix operand: element (i, j) is data[i * row_stride + j * col_stride].
 template <typename T>
-void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_row, int64_t a_col, const T* b, int64_t b_row,
-          T* c);
+struct MatrixRef {
+  const T* data;
+  int64_t row_stride, col_stride;
+};
 
-extern template void gemm<float>(int64_t, int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t,
-                                 float*);
-extern template void gemm<double>(int64_t, int64_t, int64_t, const double*, int64_t, int64_t, const double*, int64_t,
-                                  double*);
+// C = A @ B (accumulate = false) or C += A @ B (accumulate = true). With k == 0 the
+// product is the zero matrix. C must not overlap A or B.
+template <typename T>
+void gemm(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c, int64_t ldc,
+          bool accumulate = false);
+
+extern template void gemm<float>(int64_t, int64_t, int64_t, MatrixRef<float>, MatrixRef<float>, float*, int64_t,
+                                 bool);
+extern template void gemm<double>(int64_t, int64_t, int64_t, MatrixRef<double>, MatrixRef<double>, double*,
+                                  int64_t, bool);
+
+// The plain loops behind gemm (the path for products too small to be worth a BLAS call),
+// exposed so that tests can check the two paths against each other.
+template <typename T>
+void gemm_plain(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c, int64_t ldc,
+                bool accumulate = false);
+
+extern template void gemm_plain<float>(int64_t, int64_t, int64_t, MatrixRef<float>, MatrixRef<float>, float*,
+                                       int64_t, bool);
+extern template void gemm_plain<double>(int64_t, int64_t, int64_t, MatrixRef<double>, MatrixRef<double>, double*,
+                                        int64_t, bool);
 
 }  // namespace gdcore::kernels

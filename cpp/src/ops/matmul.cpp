@@ -22,17 +22,17 @@ void check_inner(const Tensor& a, const Tensor& b, int64_t ka, int64_t kb, const
                                 shape_str(b.shape()) + " do not align: " + std::to_string(ka) + " != " + std::to_string(kb));
 }
 
-// C[b] = A[b] @ B[b] for each of `batch` matrices laid out by the given strides.
+// C[b] = A[b] @ B[b] for each of `batch` matrices laid out by the given strides. The
+// kernel reads A and B through their strides (transposed views need no copy).
 template <typename T>
 void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) {
   const int nd = static_cast<int>(a.dim());
   const int64_t m = a.shape()[nd - 2], k = a.shape()[nd - 1], n = b.shape()[nd - 1];
-  // The kernel wants unit column stride in B (irrelevant when B has one column).
-  const Tensor bb = b.strides()[nd - 1] == 1 || n == 1 ? b : b.clone_data();
-  const int64_t a_batch = nd == 3 ? a.strides()[0] : 0, b_batch = nd == 3 ? bb.strides()[0] : 0;
+  const int64_t a_batch = nd == 3 ? a.strides()[0] : 0, b_batch = nd == 3 ? b.strides()[0] : 0;
   for (int64_t i = 0; i < batch; ++i)
-    kernels::gemm<T>(m, n, k, a.data<T>() + i * a_batch, a.strides()[nd - 2], a.strides()[nd - 1],
-                     bb.data<T>() + i * b_batch, bb.strides()[nd - 2], out.data<T>() + i * m * n);
+    kernels::gemm<T>(m, n, k, {a.data<T>() + i * a_batch, a.strides()[nd - 2], a.strides()[nd - 1]},
+                     {b.data<T>() + i * b_batch, b.strides()[nd - 2], b.strides()[nd - 1]},
+                     out.data<T>() + i * m * n, n);
 }
 
 std::vector<Tensor> mm_backward(Node& n, const Tensor& g) {

@@ -27,7 +27,8 @@ void require_indices(const char* op, const Tensor& indices, const Shape& input_s
   const int64_t plane = input_shape[2] * input_shape[3];
   const Tensor idx = indices.contiguous();
   const int64_t* p = idx.data<int64_t>();
-  for (int64_t k = 0; k < idx.numel(); ++k)
+  const int64_t count = idx.numel();  // (numel() is a call; outside the loop it runs once)
+  for (int64_t k = 0; k < count; ++k)
     if (p[k] < 0 || p[k] >= plane)  // (no message built on the hot path)
       throw std::invalid_argument(std::string(op) + ": index " + std::to_string(p[k]) +
                                   " is out of range for planes of " + std::to_string(plane) + " elements");
