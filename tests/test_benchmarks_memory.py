@@ -12,8 +12,11 @@ import sys
 
 import pytest
 
+import gdcore
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PYTHON_DIR = os.path.join(REPO, "python")
+# The gdcore under test (the installed package in CI, python/ in a development build).
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(gdcore.__file__)))
 MiB = 1024 * 1024
 
 
