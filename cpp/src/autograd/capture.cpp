@@ -168,8 +168,16 @@ std::shared_ptr<Program> end(const std::vector<Tensor>& outputs) {
     const Shape shape = e.out_shape;
     const DType dtype = e.out_dtype;
     const std::string name = short_name(*e.op);
-    e.run = [forward, attrs, in, out, shape, dtype, name](std::vector<Tensor>& slots, int64_t) {
-      Tensor r = forward(gather(slots, in), attrs, shape, dtype);
+    // `args` is reused from replay to replay (no allocation per op; replays of a program never
+    // overlap) and emptied after each call, so that it keeps no tensor alive between replays.
+    e.run = [forward, attrs, in, out, shape, dtype, name, args = std::vector<Tensor>()](
+                std::vector<Tensor>& slots, int64_t) mutable {
+      struct Release {
+        std::vector<Tensor>& args;
+        ~Release() { args.clear(); }
+      } release{args};
+      for (int s : in) args.push_back(s < 0 ? Tensor() : slots[s]);
+      Tensor r = forward(args, attrs, shape, dtype);
       if (r.shape() != shape || r.dtype() != dtype)
         throw std::logic_error("internal error: replayed " + name + " gave " + describe_tensor(r) +
                                " but the capture saw shape " + shape_str(shape));
