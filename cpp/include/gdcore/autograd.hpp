@@ -4,6 +4,7 @@
 // each op's backward rule is written with differentiable ops, so running it with
 // grad mode on (create_graph) records the backward pass for higher derivatives.
 #pragma once
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -71,6 +72,8 @@ struct Node {
 // Builds the node for an op whose `inputs` produced `output`, when grad mode is on and any
 // input requires grad. Returns null (and records nothing) otherwise. The op then fills
 // saved tensors and attributes through the returned node.
+// (The initializer_list form, `record(kMul, {a, b}, out)`, is what ops use: no vector is allocated.)
+std::shared_ptr<Node> record(const OpDef& op, std::initializer_list<Tensor> inputs, Tensor& output);
 std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs, Tensor& output);
 // Saves a tensor for backward; `is_output` marks the node's own output.
 void save(Node& node, const Tensor& t, bool is_output = false);

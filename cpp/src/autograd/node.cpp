@@ -20,15 +20,22 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs, Tensor& output) {
-  if (!GradMode::is_enabled() || !any_requires_grad(inputs))
-    return capture::is_capturing() ? capture::on_record(op, inputs, output, nullptr) : nullptr;
+namespace {
+
+std::shared_ptr<Node> record_range(const OpDef& op, const Tensor* inputs, size_t count, Tensor& output) {
+  bool needs_grad = false;
+  for (size_t i = 0; i < count && !needs_grad; ++i) needs_grad = inputs[i].defined() && inputs[i].requires_grad();
+  if (!GradMode::is_enabled() || !needs_grad)
+    return capture::is_capturing()
+               ? capture::on_record(op, std::vector<Tensor>(inputs, inputs + count), output, nullptr)
+               : nullptr;
   auto node = make_pooled<Node>();
   node->op = &op;
-  node->inputs.reserve(inputs.size());
-  node->input_shapes.reserve(inputs.size());
-  node->input_dtypes.reserve(inputs.size());
-  for (const Tensor& t : inputs) {
+  node->inputs.reserve(count);
+  node->input_shapes.reserve(count);
+  node->input_dtypes.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor& t = inputs[i];
     Edge e;
     if (t.defined() && t.requires_grad()) {
       if (t.grad_fn()) e.fn = t.grad_fn();
@@ -43,8 +50,19 @@ std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs,
   node->output_dtype = output.dtype();
   output.impl()->requires_grad = true;
   output.impl()->grad_fn = node;
-  if (capture::is_capturing()) capture::on_record(op, inputs, output, node);  // gdcore.compile
+  if (capture::is_capturing())  // gdcore.compile
+    capture::on_record(op, std::vector<Tensor>(inputs, inputs + count), output, node);
   return node;
+}
+
+}  // namespace
+
+std::shared_ptr<Node> record(const OpDef& op, std::initializer_list<Tensor> inputs, Tensor& output) {
+  return record_range(op, inputs.begin(), inputs.size(), output);
+}
+
+std::shared_ptr<Node> record(const OpDef& op, const std::vector<Tensor>& inputs, Tensor& output) {
+  return record_range(op, inputs.data(), inputs.size(), output);
 }
 
 void save(Node& node, const Tensor& t, bool is_output) {

@@ -8,9 +8,11 @@
 
 namespace gdcore::kernels {
 
-template <size_t N, typename Inner>
-void strided_loop(const std::vector<int64_t>& shape, const std::array<const int64_t*, N>& strides,
-                  std::array<int64_t, N> offsets, Inner&& inner) {
+// `shape` is any contiguous list of sizes with size() and operator[] (gdcore::Shape or a
+// std::vector), taken as it is: a conversion would allocate on every call.
+template <size_t N, typename Sizes, typename Inner>
+void strided_loop(const Sizes& shape, const std::array<const int64_t*, N>& strides, std::array<int64_t, N> offsets,
+                  Inner&& inner) {
   const size_t nd = shape.size();
   if (nd == 0) {
     std::array<int64_t, N> ones{};
@@ -22,7 +24,14 @@ void strided_loop(const std::vector<int64_t>& shape, const std::array<const int6
   std::array<int64_t, N> inner_strides;
   for (size_t k = 0; k < N; ++k) inner_strides[k] = strides[k][nd - 1];
   const int64_t row = shape[nd - 1];
-  std::vector<int64_t> counter(nd, 0);
+  // The odometer's digits: on the stack for up to 8 dims (every elementwise op runs this).
+  int64_t digits[8] = {};
+  std::vector<int64_t> more;
+  int64_t* counter = digits;
+  if (nd > 8) {
+    more.assign(nd, 0);
+    counter = more.data();
+  }
   while (true) {
     inner(offsets, row, inner_strides);
     // Advance the outer dims like an odometer.
