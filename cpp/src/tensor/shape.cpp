@@ -16,9 +16,8 @@ int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t s : shape) {
     if (s < 0) throw std::invalid_argument("negative dimension " + std::to_string(s) + " in shape " + shape_str(shape));
-    if (s != 0 && n > INT64_MAX / s)
+    if (__builtin_mul_overflow(n, s, &n))  // (a multiply and a flag: this runs for every new tensor)
       throw std::length_error("shape " + shape_str(shape) + " has more elements than fit in int64");
-    n *= s;
   }
   return n;
 }
