@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .memory_child import IMPORTS, TRAINING
-from .workload import Workload
+from .workload import Workload, by_key
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MiB = 1024 * 1024
@@ -104,7 +104,7 @@ def _foreign_import_notes(results: List[MemoryResult]) -> List[str]:
     """Says where a child loaded a library besides its own (and numpy) to build the workload,
     e.g. gdcore to read the airfoil file: that import is inside the child's growth and peak."""
     notes = []
-    for key, rows in _by_key(results).items():
+    for key, rows in by_key(results).items():
         loaders = [impl for impl, r in rows.items() if "gdcore" in r.libraries and not impl.startswith("gdcore")]
         if not loaders:
             continue
@@ -118,18 +118,12 @@ def _foreign_import_notes(results: List[MemoryResult]) -> List[str]:
     return notes
 
 
-def _by_key(results: List[MemoryResult]) -> Dict[str, Dict[str, MemoryResult]]:
-    out: Dict[str, Dict[str, MemoryResult]] = {}
-    for r in results:
-        out.setdefault(r.workload.key, {})[r.impl] = r
-    return out
-
 
 def memory_targets(results: List[MemoryResult]) -> List[dict]:
     """Target 5 per training workload: gdcore's peak resident memory <= torch's.
     ratio = torch's peak / gdcore's peak (at least 1: met)."""
     out = []
-    for key, rows in _by_key(results).items():
+    for key, rows in by_key(results).items():
         if "gdcore" in rows and "torch" in rows:
             ratio = rows["torch"].peak / rows["gdcore"].peak
             out.append({"workload": key, "impl": "gdcore", "anchor": "torch", "target": "peak RSS <= torch's",
@@ -148,7 +142,7 @@ def render_memory(results: List[MemoryResult]) -> List[str]:
              "growth = peak - after import; ratio = the row's peak / gdcore's peak (above 1: gdcore uses less)", ""]
     header = f"{'workload':<50} {'impl':<13} {'after import':>12} {'peak':>10} {'growth':>10} {'ratio':>8}"
     lines += [header, "-" * len(header)]
-    for rows in _by_key(results).values():
+    for rows in by_key(results).values():
         gd = rows.get("gdcore")
         for k, (impl, r) in enumerate(rows.items()):
             title = r.workload.title if k == 0 else ""
@@ -160,7 +154,7 @@ def render_memory(results: List[MemoryResult]) -> List[str]:
 
 def memory_json(results: List[MemoryResult]) -> List[dict]:
     rows = []
-    for key, by_impl in _by_key(results).items():
+    for key, by_impl in by_key(results).items():
         gd = by_impl.get("gdcore")
         for impl, r in by_impl.items():
             rows.append({"workload": key, "title": r.workload.title, "impl": impl, "steps": r.steps,

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence
 
 from .memory import MemoryResult, memory_json, memory_targets, render_memory
 from .timing import Timing, format_seconds
-from .workload import Workload
+from .workload import Workload, by_key
 
 
 @dataclass
@@ -49,15 +49,9 @@ TARGETS = [
 ]
 
 
-def _by_key(results: List[Result]) -> Dict[str, Dict[str, Result]]:
-    out: Dict[str, Dict[str, Result]] = {}
-    for r in results:
-        out.setdefault(r.workload.key, {})[r.impl] = r
-    return out
-
 
 def targets(results: List[Result]) -> List[dict]:
-    table = _by_key(results)
+    table = by_key(results)
     out = []
     for key, anchor, need, text, *subject in TARGETS:
         rows = table.get(key, {})
@@ -82,7 +76,7 @@ def render(info: Dict[str, str], notes: List[str], results: List[Result],
              "fraction of the C loop's speed gdcore reaches)", ""]
     header = f"{'workload':<50} {'impl':<15} {'median':>10} {'min - max':>21} {'GB/s':>6} {'ratio':>8}"
     lines += [header, "-" * len(header)]
-    for key, rows in _by_key(results).items():
+    for key, rows in by_key(results).items():
         gd = rows.get("gdcore")
         for k, (impl, r) in enumerate(rows.items()):
             title = r.workload.title if k == 0 else ""
@@ -100,7 +94,7 @@ def render(info: Dict[str, str], notes: List[str], results: List[Result],
             lines.append(f"  {'met    ' if t['met'] else 'NOT met'}  {t['workload']:<24} {t['impl']:<15} vs {t['anchor']:<13} "
                          f"{t['ratio']:7.2f}x  (wants {t['target']})")
     workload_notes = []
-    for rows in _by_key(results).values():
+    for rows in by_key(results).values():
         w = next(iter(rows.values())).workload
         workload_notes += [f"{w.key}: {n}" for n in w.notes]
     if notes or workload_notes:

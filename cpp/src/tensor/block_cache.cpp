@@ -1,14 +1,14 @@
-// The block caches of block_cache.hpp. Small blocks: a thread-local free list per 64-byte
-// size class, bounded in count (no lock: a block freed on another thread simply joins that
-// thread's list). Large blocks: a short shared list of freed blocks, matched by exact
-// (rounded) size, most recent first, bounded in bytes so that it never holds more than
-// kCacheLimit of memory nobody uses. Builds with AddressSanitizer skip the small cache, so
-// that a use after free of a small tensor is still reported.
+// The block caches of block_cache.hpp. Small blocks: per-thread free lists of 64-byte
+// size classes (tensor/free_lists.hpp). Large blocks: a short shared list of freed blocks,
+// matched by exact (rounded) size, most recent first, bounded in bytes so that it never
+// holds more than kCacheLimit of memory nobody uses.
 #include "tensor/block_cache.hpp"
 
 #include <cstdlib>
 #include <mutex>
 #include <vector>
+
+#include "tensor/free_lists.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -40,52 +40,8 @@ Cache& cache() {
   return *c;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSmallCache = false;
-#else
-constexpr bool kSmallCache = true;
-#endif
-
-// Free lists of one thread, index = size / 64 - 1, on the heap behind one trivially
-// destructible thread_local (a single TLS lookup per call); freed when the thread exits,
-// after which blocks go straight back to free().
-struct SmallList {  // threaded through the free blocks themselves (each holds the next)
-  void* head = nullptr;
-  size_t count = 0;
-};
-struct SmallLists {
-  SmallList lists[kSmall / 64];
-  ~SmallLists() {
-    for (SmallList& list : lists)
-      while (list.head) {
-        void* next = *static_cast<void**>(list.head);
-        std::free(list.head);
-        list.head = next;
-      }
-  }
-};
-struct SmallState {
-  SmallLists* lists = nullptr;
-  bool exited = false;
-};
-thread_local SmallState small_state;
-
-struct SmallOwner {
-  ~SmallOwner() {
-    delete small_state.lists;
-    small_state.lists = nullptr;
-    small_state.exited = true;
-  }
-};
-
-SmallLists* small_lists() {
-  SmallState& state = small_state;
-  if (state.lists || !kSmallCache || state.exited) return state.lists;
-  thread_local SmallOwner owner;
-  (void)owner;
-  state.lists = new SmallLists;
-  return state.lists;
-}
+// Small blocks: 64-byte classes up to kSmall (tensor/free_lists.hpp).
+using SmallBlocks = ThreadFreeLists<kSmall / 64, kSmallPerClass>;
 
 size_t rounded(size_t nbytes) {
   if (nbytes >= kLarge) return (nbytes + kHugePage - 1) / kHugePage * kHugePage;
@@ -96,16 +52,8 @@ size_t rounded(size_t nbytes) {
 
 void* allocate_block(size_t nbytes) {
   const size_t bytes = rounded(nbytes);
-  if (bytes <= kSmall) {
-    if (SmallLists* s = small_lists()) {
-      SmallList& list = s->lists[bytes / 64 - 1];
-      if (void* data = list.head) {
-        list.head = *static_cast<void**>(data);
-        --list.count;
-        return data;
-      }
-    }
-  }
+  if (bytes <= kSmall)
+    if (void* data = SmallBlocks::pop(bytes / 64 - 1)) return data;
   if (bytes < kLarge) return std::aligned_alloc(64, bytes);
   {
     Cache& c = cache();
@@ -127,17 +75,7 @@ void* allocate_block(size_t nbytes) {
 
 void release_block(void* data, size_t nbytes) {
   const size_t bytes = rounded(nbytes);
-  if (data && bytes <= kSmall) {
-    if (SmallLists* s = small_lists()) {
-      SmallList& list = s->lists[bytes / 64 - 1];
-      if (list.count < kSmallPerClass) {
-        *static_cast<void**>(data) = list.head;
-        list.head = data;
-        ++list.count;
-        return;
-      }
-    }
-  }
+  if (data && bytes <= kSmall && SmallBlocks::push(bytes / 64 - 1, data)) return;
   if (data && bytes >= kLarge) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.m);
