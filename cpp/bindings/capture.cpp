@@ -28,6 +28,9 @@ void bind_capture(py::module_& m) {
       .def_property_readonly("num_outputs", &Program::num_outputs)
       .def_property_readonly("num_entries", &Program::num_entries)
       .def_property_readonly("replays", &Program::replays)
+      .def_property_readonly("lowering", &Program::lowering,
+                             "'lowered' when replays run as a flat list of loops, 'not lowered yet' before the "
+                             "first replay, else 'op by op: <why>'.")
       .def("describe", &Program::describe, "One line per captured entry: name(input slots) -> output slots.");
 
   m.def("_capture_begin", &capture::begin, arg("inputs"),

@@ -20,6 +20,7 @@
 namespace gdcore::capture {
 
 class Program;
+class LoweredStep;
 
 // True while a capture records on this thread (false while paused, e.g. inside backward).
 bool is_capturing();
@@ -103,8 +104,15 @@ class Program {
   size_t num_entries() const { return entries_.size(); }
   int64_t replays() const { return replays_; }
   std::string describe() const;  // one line per entry, for debugging and docs
+  // "lowered", "not lowered yet" or why the step replays op by op (see lowered_step.hpp).
+  std::string lowering() const;
+  Program();
+  ~Program();
 
+  // What an entry does; the lowering (lowered_step.cpp) treats each kind its own way.
+  enum class Kind { Op, Backward, InPlace, GradRead, GradNoneCheck, GradWrite, Alias, Create, Optimizer };
   struct Entry {
+    Kind kind = Kind::Op;
     std::string what;
     std::vector<int> in, out;  // slot numbers; -1 = an undefined tensor
     bool side_effect = false;
@@ -136,6 +144,12 @@ class Program {
   std::mutex mutex_;            // replays run without the GIL: one at a time per program
   std::vector<Entry> entries_;
   int64_t replays_ = 0;
+  // The lowered form, tried at the first replay (lowered_step.hpp); null until then or when refused.
+  std::unique_ptr<LoweredStep> lowered_;
+  bool lowering_tried_ = false;
+  std::string lowering_refused_;  // why the step cannot be lowered (empty when it is, or not tried)
+  friend class LoweredStep;
+  std::vector<Tensor> replay_entries(const std::vector<Tensor>& inputs, LoweredStep* lowering);
 };
 
 }  // namespace gdcore::capture

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gdcore/dtype.hpp"
+#include "gdcore/kernel_trace.hpp"
 #include "gdcore/shape.hpp"
 #include "gdcore/storage.hpp"
 
@@ -70,7 +71,11 @@ class Tensor {
   Tensor grad() const { return Tensor(impl_->grad); }
   void set_grad(const Tensor& g) { impl_->grad = g.impl_; }
   uint64_t version() const { return impl_->version->load(); }
-  void bump_version() const { impl_->version->fetch_add(1); }
+  // (A lowered replay of gdcore.compile repeats the bump: versions catch in-place changes.)
+  void bump_version() const {
+    impl_->version->fetch_add(1);
+    if (trace::KernelTrace* t = trace::active()) t->steps.emplace_back([v = impl_->version] { v->fetch_add(1); });
+  }
   // Sets requires_grad on a leaf; refuses on a non-leaf (as torch does).
   void set_requires_grad(bool flag);
 

@@ -6,11 +6,14 @@
 // as the eager step, so its results are bit-identical.
 #include "gdcore/capture.hpp"
 
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "gdcore/grad_mode.hpp"
 #include "gdcore/ops.hpp"
+#include "autograd/lowered_step.hpp"
 
 namespace gdcore::capture {
 
@@ -20,6 +23,15 @@ using ForwardFn = Tensor (*)(const std::vector<Tensor>& inputs, const OpAttrs& a
 ForwardFn find_forward(const char* op_name);
 
 namespace {
+// GDCORE_COMPILE_LOWER=0 keeps every replay op by op (for comparisons and debugging).
+bool lowering_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("GDCORE_COMPILE_LOWER");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return enabled;
+}
+
 std::string describe_tensor(const Tensor& t) {
   return std::string("a ") + dtype_name(t.dtype()) + " tensor of shape " + shape_str(t.shape());
 }
@@ -213,6 +225,7 @@ std::shared_ptr<Node> on_record(const OpDef& op, const std::vector<Tensor>& inpu
     node->op = &op;
   }
   Program::Entry e;
+  e.kind = Program::Kind::Op;
   e.what = short_name(op);
   e.in = rec.input_slots(inputs, e.what.c_str());
   e.op = &op;
@@ -238,6 +251,7 @@ std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector
     results = run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused);
   }
   Program::Entry e;
+  e.kind = Program::Kind::Backward;
   e.what = inputs.empty() ? "backward" : "autograd.grad";
   e.side_effect = true;
   e.in = root_slots;
@@ -261,6 +275,7 @@ void on_inplace(const char* name, const std::vector<Tensor>& operands,
   if (!is_capturing()) return;
   Recorder& rec = recorder();
   Program::Entry e;
+  e.kind = Program::Kind::InPlace;
   e.what = name;
   e.side_effect = true;
   e.in = rec.input_slots(operands, name);
@@ -277,6 +292,7 @@ void on_grad_read(const Tensor& t, const Tensor& grad) {
   e.in = {owner};
   if (!grad.defined()) {
     // Python saw None here and may have branched on it: replaying is only faithful while it stays None.
+    e.kind = Program::Kind::GradNoneCheck;
     e.what = ".grad is None";
     e.side_effect = true;
     e.run = [owner](std::vector<Tensor>& slots, int64_t) {
@@ -288,6 +304,7 @@ void on_grad_read(const Tensor& t, const Tensor& grad) {
             "zero_grad() (set_to_none=True, the default) in the step, or compile it after one eager step");
     };
   } else {
+    e.kind = Program::Kind::GradRead;
     e.what = ".grad";
     e.out = {rec.new_slot(grad)};
     const int out = e.out[0];
@@ -307,6 +324,7 @@ void on_grad_write(const Tensor& t, const Tensor& grad) {
   if (!is_capturing()) return;
   Recorder& rec = recorder();
   Program::Entry e;
+  e.kind = Program::Kind::GradWrite;
   e.what = ".grad =";
   e.side_effect = true;
   e.in = {rec.input_slot(t, ".grad ="), rec.input_slot(grad, ".grad =")};
@@ -322,6 +340,7 @@ void on_alias(const Tensor& src, const Tensor& out, bool is_data) {
   if (!is_capturing()) return;
   Recorder& rec = recorder();
   Program::Entry e;
+  e.kind = Program::Kind::Alias;
   e.what = is_data ? ".data" : "detach";
   e.in = {rec.input_slot(src, e.what.c_str())};
   e.out = {rec.new_slot(out)};
@@ -336,6 +355,7 @@ void on_created(const Tensor& t, std::function<Tensor()> make) {
   if (!is_capturing()) return;
   Recorder& rec = recorder();
   Program::Entry e;
+  e.kind = Program::Kind::Create;
   e.what = "create";
   e.out = {rec.new_slot(t)};
   const int out = e.out[0];
@@ -385,6 +405,7 @@ void optimizer_step(const char* name, const std::vector<Tensor>& params, const s
     step(grads);
   }
   Program::Entry e;
+  e.kind = Program::Kind::Optimizer;
   e.what = name;
   e.side_effect = true;
   e.in = param_slots;
@@ -437,24 +458,45 @@ std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
           "Compile the step again (gdcore.compile(fn)) after changing parameters");
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  PauseGuard pause;
+  ++replays_;
+  if (lowered_ && lowered_->can_run()) return lowered_->run(*this, inputs);
+  if (!lowering_tried_ && lowering_enabled()) {
+    std::vector<Tensor> out = LoweredStep::trace_and_lower(*this, inputs, lowered_, lowering_refused_);
+    lowering_tried_ = true;
+    return out;
+  }
+  return replay_entries(inputs, nullptr);
+}
+
+std::vector<Tensor> Program::replay_entries(const std::vector<Tensor>& inputs, LoweredStep* lowering) {
   struct Clear {
     Program& p;
     ~Clear() {
       for (int s : p.transient_) p.slots_[s] = Tensor();
     }
   } clear{*this};
-  PauseGuard pause;
   for (size_t i = 0; i < inputs.size(); ++i) slots_[inputs_[i]] = inputs[i];
-  ++replays_;
   for (Entry& e : entries_) {
     GradModeGuard mode(e.grad_mode);
-    e.run(slots_, replays_);
+    if (lowering && LoweredStep::runs_live(e)) lowering->run_live(e, slots_, replays_);
+    else e.run(slots_, replays_);
   }
+  if (lowering) lowering->keep_slots(slots_);
   std::vector<Tensor> out;
   out.reserve(outputs_.size());
   for (int s : outputs_) out.push_back(s < 0 ? Tensor() : slots_[s]);
   return out;
 }
+
+std::string Program::lowering() const {
+  if (lowered_) return "lowered";
+  if (!lowering_tried_) return lowering_enabled() ? "not lowered yet" : "off (GDCORE_COMPILE_LOWER=0)";
+  return "op by op: " + lowering_refused_;
+}
+
+Program::Program() = default;
+Program::~Program() = default;
 
 Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order, int64_t start, int64_t stop,
                             int64_t batch_size, size_t loss_output) {

@@ -10,6 +10,7 @@
 #include "gdcore/autograd.hpp"
 #include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
+#include "gdcore/kernel_trace.hpp"
 #include "gdcore/ops.hpp"
 
 namespace gdcore {
@@ -29,22 +30,47 @@ void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slo
 // .grad.zero_() must not write through. With create_graph the copy is recorded (clone).
 Tensor own_copy(const Tensor& g, bool create_graph) { return create_graph ? clone(g) : g.clone_data(); }
 
+// True when `s` was allocated by the kernel trace being recorded (held by it, not shared).
+bool held_by_trace(const std::shared_ptr<Storage>& s) {
+  const trace::KernelTrace* t = trace::active();
+  if (!t) return false;
+  for (const auto& h : t->held)
+    if (h == s) return true;
+  return false;
+}
+
 // Adds `g` into a leaf's .grad the way torch does: in place when there is no history to keep.
 // Under a lock: backward runs without the GIL, and two threads may backpropagate into one leaf.
-void accumulate_into_leaf(TensorImpl& leaf, const Tensor& g, bool create_graph) {
+// While gdcore.compile lowers a step (a kernel trace), a .grad that is set is recorded as a
+// step of the trace; adding into a .grad that existed before the step cannot be lowered.
+void accumulate_into_leaf(const std::shared_ptr<TensorImpl>& leaf, const Tensor& g, bool create_graph) {
   static std::mutex leaf_grad_mutex;
   std::lock_guard<std::mutex> lock(leaf_grad_mutex);
-  Tensor existing(leaf.grad);
+  Tensor existing(leaf->grad);
   if (!existing.defined()) {
     // A gradient nothing else holds (the fresh result of a backward rule, such as the one
     // mse_loss makes in its forward) becomes .grad as it is, as torch does: no copy pass.
     // (Contiguous too: a stride-0 expanded gradient must never become a .grad that is accumulated in place.)
-    const bool unshared = !create_graph && g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
-                          g.is_contiguous();
-    leaf.grad = unshared ? g.impl() : own_copy(g, create_graph).impl();
+    // (The storage of a gradient made while tracing is also held by the trace.)
+    const long storage_refs = held_by_trace(g.impl()->storage) ? 2 : 1;
+    const bool unshared = !create_graph && g.impl().use_count() == 1 &&
+                          g.impl()->storage.use_count() == storage_refs && g.is_contiguous();
+    leaf->grad = unshared ? g.impl() : own_copy(g, create_graph).impl();
+    if (trace::KernelTrace* t = trace::active()) {
+      t->grad_assignments.push_back({leaf, leaf->grad});
+      t->steps.emplace_back([target = std::weak_ptr<TensorImpl>(leaf), grad = leaf->grad] {
+        if (auto l = target.lock()) l->grad = grad;
+      });
+    }
   } else if (create_graph || existing.requires_grad()) {
-    leaf.grad = add(existing, g).impl();
+    trace::unsupported("backward with create_graph");
+    leaf->grad = add(existing, g).impl();
   } else {
+    if (trace::KernelTrace* t = trace::active()) {
+      bool assigned_in_trace = false;
+      for (const auto& a : t->grad_assignments) assigned_in_trace = assigned_in_trace || a.second == leaf->grad;
+      if (!assigned_in_trace) trace::unsupported("a gradient added into a .grad from before the step");
+    }
     NoGradGuard guard;
     add_(existing, g);
   }
@@ -61,6 +87,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     throw std::invalid_argument("backward: got " + std::to_string(roots.size()) + " outputs but " +
                                 std::to_string(grad_roots.size()) + " gradients");
   GradModeGuard mode(create_graph);
+  if (create_graph) trace::unsupported("backward with create_graph");
   const bool into_leaves = inputs.empty();
 
   // Where results go when autograd.grad asked for specific inputs.
@@ -82,7 +109,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       accumulate(buffers[e.fn.get()], g);
     } else if (auto leaf = e.leaf.lock()) {
       if (into_leaves) {
-        accumulate_into_leaf(*leaf, g, create_graph);
+        accumulate_into_leaf(leaf, g, create_graph);
       } else {
         auto it = leaf_slot.find(leaf.get());
         if (it != leaf_slot.end()) accumulate(results[it->second], g);

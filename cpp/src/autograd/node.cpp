@@ -6,6 +6,7 @@
 #include "gdcore/autograd.hpp"
 #include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
+#include "gdcore/kernel_trace.hpp"
 #include "gdcore/object_pool.hpp"
 
 namespace gdcore {
@@ -23,6 +24,7 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 namespace {
 
 std::shared_ptr<Node> record_range(const OpDef& op, const Tensor* inputs, size_t count, Tensor& output) {
+  if (trace::active()) trace::on_op(op);  // gdcore.compile is lowering a step
   bool needs_grad = false;
   for (size_t i = 0; i < count && !needs_grad; ++i) needs_grad = inputs[i].defined() && inputs[i].requires_grad();
   if (!GradMode::is_enabled() || !needs_grad)

@@ -3,6 +3,7 @@
 // a scalar fast path, and the general strided loop).
 #pragma once
 #include "gdcore/autograd.hpp"
+#include "gdcore/kernel_trace.hpp"
 #include "gdcore/ops.hpp"
 #include "kernels/strided_loop.hpp"
 
@@ -25,6 +26,8 @@ inline Shape broadcast_strides(const Tensor& t, const Shape& out_shape) {
   return st;
 }
 
+// Every loop below runs through trace::launch as a closure over raw pointers and sizes (copies,
+// never references to locals or tensors), so that gdcore.compile can replay it on its own.
 template <typename In, typename Out = In, typename F>
 Tensor map_unary(const Tensor& a, DType out_dtype, F f) {
   Tensor out = Tensor::empty(a.shape(), out_dtype);
@@ -32,15 +35,18 @@ Tensor map_unary(const Tensor& a, DType out_dtype, F f) {
   if (a.is_contiguous()) {
     const In* x = a.data<In>();
     const int64_t n = a.numel();
-    for (int64_t k = 0; k < n; ++k) o[k] = f(x[k]);
+    trace::launch([o, x, n, f] {
+      for (int64_t k = 0; k < n; ++k) o[k] = f(x[k]);
+    });
     return out;
   }
   const In* base = static_cast<const In*>(a.impl()->storage->data());
-  Shape ost = out.strides();
-  kernels::strided_loop<2>(a.shape(), {ost.data(), a.strides().data()}, {0, a.impl()->offset},
-                           [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
-                             for (int64_t k = 0; k < n; ++k) o[off[0] + k * st[0]] = f(base[off[1] + k * st[1]]);
-                           });
+  trace::launch([o, base, f, shape = a.shape(), ost = out.strides(), ast = a.strides(), offset = a.impl()->offset] {
+    kernels::strided_loop<2>(shape, {ost.data(), ast.data()}, {0, offset},
+                             [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+                               for (int64_t k = 0; k < n; ++k) o[off[0] + k * st[0]] = f(base[off[1] + k * st[1]]);
+                             });
+  });
   return out;
 }
 
@@ -54,30 +60,39 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType ou
   if (ac && bc && a.shape() == shape && b.shape() == shape) {
     const In* x = a.data<In>();
     const In* y = b.data<In>();
-    for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y[k]);
+    trace::launch([o, x, y, n, f] {
+      for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y[k]);
+    });
     return out;
   }
   if (ac && a.shape() == shape && b.numel() == 1) {
     const In* x = a.data<In>();
-    const In y = *b.data<In>();
-    for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y);
+    const In* yp = b.data<In>();  // read inside the loop's closure: a replay must see the new value
+    trace::launch([o, x, yp, n, f] {
+      const In y = *yp;
+      for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y);
+    });
     return out;
   }
   if (bc && b.shape() == shape && a.numel() == 1) {
-    const In x = *a.data<In>();
+    const In* xp = a.data<In>();
     const In* y = b.data<In>();
-    for (int64_t k = 0; k < n; ++k) o[k] = f(x, y[k]);
+    trace::launch([o, xp, y, n, f] {
+      const In x = *xp;
+      for (int64_t k = 0; k < n; ++k) o[k] = f(x, y[k]);
+    });
     return out;
   }
   const In* xa = static_cast<const In*>(a.impl()->storage->data());
   const In* xb = static_cast<const In*>(b.impl()->storage->data());
-  Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  Shape so = out.strides();
-  kernels::strided_loop<3>(shape, {so.data(), sa.data(), sb.data()}, {0, a.impl()->offset, b.impl()->offset},
-                           [&](std::array<int64_t, 3> off, int64_t len, std::array<int64_t, 3> st) {
-                             for (int64_t k = 0; k < len; ++k)
-                               o[off[0] + k * st[0]] = f(xa[off[1] + k * st[1]], xb[off[2] + k * st[2]]);
-                           });
+  trace::launch([o, xa, xb, f, shape, so = out.strides(), sa = broadcast_strides(a, shape),
+                 sb = broadcast_strides(b, shape), oa = a.impl()->offset, ob = b.impl()->offset] {
+    kernels::strided_loop<3>(shape, {so.data(), sa.data(), sb.data()}, {0, oa, ob},
+                             [&](std::array<int64_t, 3> off, int64_t len, std::array<int64_t, 3> st) {
+                               for (int64_t k = 0; k < len; ++k)
+                                 o[off[0] + k * st[0]] = f(xa[off[1] + k * st[1]], xb[off[2] + k * st[2]]);
+                             });
+  });
   return out;
 }
 

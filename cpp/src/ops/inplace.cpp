@@ -71,17 +71,21 @@ void apply_inplace(const Tensor& self, const Tensor& other, const char* name, F 
       scalar_t* xs = x + self.impl()->offset;
       const scalar_t* vs = v + y.impl()->offset;
       const int64_t n = self.numel();
-      for (int64_t k = 0; k < n; ++k) xs[k] = fn(xs[k], vs[k]);
+      trace::launch([xs, vs, n, fn] {
+        for (int64_t k = 0; k < n; ++k) xs[k] = fn(xs[k], vs[k]);
+      });
       return;
     }
-    Shape sy = broadcast_strides(y, self.shape());
-    kernels::strided_loop<2>(self.shape(), {self.strides().data(), sy.data()}, {self.impl()->offset, y.impl()->offset},
-                             [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
-                               for (int64_t k = 0; k < n; ++k) {
-                                 scalar_t& t = x[off[0] + k * st[0]];
-                                 t = fn(t, v[off[1] + k * st[1]]);
-                               }
-                             });
+    trace::launch([x, v, fn, shape = self.shape(), sx = self.strides(), sy = broadcast_strides(y, self.shape()),
+                   ox = self.impl()->offset, oy = y.impl()->offset] {
+      kernels::strided_loop<2>(shape, {sx.data(), sy.data()}, {ox, oy},
+                               [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+                                 for (int64_t k = 0; k < n; ++k) {
+                                   scalar_t& t = x[off[0] + k * st[0]];
+                                   t = fn(t, v[off[1] + k * st[1]]);
+                                 }
+                               });
+    });
   });
   self.bump_version();
 }

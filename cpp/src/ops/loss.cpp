@@ -28,8 +28,9 @@ Tensor mse_grad(const Tensor& input, const Tensor& target, const Tensor& g, doub
     const scalar_t* gg = g.data<scalar_t>();
     scalar_t* o = out.data<scalar_t>();
     const int64_t n = input.numel();
-    if (elementwise) kernels::diff_times(x, y, gg, o, static_cast<scalar_t>(scale), n);
-    else kernels::scaled_diff(x, y, o, static_cast<scalar_t>(scale) * gg[0], n);
+    const auto s = static_cast<scalar_t>(scale);
+    if (elementwise) trace::launch([=] { kernels::diff_times(x, y, gg, o, s, n); });
+    else trace::launch([=] { kernels::scaled_diff(x, y, o, s * gg[0], n); });
     return out;
   });
 }
@@ -37,6 +38,13 @@ Tensor mse_grad(const Tensor& input, const Tensor& target, const Tensor& g, doub
 // 2 (none, sum) or 2 / n (mean): d loss / d input = scale * (input - target) * upstream.
 double grad_scale(Reduction reduction, int64_t n) {
   return reduction == Reduction::Mean ? 2.0 / static_cast<double>(n) : 2.0;
+}
+
+// The loss value from the sum of squared differences: the mean divides by n (NaN for n = 0).
+template <typename T>
+T finish_loss(double acc, int64_t n, bool mean) {
+  if (mean) acc = n ? acc / static_cast<double>(n) : NAN;
+  return static_cast<T>(acc);
 }
 
 // Takes the gradient the forward made (saved tensor 2) out of the node, so that it is
@@ -47,10 +55,11 @@ Tensor take_forward_grad(Node& n, const Tensor& g) {
   if (g.dtype() != n.saved[2].tensor.dtype()) return Tensor();
   Tensor gi = n.saved[2].tensor;
   n.saved[2].tensor = Tensor();
-  const double upstream = g.item();
-  if (upstream != 1.0) {
+  // Scaling by an upstream gradient of 1 is skipped; a lowered step (gdcore.compile) must not
+  // decide that from this step's value, so it always multiplies (exact when it is 1).
+  if (trace::active() || g.item() != 1.0) {
     NoGradGuard guard;
-    mul_(gi, scalar_tensor(upstream, gi.dtype()));
+    mul_(gi, g);
   }
   return gi;
 }
@@ -87,19 +96,22 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
     const int64_t n = x.numel();
     if (reduction == Reduction::None) {
       Tensor r = Tensor::empty(x.shape(), dt);
-      kernels::sq_diff(a, b, r.data<scalar_t>(), n);
+      scalar_t* o = r.data<scalar_t>();
+      trace::launch([=] { kernels::sq_diff(a, b, o, n); });
       return r;
     }
-    double acc;
+    Tensor loss = Tensor::empty({}, dt);
+    scalar_t* o = loss.data<scalar_t>();
+    const bool mean = reduction == Reduction::Mean;
     if (fuse) {
       forward_grad = Tensor::empty(x.shape(), dt);
+      scalar_t* g = forward_grad.data<scalar_t>();
       const auto scale = static_cast<scalar_t>(grad_scale(reduction, n));
-      acc = kernels::sq_diff_sum_and_grad(a, b, forward_grad.data<scalar_t>(), scale, n);
+      trace::launch([=] { o[0] = finish_loss<scalar_t>(kernels::sq_diff_sum_and_grad(a, b, g, scale, n), n, mean); });
     } else {
-      acc = kernels::sq_diff_sum(a, b, n);
+      trace::launch([=] { o[0] = finish_loss<scalar_t>(kernels::sq_diff_sum(a, b, n), n, mean); });
     }
-    if (reduction == Reduction::Mean) acc = n ? acc / static_cast<double>(n) : NAN;
-    return scalar_tensor(acc, dt);
+    return loss;
   });
   if (auto node = record(kMse, {input, target}, out)) {
     node->attrs.ints = {static_cast<int64_t>(reduction)};

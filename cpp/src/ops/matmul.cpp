@@ -29,10 +29,14 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) 
   const int nd = static_cast<int>(a.dim());
   const int64_t m = a.shape()[nd - 2], k = a.shape()[nd - 1], n = b.shape()[nd - 1];
   const int64_t a_batch = nd == 3 ? a.strides()[0] : 0, b_batch = nd == 3 ? b.strides()[0] : 0;
-  for (int64_t i = 0; i < batch; ++i)
-    kernels::gemm<T>(m, n, k, {a.data<T>() + i * a_batch, a.strides()[nd - 2], a.strides()[nd - 1]},
-                     {b.data<T>() + i * b_batch, b.strides()[nd - 2], b.strides()[nd - 1]},
-                     out.data<T>() + i * m * n, n);
+  const kernels::MatrixRef<T> ra{a.data<T>(), a.strides()[nd - 2], a.strides()[nd - 1]};
+  const kernels::MatrixRef<T> rb{b.data<T>(), b.strides()[nd - 2], b.strides()[nd - 1]};
+  T* c = out.data<T>();
+  trace::launch([=] {
+    for (int64_t i = 0; i < batch; ++i)
+      kernels::gemm<T>(m, n, k, {ra.data + i * a_batch, ra.row_stride, ra.col_stride},
+                       {rb.data + i * b_batch, rb.row_stride, rb.col_stride}, c + i * m * n, n);
+  });
 }
 
 std::vector<Tensor> mm_backward(Node& n, const Tensor& g) {

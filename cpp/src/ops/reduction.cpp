@@ -42,42 +42,46 @@ ReducePlan plan_reduction(const Tensor& a, const std::vector<int64_t>& dims, boo
   return p;
 }
 
-// Folds every element of `a` into acc[slot] with `fold`; acc starts at `init`.
+// Folds every element of `a` into its output slot (starting from `init`) and returns the
+// slots, times `scale` when it is not 1, as a tensor of p.out_shape and dtype T. The loop is
+// one trace::launch closure (its accumulator vector is its own, reused by a replay).
 template <typename T, typename Acc, typename Fold>
-std::vector<Acc> fold_into(const Tensor& a, const ReducePlan& p, Acc init, Fold fold) {
+Tensor fold_to_tensor(const Tensor& a, const ReducePlan& p, Acc init, Fold fold, double scale = 1.0) {
+  Tensor out = Tensor::empty(p.out_shape, a.dtype());
+  T* o = out.data<T>();
   const int64_t n_out = shape_numel(p.keep_shape);
-  std::vector<Acc> acc(static_cast<size_t>(n_out), init);
-  const T* x = static_cast<const T*>(a.impl()->storage->data());
+  auto store = [scale](Acc v) { return static_cast<T>(scale == 1.0 ? v : v * scale); };
   if (a.is_contiguous() && n_out == 1) {
     const T* xs = a.data<T>();
     const int64_t n = a.numel();
-    Acc r = init;
-    for (int64_t k = 0; k < n; ++k) r = fold(r, xs[k]);
-    acc[0] = r;
-    return acc;
+    trace::launch([o, xs, n, init, fold, store] {
+      Acc r = init;
+      for (int64_t k = 0; k < n; ++k) r = fold(r, xs[k]);
+      o[0] = store(r);
+    });
+    return out;
   }
   Shape out_st = contiguous_strides(p.keep_shape);
   for (size_t d = 0; d < p.reduced.size(); ++d)
     if (p.reduced[d]) out_st[d] = 0;
-  Acc* o = acc.data();
-  kernels::strided_loop<2>(a.shape(), {out_st.data(), a.strides().data()}, {0, a.impl()->offset},
-                           [&](std::array<int64_t, 2> off, int64_t len, std::array<int64_t, 2> st) {
-                             if (st[0] == 0) {
-                               Acc r = o[off[0]];
-                               for (int64_t k = 0; k < len; ++k) r = fold(r, x[off[1] + k * st[1]]);
-                               o[off[0]] = r;
-                             } else {
-                               for (int64_t k = 0; k < len; ++k) o[off[0] + k * st[0]] = fold(o[off[0] + k * st[0]], x[off[1] + k * st[1]]);
-                             }
-                           });
-  return acc;
-}
-
-template <typename T, typename Acc>
-Tensor to_tensor(const std::vector<Acc>& acc, const Shape& shape, DType dt, double scale = 1.0) {
-  Tensor out = Tensor::empty(shape, dt);
-  T* o = out.data<T>();
-  for (size_t k = 0; k < acc.size(); ++k) o[k] = static_cast<T>(scale == 1.0 ? acc[k] : acc[k] * scale);
+  const T* x = static_cast<const T*>(a.impl()->storage->data());
+  trace::launch([o, x, init, fold, store, out_st, shape = a.shape(), st_a = a.strides(), offset = a.impl()->offset,
+                 acc = std::vector<Acc>(static_cast<size_t>(n_out))]() mutable {
+    std::fill(acc.begin(), acc.end(), init);
+    Acc* c = acc.data();
+    kernels::strided_loop<2>(shape, {out_st.data(), st_a.data()}, {0, offset},
+                             [&](std::array<int64_t, 2> off, int64_t len, std::array<int64_t, 2> st) {
+                               if (st[0] == 0) {
+                                 Acc r = c[off[0]];
+                                 for (int64_t k = 0; k < len; ++k) r = fold(r, x[off[1] + k * st[1]]);
+                                 c[off[0]] = r;
+                               } else {
+                                 for (int64_t k = 0; k < len; ++k)
+                                   c[off[0] + k * st[0]] = fold(c[off[0] + k * st[0]], x[off[1] + k * st[1]]);
+                               }
+                             });
+    for (size_t k = 0; k < acc.size(); ++k) o[k] = store(acc[k]);
+  });
   return out;
 }
 
@@ -133,9 +137,8 @@ Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, 
                                 shape_str(a.shape()) + " (there is no identity for max/min)");
   Tensor out = GD_DISPATCH_ALL(a.dtype(), name, [&] {
     const scalar_t init = is_max ? std::numeric_limits<scalar_t>::lowest() : std::numeric_limits<scalar_t>::max();
-    auto acc = is_max ? fold_into<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v > r || v != v) ? v : r; })
-                      : fold_into<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v < r || v != v) ? v : r; });
-    return to_tensor<scalar_t>(acc, p.out_shape, a.dtype());
+    return is_max ? fold_to_tensor<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v > r || v != v) ? v : r; })
+                  : fold_to_tensor<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v < r || v != v) ? v : r; });
   });
   return record_reduction(is_max ? kAmax : kAmin, a, out, p);
 }
@@ -147,6 +150,7 @@ Tensor arg_extreme(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
   const int64_t d = wrap_dim(dim, a.dim(), name);
   if (a.dim() == 0) return scalar_tensor(0, DType::Int64);
   const int64_t len = a.shape()[d];
+  trace::unsupported("argmax/argmin");  // its row scan is a plain loop
   if (len == 0) throw std::invalid_argument(std::string(name) + ": cannot reduce an empty dimension");
   // Move `dim` last and make rows contiguous, then scan each row.
   std::vector<int64_t> perm;
@@ -179,8 +183,7 @@ Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   ReducePlan p = plan_reduction(a, dims, keepdim, "sum");
   Tensor out = GD_DISPATCH_ALL(a.dtype(), "sum", [&] {
     using A = acc_t<scalar_t>;
-    auto acc = fold_into<scalar_t, A>(a, p, A(0), [](A r, scalar_t v) { return r + static_cast<A>(v); });
-    return to_tensor<scalar_t>(acc, p.out_shape, a.dtype());
+    return fold_to_tensor<scalar_t, A>(a, p, A(0), [](A r, scalar_t v) { return r + static_cast<A>(v); });
   });
   return record_reduction(kSum, a, out, p);
 }
@@ -190,8 +193,8 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
     throw std::invalid_argument("mean: expected a float32 or float64 tensor, got int64; convert with .float() first");
   ReducePlan p = plan_reduction(a, dims, keepdim, "mean");
   Tensor out = GD_DISPATCH_FLOAT(a.dtype(), "mean", [&] {
-    auto acc = fold_into<scalar_t, double>(a, p, 0.0, [](double r, scalar_t v) { return r + static_cast<double>(v); });
-    return to_tensor<scalar_t>(acc, p.out_shape, a.dtype(), p.count ? 1.0 / static_cast<double>(p.count) : NAN);
+    return fold_to_tensor<scalar_t, double>(a, p, 0.0, [](double r, scalar_t v) { return r + static_cast<double>(v); },
+                                            p.count ? 1.0 / static_cast<double>(p.count) : NAN);
   });
   return record_reduction(kMean, a, out, p);
 }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "gdcore/kernel_trace.hpp"
 #include "gdcore/ops.hpp"
 
 namespace gdcore {
@@ -18,7 +19,9 @@ Tensor full(const Shape& shape, double value, DType dtype) {
       scalar_t* p = t.data<scalar_t>();
       const scalar_t v = static_cast<scalar_t>(value);
       const int64_t n = t.numel();
-      for (int64_t k = 0; k < n; ++k) p[k] = v;
+      trace::launch([p, v, n] {
+        for (int64_t k = 0; k < n; ++k) p[k] = v;
+      });
     });
   }
   return t;
@@ -37,6 +40,7 @@ Tensor arange(double start, double end, double step, DType dtype) {
   const double count = std::ceil((end - start) / step);
   if (count > 1e12) throw std::length_error("arange: " + std::to_string(count) + " elements is too many");
   const int64_t n = static_cast<int64_t>(count);
+  trace::unsupported("arange");  // filled by plain loops, never part of a lowered step
   Tensor t = Tensor::empty({n}, dtype);
   GD_DISPATCH_ALL(dtype, "arange", [&] {
     scalar_t* p = t.data<scalar_t>();
@@ -47,6 +51,7 @@ Tensor arange(double start, double end, double step, DType dtype) {
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   if (steps < 0) throw std::invalid_argument("linspace: number of steps must be non-negative, got " + std::to_string(steps));
+  trace::unsupported("linspace");
   Tensor t = Tensor::empty({steps}, dtype);
   GD_DISPATCH_ALL(dtype, "linspace", [&] {
     scalar_t* p = t.data<scalar_t>();
@@ -63,6 +68,7 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
 
 Tensor eye(int64_t n, int64_t m, DType dtype) {
   if (n < 0 || m < 0) throw std::invalid_argument("eye: sizes must be non-negative, got " + std::to_string(n) + " and " + std::to_string(m));
+  trace::unsupported("eye");
   Tensor t = zeros({n, m}, dtype);
   GD_DISPATCH_ALL(dtype, "eye", [&] {
     scalar_t* p = t.data<scalar_t>();

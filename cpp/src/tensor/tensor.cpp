@@ -1,9 +1,11 @@
 // Tensor construction, layout queries, aliases and the strided copy.
 #include "gdcore/tensor.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "gdcore/autograd.hpp"
+#include "gdcore/kernel_trace.hpp"
 #include "kernels/strided_loop.hpp"
 #include "gdcore/object_pool.hpp"
 
@@ -19,6 +21,14 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, bool zero) {
     throw std::length_error("tensor of shape " + shape_str(shape) + " is too large to allocate");
   auto impl = make_pooled<TensorImpl>();
   impl->storage = make_pooled<Storage>(static_cast<size_t>(n) * itemsize(dtype), zero);
+  if (trace::KernelTrace* t = trace::active()) {  // gdcore.compile is lowering a step
+    t->held.push_back(impl->storage);
+    if (zero && n > 0) {  // zero-filled at allocation: a replay fills it again
+      void* p = impl->storage->data();
+      const size_t bytes = impl->storage->nbytes();
+      t->steps.emplace_back([p, bytes] { std::memset(p, 0, bytes); });
+    }
+  }
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -88,6 +98,7 @@ double Tensor::item() const {
   if (numel() != 1)
     throw std::invalid_argument("a tensor with " + std::to_string(numel()) + " elements (shape " + shape_str(shape()) +
                                 ") cannot be converted to a Python number; only one-element tensors can");
+  trace::unsupported("a tensor's value read in C++ (item)");  // a replay would reuse this value
   return GD_DISPATCH_ALL(dtype(), "item", [&] { return static_cast<double>(*data<scalar_t>()); });
 }
 
@@ -104,15 +115,19 @@ void copy_into(const Tensor& dst, const Tensor& src) {
         dst_t* o = out + dst.impl()->offset;
         const scalar_t* i = in + src.impl()->offset;
         const int64_t n = dst.numel();
-        for (int64_t k = 0; k < n; ++k) o[k] = static_cast<dst_t>(i[k]);
+        trace::launch([o, i, n] {
+          for (int64_t k = 0; k < n; ++k) o[k] = static_cast<dst_t>(i[k]);
+        });
         return;
       }
-      kernels::strided_loop<2>(dst.shape(), {dst.strides().data(), src.strides().data()},
-                               {dst.impl()->offset, src.impl()->offset},
-                               [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
-                                 for (int64_t k = 0; k < n; ++k)
-                                   out[off[0] + k * st[0]] = static_cast<dst_t>(in[off[1] + k * st[1]]);
-                               });
+      trace::launch([out, in, shape = dst.shape(), sd = dst.strides(), ss = src.strides(), od = dst.impl()->offset,
+                     os = src.impl()->offset] {
+        kernels::strided_loop<2>(shape, {sd.data(), ss.data()}, {od, os},
+                                 [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+                                   for (int64_t k = 0; k < n; ++k)
+                                     out[off[0] + k * st[0]] = static_cast<dst_t>(in[off[1] + k * st[1]]);
+                                 });
+      });
     });
   });
 }

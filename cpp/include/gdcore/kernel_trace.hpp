@@ -1,0 +1,65 @@
+// Kernel traces, the lowering behind gdcore.compile's fast replay. Every loop that writes
+// tensor values runs through launch(f): eagerly it just calls f; while a trace is active on
+// the thread it also keeps a copy of f (a closure over raw pointers and sizes, never over
+// tensors), so that a captured step can be replayed as a flat list of loops without tensors,
+// graph nodes, the engine or allocation. Storage made while tracing is held by the trace, so
+// the pointers the loops saw stay valid and unique.
+// A computation that a list of loops cannot repeat (reading a value to decide what to do next,
+// drawing random numbers, a loop that does not go through launch) calls unsupported(): the
+// trace is abandoned and the step keeps replaying op by op, which is always correct.
+#pragma once
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace gdcore {
+class Storage;
+struct OpDef;
+struct TensorImpl;
+}  // namespace gdcore
+
+namespace gdcore::trace {
+
+struct KernelTrace {
+  std::vector<std::function<void()>> steps;      // launches (and the lowering's own steps), in order
+  std::vector<std::shared_ptr<Storage>> held;    // every storage allocated while tracing
+  const char* failure = nullptr;                 // the first reason the trace cannot be replayed
+  // (leaf, gradient) for every .grad that backward set while tracing (engine.cpp).
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, std::shared_ptr<TensorImpl>>> grad_assignments;
+};
+
+// The trace recording on this thread; null when none is (or while paused).
+inline thread_local KernelTrace* active_trace = nullptr;
+inline KernelTrace* active() { return active_trace; }
+inline void set_active(KernelTrace* t) { active_trace = t; }
+
+// Runs the loop `f`; while tracing, also appends a copy of it to the trace.
+template <typename F>
+inline void launch(F&& f) {
+  if (KernelTrace* t = active()) t->steps.emplace_back(f);
+  f();
+}
+
+// Marks the active trace (if any) as not replayable; `what` says why (a string literal).
+void unsupported(const char* what);
+// Called for every op (from record()): ops whose loops all go through launch are allowed.
+void on_op(const OpDef& op);
+// Keeps `s` alive for the trace's lifetime (from Tensor::empty).
+inline void hold(const std::shared_ptr<Storage>& s) {
+  if (KernelTrace* t = active()) t->held.push_back(s);
+}
+
+// Stops tracing within a scope (live steps of the lowering run their own code eagerly).
+class PauseGuard {
+ public:
+  PauseGuard() : saved_(active()) { set_active(nullptr); }
+  ~PauseGuard() { set_active(saved_); }
+  PauseGuard(const PauseGuard&) = delete;
+  PauseGuard& operator=(const PauseGuard&) = delete;
+
+ private:
+  KernelTrace* saved_;
+};
+
+}  // namespace gdcore::trace

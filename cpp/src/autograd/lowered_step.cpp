@@ -1,0 +1,185 @@
+// Lowering a captured step to a flat list of loops, and running it (see lowered_step.hpp).
+#include "autograd/lowered_step.hpp"
+
+#include <algorithm>
+
+#include "gdcore/grad_mode.hpp"
+
+namespace gdcore::capture {
+
+using Kind = Program::Kind;
+
+namespace {
+
+// Why the step cannot be lowered, judged from its entries and arguments before tracing ("" if it can).
+std::string refusal_before_trace(const std::vector<Program::Entry>& entries, const std::vector<Tensor>& inputs) {
+  for (const Tensor& t : inputs)
+    if (t.requires_grad()) return "an argument requires grad";
+  for (const Program::Entry& e : entries) {
+    if (e.kind == Kind::Create) return "it creates a tensor inside the step (zeros, ones, rand, tensor(...))";
+    if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] >= 0) return "it assigns a tensor to .grad";
+  }
+  return "";
+}
+
+bool shares_storage(const Tensor& a, const Tensor& b) {
+  return a.defined() && b.defined() && a.impl()->storage == b.impl()->storage;
+}
+
+// Sets the thread's kernel trace for a scope.
+struct Tracing {
+  explicit Tracing(trace::KernelTrace* t) { trace::set_active(t); }
+  ~Tracing() { trace::set_active(nullptr); }
+};
+
+}  // namespace
+
+bool LoweredStep::runs_live(const Program::Entry& e) {
+  switch (e.kind) {
+    case Kind::Op:
+    case Kind::Backward:
+    case Kind::InPlace:
+      return false;
+    default:
+      return true;
+  }
+}
+
+std::vector<Tensor> LoweredStep::trace_and_lower(Program& p, const std::vector<Tensor>& inputs,
+                                                 std::unique_ptr<LoweredStep>& lowered, std::string& why) {
+  why = refusal_before_trace(p.entries_, inputs);
+  if (!why.empty()) return p.replay_entries(inputs, nullptr);
+  auto step = std::make_unique<LoweredStep>();
+  for (const Tensor& t : inputs) step->input_buffers_.push_back(t.clone_data());
+  std::vector<const TensorImpl*> grads_set_at_start;
+  for (const Program::Constant& c : p.constants_)
+    if (p.slots_[c.slot].impl()->grad) grads_set_at_start.push_back(p.slots_[c.slot].get());
+  std::vector<Tensor> outputs;
+  {
+    Tracing tracing(&step->trace_);
+    outputs = p.replay_entries(step->input_buffers_, step.get());
+  }
+  step->replay_ = p.replays_;
+  why = step->finish(p, inputs, outputs, grads_set_at_start);
+  if (why.empty()) lowered = std::move(step);
+  return outputs;
+}
+
+void LoweredStep::run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_t replay) {
+  {
+    trace::PauseGuard pause;
+    e.run(slots, replay);
+  }
+  Program::Entry* entry = &e;  // entries never move once the capture has ended
+  trace_.steps.emplace_back([this, entry] {
+    GradModeGuard mode(entry->grad_mode);
+    entry->run(slots_, replay_);
+  });
+}
+
+std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
+                                const std::vector<const TensorImpl*>& grads_set_at_start) {
+  if (trace_.failure) return std::string("it uses ") + trace_.failure;
+  auto is_traced_grad = [&](const Tensor& t) {
+    for (const auto& a : trace_.grad_assignments)
+      if (shares_storage(t, Tensor(a.second))) return true;
+    return false;
+  };
+  std::vector<Kind> producer(slots_.size(), Kind::Op);
+  for (const Program::Entry& e : p.entries_) {
+    for (int s : e.out)
+      if (s >= 0) producer[s] = e.kind;
+    if (e.kind == Kind::GradRead && !is_traced_grad(slots_[e.out[0]]))
+      return "it reads a .grad set before the step (gradients accumulated over several steps)";
+    if (e.kind == Kind::InPlace && !e.in.empty() && e.in[0] >= 0)
+      for (const Tensor& b : input_buffers_)
+        if (shares_storage(slots_[e.in[0]], b)) return "it changes one of its arguments in place";
+  }
+
+  // Outputs: traced buffers are copied out (the next replay overwrites them); tensors from
+  // outside (parameters, arguments, aliases of them) are handed back as they are.
+  for (size_t k = 0; k < p.outputs_.size(); ++k) {
+    const int s = p.outputs_[k];
+    OutputKind kind = OutputKind::Copy;
+    int argument = -1;
+    if (s < 0) {
+      kind = OutputKind::Undefined;
+    } else if (auto it = std::find(p.inputs_.begin(), p.inputs_.end(), s); it != p.inputs_.end()) {
+      kind = OutputKind::Argument;
+      argument = static_cast<int>(it - p.inputs_.begin());
+      outputs[k] = inputs[argument];
+    } else if (std::any_of(p.constants_.begin(), p.constants_.end(),
+                           [s](const Program::Constant& c) { return c.slot == s; })) {
+      kind = OutputKind::AsIs;
+    } else {
+      const Tensor& t = slots_[s];
+      if (is_traced_grad(t)) return "it returns a gradient";
+      if (producer[s] == Kind::GradRead || producer[s] == Kind::Alias) {
+        kind = OutputKind::AsIs;
+      } else {
+        if (t.requires_grad() && t.grad_fn() && !t.grad_fn()->released)
+          return "it returns a tensor whose graph its backward has not freed";
+        outputs[k] = t.clone_data();
+      }
+    }
+    output_kinds_.push_back(kind);
+    output_argument_.push_back(argument);
+  }
+
+  for (const auto& [leaf, grad] : trace_.grad_assignments) {
+    const bool constant = std::any_of(p.constants_.begin(), p.constants_.end(),
+                                      [&](const Program::Constant& c) { return p.slots_[c.slot].get() == leaf.get(); });
+    if (!constant) return "its backward reaches a leaf tensor made inside the step";
+    Assignment a;
+    a.leaf = leaf;
+    a.grad = grad;
+    a.none_at_start = std::find(grads_set_at_start.begin(), grads_set_at_start.end(), leaf.get()) ==
+                      grads_set_at_start.end();
+    assignments_.push_back(std::move(a));
+  }
+  // What the lowering itself holds of each gradient buffer, to tell at each replay whether
+  // anything else does (then a lowered replay would overwrite a gradient someone kept).
+  for (Assignment& a : assignments_) {
+    a.impl_refs = a.grad.use_count() - (a.leaf->grad == a.grad ? 1 : 0);
+    a.storage_refs = a.grad->storage.use_count();
+  }
+  return "";
+}
+
+bool LoweredStep::can_run() const {
+  for (const Assignment& a : assignments_) {
+    if (a.none_at_start && a.leaf->grad) return false;
+    if (a.grad.use_count() - (a.leaf->grad == a.grad ? 1 : 0) != a.impl_refs) return false;
+    if (a.grad->storage.use_count() != a.storage_refs) return false;
+  }
+  return true;
+}
+
+void LoweredStep::run_steps() {
+  ++replay_;
+  for (auto& step : trace_.steps) step();
+}
+
+std::vector<Tensor> LoweredStep::run(const Program& p, const std::vector<Tensor>& inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) copy_into(input_buffers_[i], inputs[i]);
+  run_steps();
+  std::vector<Tensor> out;
+  out.reserve(output_kinds_.size());
+  for (size_t k = 0; k < output_kinds_.size(); ++k) {
+    switch (output_kinds_[k]) {
+      case OutputKind::Undefined: out.emplace_back(); break;
+      case OutputKind::Copy: out.push_back(slots_[p.outputs_[k]].clone_data()); break;
+      case OutputKind::AsIs: out.push_back(slots_[p.outputs_[k]]); break;
+      case OutputKind::Argument: out.push_back(inputs[output_argument_[k]]); break;
+    }
+  }
+  return out;
+}
+
+double LoweredStep::output_value(const Program& p, size_t output) const {
+  const int s = p.outputs_[output];
+  if (output_kinds_[output] == OutputKind::Argument) return input_buffers_[output_argument_[output]].item();
+  return slots_[s].item();
+}
+
+}  // namespace gdcore::capture

@@ -1,0 +1,73 @@
+// The lowered form of a captured step: gdcore.compile's fast replay. At the first replay the
+// program runs entry by entry under a kernel trace (gdcore/kernel_trace.hpp), so every loop
+// that its ops, backward rules and the engine run is kept as a closure over raw pointers into
+// memory the trace holds. Entries that must run live (optimizer steps, .grad reads, writes and
+// checks, .data/detach aliases) become steps that call the entry itself on the lowered slots.
+// Later replays copy the new inputs into the traced input buffers and run the steps: the same
+// loops in the same order, so results are bit-identical to the eager step, without tensors,
+// graph nodes, the engine or an allocation per op.
+//
+// The lowering is refused (the step keeps replaying op by op, which is always correct) when the
+// trace met something a list of loops cannot repeat (see kernel_trace.hpp), or the step creates
+// tensors, takes inputs that require grad, writes into its inputs, assigns a .grad, or reads a
+// .grad made before the step. A lowered replay hands the traced gradient buffers to .grad and
+// overwrites them at the next replay, so a replay takes the lowered path only when nothing
+// outside holds those buffers and every .grad that was None when the step was traced is None
+// again; otherwise that one replay goes op by op.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gdcore/capture.hpp"
+#include "gdcore/kernel_trace.hpp"
+
+namespace gdcore::capture {
+
+class LoweredStep {
+ public:
+  // Runs `p`'s replay entry by entry on `inputs` under a kernel trace and lowers it. Returns
+  // the replay's outputs; `lowered` is set when the step could be lowered, else `why` says why.
+  static std::vector<Tensor> trace_and_lower(Program& p, const std::vector<Tensor>& inputs,
+                                             std::unique_ptr<LoweredStep>& lowered, std::string& why);
+
+  // True when this replay may take the lowered path (nothing outside holds the gradient
+  // buffers, and each .grad that was None at the trace is None now).
+  bool can_run() const;
+  // A lowered replay: copies `inputs` in, runs the steps, returns the outputs (fresh tensors).
+  std::vector<Tensor> run(const Program& p, const std::vector<Tensor>& inputs);
+  // For run_batches: the traced input buffers (rows are gathered straight into them), a run of
+  // the steps alone, and the value of a one-element output slot.
+  const std::vector<Tensor>& input_buffers() const { return input_buffers_; }
+  void run_steps();
+  double output_value(const Program& p, size_t output) const;
+
+  // True for entries that run live at every lowered replay (their own code, not their loops).
+  static bool runs_live(const Program::Entry& e);
+  // Runs a live entry now (trace paused) and appends a step that runs it again on the lowered slots.
+  void run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_t replay);
+  // Keeps the program's slots at the end of the traced replay (the lowered steps use them).
+  void keep_slots(const std::vector<Tensor>& slots) { slots_ = slots; }
+
+ private:
+  // How an output is handed back: a copy of a traced buffer, the tensor itself, or the argument.
+  enum class OutputKind { Undefined, Copy, AsIs, Argument };
+  struct Assignment {  // a .grad the lowered backward sets to a traced buffer
+    std::shared_ptr<TensorImpl> leaf, grad;
+    bool none_at_start = false;  // .grad was None when the step was traced: it must be again
+    long impl_refs = 0, storage_refs = 0;  // references the lowering itself holds
+  };
+  // Checks the trace and decides how outputs are handed back; returns why it cannot be lowered, or "".
+  std::string finish(const Program& p, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
+                     const std::vector<const TensorImpl*>& grads_set_at_start);
+
+  trace::KernelTrace trace_;
+  std::vector<Tensor> slots_;
+  std::vector<Tensor> input_buffers_;
+  std::vector<Assignment> assignments_;
+  std::vector<OutputKind> output_kinds_;
+  std::vector<int> output_argument_;  // for OutputKind::Argument: which input
+  int64_t replay_ = 0;
+};
+
+}  // namespace gdcore::capture

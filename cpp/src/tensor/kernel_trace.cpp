@@ -1,0 +1,34 @@
+// The checks behind kernel traces (gdcore/kernel_trace.hpp): which ops a trace may contain.
+// An op is listed here only when every loop of its forward and of its backward rule goes
+// through launch() and it decides nothing from tensor values; anything else abandons the trace.
+#include "gdcore/kernel_trace.hpp"
+
+#include <cstring>
+#include <string_view>
+
+#include "gdcore/autograd.hpp"
+
+namespace gdcore::trace {
+
+void unsupported(const char* what) {
+  if (KernelTrace* t = active(); t && !t->failure) t->failure = what;
+}
+
+void on_op(const OpDef& op) {
+  static constexpr std::string_view kLowerable[] = {
+      "AddBackward",     "SubBackward",       "MulBackward",       "DivBackward",     "PowBackward",
+      "NegBackward",     "MaximumBackward",   "MinimumBackward",   "AbsBackward",     "ExpBackward",
+      "LogBackward",     "SqrtBackward",      "SinBackward",       "CosBackward",     "TanBackward",
+      "TanhBackward",    "SinhBackward",      "CoshBackward",      "SigmoidBackward", "ReluBackward",
+      "ClampBackward",   "SumBackward",       "MeanBackward",      "MmBackward",      "BmmBackward",
+      "MseLossBackward", "ReshapeBackward",   "ViewBackward",      "SqueezeBackward", "UnsqueezeBackward",
+      "PermuteBackward", "TransposeBackward", "ExpandBackward",    "CloneBackward",   "ToCopyBackward",
+  };
+  if (!active()) return;
+  const std::string_view name(op.name);
+  for (std::string_view ok : kLowerable)
+    if (ok == name) return;
+  unsupported(op.name);
+}
+
+}  // namespace gdcore::trace
