@@ -23,7 +23,7 @@ void bind_optim(py::module_& m) {
           capture::optimizer_step("SGD", params, grads, [=](const TensorList& g) {
             optim::sgd_step(params, g, momentum_buffers, *fresh, options);
             fresh->assign(fresh->size(), false);
-          });
+          }, /*lowerable=*/true);
         },
         arg("params"), arg("grads"), arg("momentum_buffers"), arg("new_buffers"), arg("lr"), arg("momentum"),
         arg("dampening"), arg("weight_decay"), arg("nesterov"), arg("maximize"), no_gil,

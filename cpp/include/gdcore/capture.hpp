@@ -79,8 +79,11 @@ void on_returned(const Tensor& t);
 // params[i].grad at capture is read again from params[i].grad. State that changes from step to
 // step (step counts, "buffer is new" flags) lives in the closure.
 using OptimizerStep = std::function<void(const std::vector<Tensor>& grads)>;
+// `lowerable`: every replay of the step runs the same loops with the same scalars (SGD; not
+// Adam, whose bias corrections change with the step count), so a lowered replay may run its
+// loops instead of the step itself (see lowered_step.hpp).
 void optimizer_step(const char* name, const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                    const OptimizerStep& step);
+                    const OptimizerStep& step, bool lowerable = false);
 
 // Per-parameter step counts of a captured optimizer step (Adam, Adagrad): each replay adds
 // one before updating. gdcore.compile's Python side copies the optimizer's counts in before
@@ -117,6 +120,7 @@ class Program {
     std::vector<int> in, out;  // slot numbers; -1 = an undefined tensor
     bool side_effect = false;
     bool grad_mode = true;     // grad mode when it was captured (restored at replay)
+    bool lowerable = true;     // optimizer steps: whether its loops may be lowered (see optimizer_step)
     std::function<void(std::vector<Tensor>& slots, int64_t replay)> run;
     // op entries, until the capture ends:
     const OpDef* op = nullptr;
@@ -149,6 +153,7 @@ class Program {
   bool lowering_tried_ = false;
   std::string lowering_refused_;  // why the step cannot be lowered (empty when it is, or not tried)
   friend class LoweredStep;
+  void check_constants() const;  // raises when a parameter was replaced since the capture
   std::vector<Tensor> replay_entries(const std::vector<Tensor>& inputs, LoweredStep* lowering);
 };
 

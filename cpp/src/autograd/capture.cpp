@@ -388,7 +388,7 @@ void on_returned(const Tensor& t) {
 }
 
 void optimizer_step(const char* name, const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                    const OptimizerStep& step) {
+                    const OptimizerStep& step, bool lowerable) {
   if (!is_capturing()) {
     step(grads);
     return;
@@ -406,6 +406,7 @@ void optimizer_step(const char* name, const std::vector<Tensor>& params, const s
   }
   Program::Entry e;
   e.kind = Program::Kind::Optimizer;
+  e.lowerable = lowerable;
   e.what = name;
   e.side_effect = true;
   e.in = param_slots;
@@ -448,15 +449,7 @@ std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
                                   " but the step was captured for a " + dtype_name(input_dtypes_[i]) +
                                   " tensor of shape " + shape_str(input_shapes_[i]));
   }
-  for (const Constant& c : constants_) {
-    const Tensor& t = slots_[c.slot];
-    if (t.shape() != c.shape || t.dtype() != c.dtype || t.raw_data() != c.data)
-      throw std::runtime_error(
-          "gdcore.compile: " + describe_tensor(t) + " that the step uses (a parameter or another tensor from outside "
-          "the step, captured as a " + dtype_name(c.dtype) + " tensor of shape " + shape_str(c.shape) +
-          ") was replaced since the capture (its shape, dtype or memory changed, e.g. by `p.data = ...`). "
-          "Compile the step again (gdcore.compile(fn)) after changing parameters");
-  }
+  check_constants();
   std::lock_guard<std::mutex> lock(mutex_);
   PauseGuard pause;
   ++replays_;
@@ -467,6 +460,18 @@ std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
     return out;
   }
   return replay_entries(inputs, nullptr);
+}
+
+void Program::check_constants() const {
+  for (const Constant& c : constants_) {
+    const Tensor& t = slots_[c.slot];
+    if (t.shape() != c.shape || t.dtype() != c.dtype || t.raw_data() != c.data)
+      throw std::runtime_error(
+          "gdcore.compile: " + describe_tensor(t) + " that the step uses (a parameter or another tensor from outside "
+          "the step, captured as a " + dtype_name(c.dtype) + " tensor of shape " + shape_str(c.shape) +
+          ") was replaced since the capture (its shape, dtype or memory changed, e.g. by `p.data = ...`). "
+          "Compile the step again (gdcore.compile(fn)) after changing parameters");
+  }
 }
 
 std::vector<Tensor> Program::replay_entries(const std::vector<Tensor>& inputs, LoweredStep* lowering) {
@@ -511,7 +516,44 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
   const int64_t batches = (stop - start) / batch_size;
   Tensor losses;  // filled batch by batch (float32 -> double -> float32 round-trips exactly)
   std::vector<Tensor> batch(data.size());
+  // The lowered step, when it can take the rows as they are: gathered straight into its input
+  // buffers, under one lock for the epoch (a batch it cannot run goes op by op, unlocked).
+  const int64_t* rows = order.dtype() == DType::Int64 && order.is_contiguous() ? order.data<int64_t>() : nullptr;
+  // (The step is lowered at its first replay, which may be the first batch here.)
+  bool lowered = false;
+  std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+  const void* loss_value = nullptr;  // the lowered step's loss buffer, checked once
   for (int64_t b = start; b < stop; b += batch_size) {
+    if (!lowered && lowered_ && rows && lowered_->prepare_rows(data, batch_size)) {
+      check_constants();
+      lock.lock();
+      lowered = true;
+    }
+    if (lowered && lowered_->can_run()) {
+      lowered_->gather_rows(rows + b);
+      PauseGuard pause;
+      ++replays_;
+      lowered_->run_steps();
+      if (!loss_value) {
+        const Tensor& loss = lowered_->output(*this, loss_output);
+        if (!loss.defined() || loss.numel() != 1 || !is_floating(loss.dtype()))
+          throw std::invalid_argument("gdcore.compile: run_epoch needs the step's loss to be a one-element float tensor");
+        if (!losses.defined()) losses = Tensor::empty({batches}, loss.dtype());
+        loss_value = loss.raw_data();
+      }
+      const int64_t k = (b - start) / batch_size;
+      if (losses.dtype() == DType::Float64) losses.data<double>()[k] = *static_cast<const double*>(loss_value);
+      else losses.data<float>()[k] = *static_cast<const float*>(loss_value);
+      continue;
+    }
+    if (lock.owns_lock()) lock.unlock();
+    struct Relock {
+      std::unique_lock<std::mutex>& lock;
+      bool relock;
+      ~Relock() {
+        if (relock && !lock.owns_lock()) lock.lock();
+      }
+    } relock{lock, lowered};
     Tensor idx;
     {
       PauseGuard pause;

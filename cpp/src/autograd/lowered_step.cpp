@@ -2,6 +2,8 @@
 #include "autograd/lowered_step.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
 
 #include "gdcore/grad_mode.hpp"
 
@@ -40,6 +42,8 @@ bool LoweredStep::runs_live(const Program::Entry& e) {
     case Kind::Backward:
     case Kind::InPlace:
       return false;
+    case Kind::Optimizer:
+      return !e.lowerable;
     default:
       return true;
   }
@@ -176,10 +180,39 @@ std::vector<Tensor> LoweredStep::run(const Program& p, const std::vector<Tensor>
   return out;
 }
 
-double LoweredStep::output_value(const Program& p, size_t output) const {
-  const int s = p.outputs_[output];
-  if (output_kinds_[output] == OutputKind::Argument) return input_buffers_[output_argument_[output]].item();
-  return slots_[s].item();
+const Tensor& LoweredStep::output(const Program& p, size_t output) const {
+  if (output_kinds_[output] == OutputKind::Argument) return input_buffers_[output_argument_[output]];
+  return slots_[p.outputs_[output]];
+}
+
+bool LoweredStep::prepare_rows(const std::vector<Tensor>& data, int64_t batch_size) {
+  row_copies_.clear();
+  if (data.empty() || data.size() != input_buffers_.size()) return false;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const Tensor& d = data[i];
+    const Tensor& buf = input_buffers_[i];
+    if (!d.is_contiguous() || d.dtype() != buf.dtype() || d.dim() != buf.dim() || d.dim() == 0 ||
+        buf.shape()[0] != batch_size ||
+        !std::equal(d.shape().begin() + 1, d.shape().end(), buf.shape().begin() + 1))
+      return false;
+    const size_t row_bytes =
+        static_cast<size_t>(buf.numel() / std::max<int64_t>(batch_size, 1)) * itemsize(d.dtype());
+    row_copies_.push_back({static_cast<const char*>(d.raw_data()), static_cast<char*>(buf.raw_data()),
+                           d.shape()[0], batch_size, row_bytes});
+  }
+  return true;
+}
+
+void LoweredStep::gather_rows(const int64_t* rows) {
+  for (const RowCopy& c : row_copies_) {
+    for (int64_t r = 0; r < c.count; ++r) {
+      const int64_t row = rows[r];
+      if (row < 0 || row >= c.rows)
+        throw std::out_of_range("gdcore.compile: run_epoch: row index " + std::to_string(row) +
+                                " is out of range for a dataset of " + std::to_string(c.rows) + " rows");
+      std::memcpy(c.dst + r * c.row_bytes, c.src + row * c.row_bytes, c.row_bytes);
+    }
+  }
 }
 
 }  // namespace gdcore::capture

@@ -40,7 +40,12 @@ class LoweredStep {
   // the steps alone, and the value of a one-element output slot.
   const std::vector<Tensor>& input_buffers() const { return input_buffers_; }
   void run_steps();
-  double output_value(const Program& p, size_t output) const;
+  const Tensor& output(const Program& p, size_t output) const;
+  // True when batches of `batch_size` rows of each data tensor can be copied straight into the
+  // input buffers (contiguous, same dtype and row shape); then gather_rows copies a batch.
+  // (`data` must stay alive while gather_rows is used.)
+  bool prepare_rows(const std::vector<Tensor>& data, int64_t batch_size);
+  void gather_rows(const int64_t* rows);
 
   // True for entries that run live at every lowered replay (their own code, not their loops).
   static bool runs_live(const Program::Entry& e);
@@ -68,6 +73,13 @@ class LoweredStep {
   std::vector<OutputKind> output_kinds_;
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
   int64_t replay_ = 0;
+  struct RowCopy {  // one data tensor for gather_rows
+    const char* src;
+    char* dst;
+    int64_t rows, count;
+    size_t row_bytes;
+  };
+  std::vector<RowCopy> row_copies_;
 };
 
 }  // namespace gdcore::capture

@@ -75,9 +75,9 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, bla
 
 template <typename T>
 void gemm_plain(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c, int64_t ldc, bool accumulate) {
-  if (!accumulate)
-    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
   if (b.col_stride == 1 && n > 1) {
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
     // i-k-j: the innermost loop is a contiguous axpy over a row of B. Blocking over k and n
     // keeps a panel of B in cache while the rows of A stream past it.
     constexpr int64_t kBlockK = 128, kBlockN = 512;
@@ -98,13 +98,49 @@ void gemm_plain(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b,
     }
     return;
   }
+  if (k == 1) {  // an outer product (the weight gradient of a batch-1 Linear layer): as below, unrolled
+    const T* __restrict ap = a.data;
+    const T* __restrict bp = b.data;
+    T* __restrict cp = c;
+    if (n == 1 && !accumulate) {
+      const T b0 = bp[0];
+      for (int64_t i = 0; i < m; ++i) cp[i * ldc] = T(0) + (T(0) + ap[i * a.row_stride] * b0);
+      return;
+    }
+    for (int64_t i = 0; i < m; ++i) {
+      const T ai = ap[i * a.row_stride];
+      T* crow = cp + i * ldc;
+      for (int64_t j = 0; j < n; ++j) {
+        const T sum = T(0) + ai * bp[j * b.col_stride];
+        crow[j] = (accumulate ? crow[j] : T(0)) + sum;
+      }
+    }
+    return;
+  }
   // B read by columns (e.g. a transposed weight) or a single column: one dot product per entry of C.
+  // (The sums run in order, p = 0, 1, ...: the same result whichever loop below runs.)
+  const bool unit = a.col_stride == 1 && b.row_stride == 1;
+  if (m == 1 && n == 1 && unit) {  // a dot product of contiguous vectors
+    const T* __restrict x = a.data;
+    const T* __restrict y = b.data;
+    T sum = T(0);
+    for (int64_t p = 0; p < k; ++p) sum += x[p] * y[p];
+    c[0] = (accumulate ? c[0] : T(0)) + sum;
+    return;
+  }
   for (int64_t i = 0; i < m; ++i) {
+    const T* arow = a.data + i * a.row_stride;
     for (int64_t j = 0; j < n; ++j) {
+      const T* bcol = b.data + j * b.col_stride;
       T sum = T(0);
-      for (int64_t p = 0; p < k; ++p)
-        sum += a.data[i * a.row_stride + p * a.col_stride] * b.data[p * b.row_stride + j * b.col_stride];
-      c[i * ldc + j] += sum;
+      if (unit)
+        for (int64_t p = 0; p < k; ++p) sum += arow[p] * bcol[p];
+      else
+        for (int64_t p = 0; p < k; ++p) sum += arow[p * a.col_stride] * bcol[p * b.row_stride];
+      // (0 + sum, not sum: the same result as adding into a zeroed C, -0.0 included; no fill pass,
+      // which for a column of C would be one memset call per entry.)
+      T& cij = c[i * ldc + j];
+      cij = (accumulate ? cij : T(0)) + sum;
     }
   }
 }
@@ -117,10 +153,11 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c,
       for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
     return;
   }
+  if (plain_is_faster(m, n, k, b.col_stride)) return gemm_plain(m, n, k, a, b, c, ldc, accumulate);
   // With one row, C's row stride is never followed (BLAS still wants ldc >= n).
   const int64_t ldc_blas = m == 1 ? n : ldc;
   const bool blas_sizes = fits_blasint(m) && fits_blasint(n) && fits_blasint(k) && fits_blasint(ldc_blas);
-  if (!blas_sizes || plain_is_faster(m, n, k, b.col_stride)) return gemm_plain(m, n, k, a, b, c, ldc, accumulate);
+  if (!blas_sizes) return gemm_plain(m, n, k, a, b, c, ldc, accumulate);
   std::vector<T> a_buffer, b_buffer;
   auto op_a = as_blas_operand(m, k, a.row_stride, a.col_stride);
   if (!op_a) {

@@ -37,7 +37,16 @@ std::string where(const char* opt, size_t i) {
   return std::string(opt) + ": parameter " + std::to_string(i) + " of the group (counting those with a gradient)";
 }
 
-void check_writable_contiguous(const Tensor& t, const std::string& who, const char* what) {
+// Names a parameter in messages; the text is built only when a message is (checks run every step).
+struct Who {
+  const char* opt;
+  size_t i;
+  operator std::string() const { return where(opt, i); }
+};
+std::string operator+(const Who& w, const char* s) { return std::string(w) + s; }
+std::string operator+(const Who& w, const std::string& s) { return std::string(w) + s; }
+
+void check_writable_contiguous(const Tensor& t, const Who& who, const char* what) {
   if (!t.is_contiguous())
     throw std::invalid_argument(who + ": the " + what + " is not contiguous (shape " + shape_str(t.shape()) +
                                 ", strides " + shape_str(t.strides()) +
@@ -74,7 +83,7 @@ std::vector<Tensor> check_group(const char* opt, const std::vector<Tensor>& para
   out.reserve(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
-    const std::string who = where(opt, i);
+    const Who who{opt, i};
     if (!p.defined()) throw std::invalid_argument(who + " is undefined");
     if (!is_floating(p.dtype()))
       throw std::invalid_argument(who + " has dtype " + dtype_name(p.dtype()) +
@@ -97,7 +106,8 @@ std::vector<Tensor> check_group(const char* opt, const std::vector<Tensor>& para
                          : std::string("(missing)")) +
             " does not match the parameter (" + dtype_name(p.dtype()) + ", shape " + shape_str(p.shape()) +
             "); was a state dict loaded for different parameters?");
-      check_writable_contiguous(b, who, (std::string("state '") + s.name + "'").c_str());
+      if (!b.is_contiguous() || !b.impl()->storage->writable())
+        check_writable_contiguous(b, who, (std::string("state '") + s.name + "'").c_str());
     }
   }
   return out;
@@ -141,8 +151,9 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
   for (size_t i = 0; i < params.size(); ++i) {
     s.first_step = use_momentum && new_buffers[i];
     GD_DISPATCH_FLOAT(params[i].dtype(), opt, [&] {
-      kernels::sgd_update(params[i].data<scalar_t>(), g[i].data<scalar_t>(), ptr<scalar_t>(momentum_buffers, i),
-                          params[i].numel(), s);
+      // (through trace::launch: gdcore.compile lowers SGD steps, whose scalars never change between replays)
+      trace::launch([p = params[i].data<scalar_t>(), gi = g[i].data<scalar_t>(), m = ptr<scalar_t>(momentum_buffers, i),
+                     n = params[i].numel(), s] { kernels::sgd_update(p, gi, m, n, s); });
     });
   }
   bump(params);
