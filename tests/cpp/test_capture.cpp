@@ -49,6 +49,8 @@ TEST(Capture, ReplayEqualsTheEagerStepBitForBit) {
     EXPECT_EQ(values(w_eager), values(w_replay));
   }
   EXPECT_EQ(program->replays(), 4);
+  // The first replay lowered the step; the later ones ran its loops (lowered_step.hpp).
+  EXPECT_EQ(program->lowering(), "lowered");
 }
 
 TEST(Capture, ReplayChecksItsInputs) {

@@ -20,7 +20,7 @@ void on_op(const OpDef& op) {
       "NegBackward",     "MaximumBackward",   "MinimumBackward",   "AbsBackward",     "ExpBackward",
       "LogBackward",     "SqrtBackward",      "SinBackward",       "CosBackward",     "TanBackward",
       "TanhBackward",    "SinhBackward",      "CoshBackward",      "SigmoidBackward", "ReluBackward",
-      "ClampBackward",   "SumBackward",       "MeanBackward",      "MmBackward",      "BmmBackward",
+      "ClampBackward",   "SumBackward",       "MeanBackward",    "AmaxBackward",    "AminBackward",      "MmBackward",      "BmmBackward",
       "MseLossBackward", "ReshapeBackward",   "ViewBackward",      "SqueezeBackward", "UnsqueezeBackward",
       "PermuteBackward", "TransposeBackward", "ExpandBackward",    "CloneBackward",   "ToCopyBackward",
   };
