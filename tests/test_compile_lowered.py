@@ -151,13 +151,6 @@ def test_steps_the_lowering_refuses_still_replay_correctly():
         w.grad = None
         return loss
 
-    def accumulates(state, x):  # no zero_grad: .grad from the last step is read and grows
-        w = state["w"]
-        ((x * w).sum() ** 2).backward()
-        with gdcore.no_grad():
-            w -= 0.001 * w.grad
-        return w.grad * 1
-
     def changes_its_argument(state, x):
         w = state["w"]
         loss = (x * w).sum() ** 2
@@ -167,11 +160,51 @@ def test_steps_the_lowering_refuses_still_replay_correctly():
             w -= 0.01 * w.grad
         w.grad = None
         return loss
-    for body, why in [(creates, "creates a tensor"), (accumulates, "before the step"),
+    for body, why in [(creates, "creates a tensor"),
                       (changes_its_argument, "changes one of its arguments")]:
         state, same = refused(body)
         assert same, body.__name__
         assert state.startswith("op by op") and why in state, (body.__name__, state)
+
+
+def test_gradients_zeroed_in_place_or_accumulated_are_lowered():
+    """Steps that keep .grad and zero it in place (or let it grow) run lowered while .grad stays the same
+    tensor; when someone replaces it between calls, that call and the later ones go op by op."""
+    def zeroes(w, b, x, y):
+        loss = ((x @ w + b - y) ** 2 / 2).mean()
+        loss.backward()
+        with gdcore.no_grad():
+            w.sub_(0.01 * w.grad)
+            b.sub_(0.01 * b.grad)
+        w.grad.zero_()
+        b.grad.zero_()
+        return loss
+
+    def accumulates(w, b, x, y):  # no zeroing at all: .grad grows from step to step
+        loss = ((x @ w + b - y) ** 2).sum()
+        loss.backward()
+        with gdcore.no_grad():
+            w.sub_(0.001 * w.grad)
+        return loss, w.grad * 1
+    gen = gdcore.Generator(4)
+    batches = [(gdcore.randn(6, 3, generator=gen), gdcore.randn(6, 1, generator=gen)) for _ in range(9)]
+    for body in (zeroes, accumulates):
+        runs, states = [], []
+        for compiled in (False, True):
+            w = gdcore.tensor([[0.1], [-0.2], [0.3]], requires_grad=True)
+            b = gdcore.zeros(1, requires_grad=True)
+            run = gdcore.compile(lambda x, y: body(w, b, x, y)) if compiled else (lambda x, y: body(w, b, x, y))
+            outs = []
+            for k, (x, y) in enumerate(batches):
+                if k == 5:
+                    states.append(lowering(run) if compiled else None)
+                    w.grad = None  # replaced from outside: the next calls cannot use the traced memory
+                    b.grad = None
+                out = run(x, y)
+                outs += list(out) if isinstance(out, tuple) else [out]
+            runs.append((as_bytes(outs), as_bytes([w, b])))
+        assert runs[0] == runs[1], body.__name__
+        assert states[1] == "lowered", (body.__name__, states[1])
 
 
 def test_arguments_that_require_grad_replay_op_by_op():

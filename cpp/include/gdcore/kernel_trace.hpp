@@ -25,8 +25,11 @@ struct KernelTrace {
   std::vector<std::function<void()>> steps;      // launches (and the lowering's own steps), in order
   std::vector<std::shared_ptr<Storage>> held;    // every storage allocated while tracing
   const char* failure = nullptr;                 // the first reason the trace cannot be replayed
-  // (leaf, gradient) for every .grad that backward set while tracing (engine.cpp).
-  std::vector<std::pair<std::shared_ptr<TensorImpl>, std::shared_ptr<TensorImpl>>> grad_assignments;
+  // (leaf, gradient) pairs: every .grad that backward set while tracing (engine.cpp); the
+  // .grad each leaf of the step had when the trace began (set by the lowering); those of them
+  // that backward added into (a step that zeroes .grad in place instead of setting it to None).
+  using GradPairs = std::vector<std::pair<std::shared_ptr<TensorImpl>, std::shared_ptr<TensorImpl>>>;
+  GradPairs grad_assignments, grads_at_start, grads_accumulated;
 };
 
 // The trace recording on this thread; null when none is (or while paused).

@@ -66,10 +66,15 @@ void accumulate_into_leaf(const std::shared_ptr<TensorImpl>& leaf, const Tensor&
     trace::unsupported("backward with create_graph");
     leaf->grad = add(existing, g).impl();
   } else {
-    if (trace::KernelTrace* t = trace::active()) {
-      bool assigned_in_trace = false;
-      for (const auto& a : t->grad_assignments) assigned_in_trace = assigned_in_trace || a.second == leaf->grad;
-      if (!assigned_in_trace) trace::unsupported("a gradient added into a .grad from before the step");
+    if (trace::KernelTrace* t = trace::active()) {  // a .grad set in this trace, or the leaf's at its start
+      bool known = false;
+      for (const auto& a : t->grad_assignments) known = known || a.second == leaf->grad;
+      for (const auto& a : t->grads_at_start)
+        if (a.first == leaf && a.second == leaf->grad) {
+          known = true;
+          t->grads_accumulated.push_back(a);
+        }
+      if (!known) trace::unsupported("a gradient added into a .grad set earlier in the step by other means");
     }
     NoGradGuard guard;
     add_(existing, g);

@@ -55,16 +55,15 @@ std::vector<Tensor> LoweredStep::trace_and_lower(Program& p, const std::vector<T
   if (!why.empty()) return p.replay_entries(inputs, nullptr);
   auto step = std::make_unique<LoweredStep>();
   for (const Tensor& t : inputs) step->input_buffers_.push_back(t.clone_data());
-  std::vector<const TensorImpl*> grads_set_at_start;
   for (const Program::Constant& c : p.constants_)
-    if (p.slots_[c.slot].impl()->grad) grads_set_at_start.push_back(p.slots_[c.slot].get());
+    if (const auto& leaf = p.slots_[c.slot].impl(); leaf->grad) step->trace_.grads_at_start.push_back({leaf, leaf->grad});
   std::vector<Tensor> outputs;
   {
     Tracing tracing(&step->trace_);
     outputs = p.replay_entries(step->input_buffers_, step.get());
   }
   step->replay_ = p.replays_;
-  why = step->finish(p, inputs, outputs, grads_set_at_start);
+  why = step->finish(p, inputs, outputs);
   if (why.empty()) lowered = std::move(step);
   return outputs;
 }
@@ -81,8 +80,7 @@ void LoweredStep::run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_
   });
 }
 
-std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
-                                const std::vector<const TensorImpl*>& grads_set_at_start) {
+std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) {
   if (trace_.failure) return std::string("it uses ") + trace_.failure;
   auto is_traced_grad = [&](const Tensor& t) {
     for (const auto& a : trace_.grad_assignments)
@@ -93,8 +91,13 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
   for (const Program::Entry& e : p.entries_) {
     for (int s : e.out)
       if (s >= 0) producer[s] = e.kind;
-    if (e.kind == Kind::GradRead && !is_traced_grad(slots_[e.out[0]]))
-      return "it reads a .grad set before the step (gradients accumulated over several steps)";
+    if (e.kind == Kind::GradRead && !is_traced_grad(slots_[e.out[0]])) {
+      const auto& read = slots_[e.out[0]].impl();
+      auto from_start = std::find_if(trace_.grads_at_start.begin(), trace_.grads_at_start.end(),
+                                     [&](const auto& a) { return a.second == read; });
+      if (from_start == trace_.grads_at_start.end()) return "it reads a .grad that it did not make";
+      trace_.grads_accumulated.push_back(*from_start);
+    }
     if (e.kind == Kind::InPlace && !e.in.empty() && e.in[0] >= 0)
       for (const Tensor& b : input_buffers_)
         if (shares_storage(slots_[e.in[0]], b)) return "it changes one of its arguments in place";
@@ -137,10 +140,11 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
     Assignment a;
     a.leaf = leaf;
     a.grad = grad;
-    a.none_at_start = std::find(grads_set_at_start.begin(), grads_set_at_start.end(), leaf.get()) ==
-                      grads_set_at_start.end();
+    a.none_at_start = std::none_of(trace_.grads_at_start.begin(), trace_.grads_at_start.end(),
+                                   [&](const auto& s) { return s.first == leaf; });
     assignments_.push_back(std::move(a));
   }
+  for (const auto& [leaf, grad] : trace_.grads_accumulated) kept_grads_.push_back({leaf, grad, grad->storage->data()});
   // What the lowering itself holds of each gradient buffer, to tell at each replay whether
   // anything else does (then a lowered replay would overwrite a gradient someone kept).
   for (Assignment& a : assignments_) {
@@ -151,6 +155,8 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
 }
 
 bool LoweredStep::can_run() const {
+  for (const KeptGrad& k : kept_grads_)
+    if (k.leaf->grad != k.grad || k.grad->storage->data() != k.data) return false;
   for (const Assignment& a : assignments_) {
     if (a.none_at_start && a.leaf->grad) return false;
     if (a.grad.use_count() - (a.leaf->grad == a.grad ? 1 : 0) != a.impl_refs) return false;

@@ -9,11 +9,12 @@
 //
 // The lowering is refused (the step keeps replaying op by op, which is always correct) when the
 // trace met something a list of loops cannot repeat (see kernel_trace.hpp), or the step creates
-// tensors, takes inputs that require grad, writes into its inputs, assigns a .grad, or reads a
-// .grad made before the step. A lowered replay hands the traced gradient buffers to .grad and
-// overwrites them at the next replay, so a replay takes the lowered path only when nothing
-// outside holds those buffers and every .grad that was None when the step was traced is None
-// again; otherwise that one replay goes op by op.
+// tensors, takes inputs that require grad, writes into its inputs, or assigns a tensor to .grad.
+// A lowered replay hands the traced gradient buffers to .grad and overwrites them at the next
+// replay, so a replay takes the lowered path only when nothing outside holds those buffers,
+// every .grad that was None when the step was traced is None again, and every .grad the step
+// used from before (zeroed in place, `w.grad.zero_()`, rather than set to None) is still the
+// same tensor; otherwise that one replay goes op by op.
 #pragma once
 #include <memory>
 #include <string>
@@ -63,13 +64,17 @@ class LoweredStep {
     long impl_refs = 0, storage_refs = 0;  // references the lowering itself holds
   };
   // Checks the trace and decides how outputs are handed back; returns why it cannot be lowered, or "".
-  std::string finish(const Program& p, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
-                     const std::vector<const TensorImpl*>& grads_set_at_start);
+  std::string finish(const Program& p, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs);
 
   trace::KernelTrace trace_;
   std::vector<Tensor> slots_;
   std::vector<Tensor> input_buffers_;
   std::vector<Assignment> assignments_;
+  struct KeptGrad {  // a .grad from before the trace that the steps use (read, or added into)
+    std::shared_ptr<TensorImpl> leaf, grad;
+    const void* data;  // the memory the steps write: the leaf must still have this .grad
+  };
+  std::vector<KeptGrad> kept_grads_;
   std::vector<OutputKind> output_kinds_;
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
   int64_t replay_ = 0;
