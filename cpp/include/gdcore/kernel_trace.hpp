@@ -8,6 +8,8 @@
 // drawing random numbers, a loop that does not go through launch) calls unsupported(): the
 // trace is abandoned and the step keeps replaying op by op, which is always correct.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -30,6 +32,9 @@ struct KernelTrace {
   // that backward added into (a step that zeroes .grad in place instead of setting it to None).
   using GradPairs = std::vector<std::pair<std::shared_ptr<TensorImpl>, std::shared_ptr<TensorImpl>>>;
   GradPairs grad_assignments, grads_at_start, grads_accumulated;
+  std::vector<size_t> assignment_steps;  // where in `steps` each of grad_assignments is made
+  // (step index, version counter) of every version bump of an in-place change (tensor.hpp).
+  std::vector<std::pair<size_t, std::shared_ptr<std::atomic<uint64_t>>>> version_bumps;
 };
 
 // The trace recording on this thread; null when none is (or while paused).

@@ -74,7 +74,10 @@ class Tensor {
   // (A lowered replay of gdcore.compile repeats the bump: versions catch in-place changes.)
   void bump_version() const {
     impl_->version->fetch_add(1);
-    if (trace::KernelTrace* t = trace::active()) t->steps.emplace_back([v = impl_->version] { v->fetch_add(1); });
+    if (trace::KernelTrace* t = trace::active()) {
+      t->version_bumps.push_back({t->steps.size(), impl_->version});
+      t->steps.emplace_back([v = impl_->version] { v->fetch_add(1); });
+    }
   }
   // Sets requires_grad on a leaf; refuses on a non-leaf (as torch does).
   void set_requires_grad(bool flag);

@@ -531,6 +531,8 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
     }
     if (lowered && lowered_->can_run()) {
       lowered_->gather_rows(rows + b);
+      // (Shuffled rows are scattered over the data: start loading the next batch's now.)
+      if (b + 2 * batch_size <= stop) lowered_->prefetch_rows(rows + b + batch_size);
       PauseGuard pause;
       ++replays_;
       lowered_->run_steps();

@@ -58,6 +58,7 @@ void accumulate_into_leaf(const std::shared_ptr<TensorImpl>& leaf, const Tensor&
     leaf->grad = unshared ? g.impl() : own_copy(g, create_graph).impl();
     if (trace::KernelTrace* t = trace::active()) {
       t->grad_assignments.push_back({leaf, leaf->grad});
+      t->assignment_steps.push_back(t->steps.size());
       t->steps.emplace_back([target = std::weak_ptr<TensorImpl>(leaf), grad = leaf->grad] {
         if (auto l = target.lock()) l->grad = grad;
       });

@@ -73,6 +73,7 @@ void LoweredStep::run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_
     trace::PauseGuard pause;
     e.run(slots, replay);
   }
+  live_steps_.push_back({trace_.steps.size(), &e});
   Program::Entry* entry = &e;  // entries never move once the capture has ended
   trace_.steps.emplace_back([this, entry] {
     GradModeGuard mode(entry->grad_mode);
@@ -145,6 +146,12 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
     assignments_.push_back(std::move(a));
   }
   for (const auto& [leaf, grad] : trace_.grads_accumulated) kept_grads_.push_back({leaf, grad, grad->storage->data()});
+  {  // (both collect the indices first: erasing shifts the later steps)
+    std::vector<size_t> drop = unread_assignments();
+    auto bumps = merged_version_bumps(drop);
+    erase_steps(drop);
+    for (auto& bump : bumps) trace_.steps.push_back(std::move(bump));
+  }
   // What the lowering itself holds of each gradient buffer, to tell at each replay whether
   // anything else does (then a lowered replay would overwrite a gradient someone kept).
   for (Assignment& a : assignments_) {
@@ -152,6 +159,46 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
     a.storage_refs = a.grad->storage.use_count();
   }
   return "";
+}
+
+std::vector<size_t> LoweredStep::unread_assignments() const {
+  std::vector<size_t> drop;
+  for (size_t k = 0; k < trace_.assignment_steps.size(); ++k) {
+    const size_t at = trace_.assignment_steps[k];
+    const TensorImpl* leaf = trace_.grad_assignments[k].first.get();
+    bool again = false;  // another backward of the step assigns this .grad later
+    for (size_t j = k + 1; j < trace_.assignment_steps.size(); ++j)
+      again = again || trace_.grad_assignments[j].first.get() == leaf;
+    if (again) continue;
+    for (const auto& [index, e] : live_steps_) {
+      if (index < at) continue;
+      // Only `.grad = None` writes may come between: on this leaf it ends the search (drop), on another it is skipped.
+      if (e->kind != Kind::GradWrite || e->in.size() < 2 || e->in[1] >= 0) break;
+      if (slots_[e->in[0]].get() == leaf) {
+        drop.push_back(at);
+        break;
+      }
+    }
+  }
+  return drop;
+}
+
+std::vector<std::function<void()>> LoweredStep::merged_version_bumps(std::vector<size_t>& drop) const {
+  std::vector<std::pair<std::shared_ptr<std::atomic<uint64_t>>, uint64_t>> counts;
+  for (const auto& [at, counter] : trace_.version_bumps) {
+    drop.push_back(at);
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == counter; });
+    if (it == counts.end()) counts.push_back({counter, 1});
+    else ++it->second;
+  }
+  std::vector<std::function<void()>> merged;
+  for (const auto& [counter, n] : counts) merged.emplace_back([counter, n] { counter->fetch_add(n); });
+  return merged;
+}
+
+void LoweredStep::erase_steps(std::vector<size_t> indices) {
+  std::sort(indices.rbegin(), indices.rend());
+  for (size_t at : indices) trace_.steps.erase(trace_.steps.begin() + static_cast<std::ptrdiff_t>(at));
 }
 
 bool LoweredStep::can_run() const {
@@ -207,6 +254,15 @@ bool LoweredStep::prepare_rows(const std::vector<Tensor>& data, int64_t batch_si
                            d.shape()[0], batch_size, row_bytes});
   }
   return true;
+}
+
+void LoweredStep::prefetch_rows(const int64_t* rows) const {
+  for (const RowCopy& c : row_copies_)
+    for (int64_t r = 0; r < c.count; ++r) {
+      if (rows[r] < 0 || rows[r] >= c.rows) continue;
+      const char* row = c.src + rows[r] * c.row_bytes;
+      for (size_t offset = 0; offset < c.row_bytes; offset += 64) __builtin_prefetch(row + offset);
+    }
 }
 
 void LoweredStep::gather_rows(const int64_t* rows) {

@@ -47,6 +47,8 @@ class LoweredStep {
   // (`data` must stay alive while gather_rows is used.)
   bool prepare_rows(const std::vector<Tensor>& data, int64_t batch_size);
   void gather_rows(const int64_t* rows);
+  // Asks the CPU to start loading the rows of the next batch (in range, unchecked) while this one runs.
+  void prefetch_rows(const int64_t* rows) const;
 
   // True for entries that run live at every lowered replay (their own code, not their loops).
   static bool runs_live(const Program::Entry& e);
@@ -75,6 +77,15 @@ class LoweredStep {
     const void* data;  // the memory the steps write: the leaf must still have this .grad
   };
   std::vector<KeptGrad> kept_grads_;
+  std::vector<std::pair<size_t, const Program::Entry*>> live_steps_;  // (index in the steps, entry)
+  // The steps that hand a gradient buffer to .grad when the step itself sets that .grad to None
+  // again before anything live reads it (the loops read the buffer directly): they can go.
+  std::vector<size_t> unread_assignments() const;
+  // The version bumps of in-place changes (their indices added to `drop`) as one bump per
+  // counter, to run at the end: versions are read only outside a replay, by backward passes
+  // that saved the tensors.
+  std::vector<std::function<void()>> merged_version_bumps(std::vector<size_t>& drop) const;
+  void erase_steps(std::vector<size_t> indices);  // indices into trace_.steps, made before any erase
   std::vector<OutputKind> output_kinds_;
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
   int64_t replay_ = 0;
