@@ -188,6 +188,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       throw;
     }
     node->self.reset();
+    g = Tensor();  // a rule that returns a view of g (reshape, squeeze) then hands over memory no one else holds
     for (size_t i = 0; i < node->inputs.size() && i < grads.size(); ++i) {
       if (!grads[i].defined() || !node->inputs[i].needs_grad()) continue;
       Tensor gi = std::move(grads[i]);  // the only reference left, unless the rule shared it

@@ -73,6 +73,10 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, bla
 
 }  // namespace
 
+bool gemm_takes_plain_loop(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
+  return plain_is_faster(m, n, k, b_col_stride);
+}
+
 template <typename T>
 void gemm_plain(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c, int64_t ldc, bool accumulate) {
   if (b.col_stride == 1 && n > 1) {

@@ -27,6 +27,10 @@ extern template void gemm<float>(int64_t, int64_t, int64_t, MatrixRef<float>, Ma
 extern template void gemm<double>(int64_t, int64_t, int64_t, MatrixRef<double>, MatrixRef<double>, double*,
                                   int64_t, bool);
 
+// True when gemm(m, n, k, ...) would take the plain loops (products too small for a BLAS call
+// to pay off); callers that repeat one product (a lowered step) can then call gemm_plain.
+bool gemm_takes_plain_loop(int64_t m, int64_t n, int64_t k, int64_t b_col_stride);
+
 // The plain loops behind gemm (the path for products too small to be worth a BLAS call),
 // exposed so that tests can check the two paths against each other.
 template <typename T>

@@ -32,6 +32,10 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) 
   const kernels::MatrixRef<T> ra{a.data<T>(), a.strides()[nd - 2], a.strides()[nd - 1]};
   const kernels::MatrixRef<T> rb{b.data<T>(), b.strides()[nd - 2], b.strides()[nd - 1]};
   T* c = out.data<T>();
+  if (batch == 1 && kernels::gemm_takes_plain_loop(m, n, k, rb.col_stride)) {  // (decided once for a lowered step)
+    trace::launch([=] { kernels::gemm_plain<T>(m, n, k, ra, rb, c, n); });
+    return;
+  }
   trace::launch([=] {
     for (int64_t i = 0; i < batch; ++i)
       kernels::gemm<T>(m, n, k, {ra.data + i * a_batch, ra.row_stride, ra.col_stride},
