@@ -74,6 +74,11 @@ void LoweredStep::run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_
     e.run(slots, replay);
   }
   live_steps_.push_back({trace_.steps.size(), &e});
+  if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] < 0 && e.in[0] >= 0) {
+    // `t.grad = None` on a tensor the lowered slots keep: no need for the entry's own code.
+    trace_.steps.emplace_back([owner = slots[e.in[0]].impl()] { owner->grad.reset(); });
+    return;
+  }
   Program::Entry* entry = &e;  // entries never move once the capture has ended
   trace_.steps.emplace_back([this, entry] {
     GradModeGuard mode(entry->grad_mode);
@@ -147,7 +152,11 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
   }
   for (const auto& [leaf, grad] : trace_.grads_accumulated) kept_grads_.push_back({leaf, grad, grad->storage->data()});
   {  // (both collect the indices first: erasing shifts the later steps)
-    std::vector<size_t> drop = unread_assignments();
+    std::vector<size_t> drop;
+    for (size_t k : unread_assignments()) {
+      drop.push_back(trace_.assignment_steps[k]);
+      assignments_[k].exposed = false;
+    }
     auto bumps = merged_version_bumps(drop);
     erase_steps(drop);
     for (auto& bump : bumps) trace_.steps.push_back(std::move(bump));
@@ -175,7 +184,7 @@ std::vector<size_t> LoweredStep::unread_assignments() const {
       // Only `.grad = None` writes may come between: on this leaf it ends the search (drop), on another it is skipped.
       if (e->kind != Kind::GradWrite || e->in.size() < 2 || e->in[1] >= 0) break;
       if (slots_[e->in[0]].get() == leaf) {
-        drop.push_back(at);
+        drop.push_back(k);
         break;
       }
     }
@@ -206,6 +215,7 @@ bool LoweredStep::can_run() const {
     if (k.leaf->grad != k.grad || k.grad->storage->data() != k.data) return false;
   for (const Assignment& a : assignments_) {
     if (a.none_at_start && a.leaf->grad) return false;
+    if (!a.exposed) continue;  // never handed to .grad: no one else can hold it
     if (a.grad.use_count() - (a.leaf->grad == a.grad ? 1 : 0) != a.impl_refs) return false;
     if (a.grad->storage.use_count() != a.storage_refs) return false;
   }

@@ -63,6 +63,7 @@ class LoweredStep {
   struct Assignment {  // a .grad the lowered backward sets to a traced buffer
     std::shared_ptr<TensorImpl> leaf, grad;
     bool none_at_start = false;  // .grad was None when the step was traced: it must be again
+    bool exposed = true;         // false when the hand-over to .grad was dropped (unread_assignments)
     long impl_refs = 0, storage_refs = 0;  // references the lowering itself holds
   };
   // Checks the trace and decides how outputs are handed back; returns why it cannot be lowered, or "".
@@ -78,8 +79,9 @@ class LoweredStep {
   };
   std::vector<KeptGrad> kept_grads_;
   std::vector<std::pair<size_t, const Program::Entry*>> live_steps_;  // (index in the steps, entry)
-  // The steps that hand a gradient buffer to .grad when the step itself sets that .grad to None
-  // again before anything live reads it (the loops read the buffer directly): they can go.
+  // The assignments (indices into assignments_) whose hand-over of a gradient buffer to .grad
+  // can go: the step itself sets that .grad to None again before anything live reads it (the
+  // loops read the buffer directly).
   std::vector<size_t> unread_assignments() const;
   // The version bumps of in-place changes (their indices added to `drop`) as one bump per
   // counter, to run at the end: versions are read only outside a replay, by backward passes
