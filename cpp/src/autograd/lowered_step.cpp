@@ -269,9 +269,11 @@ bool LoweredStep::prepare_rows(const std::vector<Tensor>& data, int64_t batch_si
 void LoweredStep::prefetch_rows(const int64_t* rows) const {
   for (const RowCopy& c : row_copies_)
     for (int64_t r = 0; r < c.count; ++r) {
-      if (rows[r] < 0 || rows[r] >= c.rows) continue;
+      if (static_cast<uint64_t>(rows[r]) >= static_cast<uint64_t>(c.rows)) continue;
       const char* row = c.src + rows[r] * c.row_bytes;
-      for (size_t offset = 0; offset < c.row_bytes; offset += 64) __builtin_prefetch(row + offset);
+      __builtin_prefetch(row);
+      if (c.row_bytes > 64) __builtin_prefetch(row + c.row_bytes - 1);  // (rows of up to 128 bytes: both lines)
+      for (size_t offset = 64; offset + 64 < c.row_bytes; offset += 64) __builtin_prefetch(row + offset);
     }
 }
 
@@ -279,10 +281,13 @@ void LoweredStep::gather_rows(const int64_t* rows) {
   for (const RowCopy& c : row_copies_) {
     for (int64_t r = 0; r < c.count; ++r) {
       const int64_t row = rows[r];
-      if (row < 0 || row >= c.rows)
+      if (static_cast<uint64_t>(row) >= static_cast<uint64_t>(c.rows))
         throw std::out_of_range("gdcore.compile: run_epoch: row index " + std::to_string(row) +
                                 " is out of range for a dataset of " + std::to_string(c.rows) + " rows");
-      std::memcpy(c.dst + r * c.row_bytes, c.src + row * c.row_bytes, c.row_bytes);
+      char* dst = c.dst + r * c.row_bytes;
+      const char* src = c.src + row * c.row_bytes;
+      if (c.row_bytes == 8) std::memcpy(dst, src, 8);  // a target value: one load and store, no call
+      else std::memcpy(dst, src, c.row_bytes);
     }
   }
 }
