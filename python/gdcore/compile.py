@@ -39,6 +39,16 @@ such changes (``step.reset()``).
 Cost: a recorded op takes about 0.7 KB of tape (its attributes and slot numbers; tensors are
 referenced, never copied; ``python -m benchmarks.tape_memory`` measures it); a replay runs the
 same C++ ops as the eager step, without Python.
+
+Lowered replays: the first replay of a signature also records the loops it runs, and later
+replays run only those loops on memory kept for the purpose (no tensors, graph or allocation
+per op; cpp/src/autograd/lowered_step.hpp), with the same bit-identical results. Two things a
+caller can see: the returned tensors are fresh copies without a graph, and ``p.grad`` after a
+call is a buffer the next call reuses, unless you still hold it (that call then runs op by op,
+so a gradient you kept is never changed). Steps that create tensors, use ops whose loops are
+not recorded (conv2d, max_pool2d, cat, tensor indexing, ...), take arguments that require grad
+or change their arguments in place keep replaying op by op.
+``step._captures[key].program.lowering`` says which; ``GDCORE_COMPILE_LOWER=0`` turns it off.
 """
 from __future__ import annotations
 
