@@ -201,7 +201,10 @@ std::vector<std::function<void()>> LoweredStep::merged_version_bumps(std::vector
     else ++it->second;
   }
   std::vector<std::function<void()>> merged;
-  for (const auto& [counter, n] : counts) merged.emplace_back([counter, n] { counter->fetch_add(n); });
+  if (!counts.empty())
+    merged.emplace_back([counts] {
+      for (const auto& [counter, n] : counts) counter->fetch_add(n);
+    });
   return merged;
 }
 

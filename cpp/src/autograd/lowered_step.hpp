@@ -83,9 +83,9 @@ class LoweredStep {
   // can go: the step itself sets that .grad to None again before anything live reads it (the
   // loops read the buffer directly).
   std::vector<size_t> unread_assignments() const;
-  // The version bumps of in-place changes (their indices added to `drop`) as one bump per
-  // counter, to run at the end: versions are read only outside a replay, by backward passes
-  // that saved the tensors.
+  // The version bumps of in-place changes (their indices added to `drop`) as one step at the
+  // end that bumps each counter once by its count: versions are read only outside a replay, by
+  // backward passes that saved the tensors.
   std::vector<std::function<void()>> merged_version_bumps(std::vector<size_t>& drop) const;
   void erase_steps(std::vector<size_t> indices);  // indices into trace_.steps, made before any erase
   std::vector<OutputKind> output_kinds_;

@@ -72,8 +72,12 @@ std::vector<Tensor> pow_scalar_backward(Node& n, const Tensor& g) {
   const double p = n.attrs.reals[0];
   if (p == 0.0) return {zeros(n.input_shapes[0], n.input_dtypes[0])};
   if (p == 1.0) return {g};
-  // (x^1 is x exactly, so the square skips that pass: the same values, one loop fewer.)
-  if (p == 2.0) return {mul(g, mul(n.saved_tensor(0), p))};
+  // (For the square: x + x is 2 * x exactly, x^1 is x exactly: the same values with one loop
+  // instead of three and no scalar tensor.)
+  if (p == 2.0) {
+    Tensor x = n.saved_tensor(0);
+    return {mul(g, add(x, x))};
+  }
   return {mul(g, mul(pow(n.saved_tensor(0), p - 1.0), p))};
 }
 const OpDef kPowScalar{"PowBackward", pow_scalar_backward};
