@@ -46,7 +46,7 @@ per op; cpp/src/autograd/lowered_step.hpp), with the same bit-identical results.
 caller can see: the returned tensors are fresh copies without a graph, and ``p.grad`` after a
 call is a buffer the next call reuses, unless you still hold it (that call then runs op by op,
 so a gradient you kept is never changed). Steps that create tensors, use ops whose loops are
-not recorded (conv2d, max_pool2d, cat, tensor indexing, ...), take arguments that require grad
+not recorded (cat, stack, indexing, random fills, ...), take arguments that require grad
 or change their arguments in place keep replaying op by op.
 ``step._captures[key].program.lowering`` says which; ``GDCORE_COMPILE_LOWER=0`` turns it off.
 """

@@ -157,32 +157,37 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
   const int64_t rows = channels * win.kernel_h * win.kernel_w, positions = win.out_h * win.out_w;
   Tensor out = Tensor::empty({batch, out_channels, win.out_h, win.out_w}, input.dtype());
   GD_DISPATCH_FLOAT(input.dtype(), "conv2d", [&] {
-    const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
-    const auto cols = scratch<scalar_t>(rows * chunk * positions);
-    const auto prod = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
+    const scalar_t* xd = x.data<scalar_t>();
+    const scalar_t* wd = w.data<scalar_t>();
+    scalar_t* yd = out.data<scalar_t>();
     const scalar_t* bias_data = b.defined() ? b.data<scalar_t>() : nullptr;
-    for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
-      const int64_t count = std::min(chunk, batch - s0), width = count * positions;
-      unfold_chunk(x.data<scalar_t>(), s0, count, channels, win, cols.get());
-      // (O, count * L) = W (O, rows) @ cols (rows, count * L); for one sample that is y[s0] itself.
-      scalar_t* y0 = out.data<scalar_t>() + s0 * out_channels * positions;
-      scalar_t* target = count == 1 ? y0 : prod.get();
-      kernels::gemm<scalar_t>(out_channels, width, rows, {w.data<scalar_t>(), rows, 1}, {cols.get(), width, 1},
-                              target, width);
-      if (count == 1 && !bias_data) continue;
-      // (O, count, L) -> (count, O, L), adding the bias on the way (in place when count == 1).
-      for (int64_t s = 0; s < count; ++s)
-        for (int64_t o = 0; o < out_channels; ++o) {
-          const scalar_t* src = target + o * width + s * positions;
-          scalar_t* y = y0 + (s * out_channels + o) * positions;
-          if (!bias_data) {
-            std::copy_n(src, positions, y);
-            continue;
+    // (One trace::launch for the whole op: its scratch arrays are made again at each lowered replay.)
+    trace::launch([=] {
+      const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
+      const auto cols = scratch<scalar_t>(rows * chunk * positions);
+      const auto prod = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
+      for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
+        const int64_t count = std::min(chunk, batch - s0), width = count * positions;
+        unfold_chunk(xd, s0, count, channels, win, cols.get());
+        // (O, count * L) = W (O, rows) @ cols (rows, count * L); for one sample that is y[s0] itself.
+        scalar_t* y0 = yd + s0 * out_channels * positions;
+        scalar_t* target = count == 1 ? y0 : prod.get();
+        kernels::gemm<scalar_t>(out_channels, width, rows, {wd, rows, 1}, {cols.get(), width, 1}, target, width);
+        if (count == 1 && !bias_data) continue;
+        // (O, count, L) -> (count, O, L), adding the bias on the way (in place when count == 1).
+        for (int64_t s = 0; s < count; ++s)
+          for (int64_t o = 0; o < out_channels; ++o) {
+            const scalar_t* src = target + o * width + s * positions;
+            scalar_t* y = y0 + (s * out_channels + o) * positions;
+            if (!bias_data) {
+              std::copy_n(src, positions, y);
+              continue;
+            }
+            const scalar_t shift = bias_data[o];
+            for (int64_t l = 0; l < positions; ++l) y[l] = src[l] + shift;
           }
-          const scalar_t shift = bias_data[o];
-          for (int64_t l = 0; l < positions; ++l) y[l] = src[l] + shift;
-        }
-    }
+      }
+    });
   });
   if (auto node = record(kConv2d, {input, weight, bias}, out)) {
     node->attrs.ints = geometry_attrs(stride, padding);
@@ -209,19 +214,23 @@ Tensor conv2d_input_grad(const Tensor& grad_output, const Tensor& weight, const 
   const int64_t rows = channels * win.kernel_h * win.kernel_w, positions = win.out_h * win.out_w;
   Tensor out = Tensor::empty(input_shape, grad_output.dtype(), /*zero=*/true);
   GD_DISPATCH_FLOAT(grad_output.dtype(), op, [&] {
-    const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
-    const auto cols = scratch<scalar_t>(rows * chunk * positions);
-    const auto g_chunk = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
-    const int64_t image = channels * win.height * win.width;
-    for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
-      const int64_t count = std::min(chunk, batch - s0), width = count * positions;
-      const scalar_t* gc = gather_chunk(g.data<scalar_t>(), s0, count, out_channels, positions, g_chunk.get());
-      // cols (rows, count * L) = W^T (rows, O) @ g (O, count * L): W read transposed through its strides.
-      kernels::gemm<scalar_t>(rows, width, out_channels, {w.data<scalar_t>(), 1, rows}, {gc, width, 1}, cols.get(),
-                              width);
-      for (int64_t s = 0; s < count; ++s)
-        kernels::col2im(cols.get() + s * positions, width, channels, win, out.data<scalar_t>() + (s0 + s) * image);
-    }
+    const scalar_t* gd = g.data<scalar_t>();
+    const scalar_t* wd = w.data<scalar_t>();
+    scalar_t* od = out.data<scalar_t>();
+    trace::launch([=] {  // (out was zero-filled when made; a lowered replay fills it again first)
+      const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
+      const auto cols = scratch<scalar_t>(rows * chunk * positions);
+      const auto g_chunk = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
+      const int64_t image = channels * win.height * win.width;
+      for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
+        const int64_t count = std::min(chunk, batch - s0), width = count * positions;
+        const scalar_t* gc = gather_chunk(gd, s0, count, out_channels, positions, g_chunk.get());
+        // cols (rows, count * L) = W^T (rows, O) @ g (O, count * L): W read transposed through its strides.
+        kernels::gemm<scalar_t>(rows, width, out_channels, {wd, 1, rows}, {gc, width, 1}, cols.get(), width);
+        for (int64_t s = 0; s < count; ++s)
+          kernels::col2im(cols.get() + s * positions, width, channels, win, od + (s0 + s) * image);
+      }
+    });
   });
   if (auto node = record(kConv2dInputGrad, {grad_output, weight}, out)) {
     node->attrs.ints = geometry_attrs(stride, padding);
@@ -249,18 +258,23 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
   const int64_t rows = channels * win.kernel_h * win.kernel_w, positions = win.out_h * win.out_w;
   Tensor out = Tensor::empty(weight_shape, input.dtype(), /*zero=*/true);
   GD_DISPATCH_FLOAT(input.dtype(), op, [&] {
-    const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
-    const auto cols = scratch<scalar_t>(rows * chunk * positions);
-    const auto g_chunk = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
-    for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
-      const int64_t count = std::min(chunk, batch - s0), width = count * positions;
-      unfold_chunk(x.data<scalar_t>(), s0, count, channels, win, cols.get());
-      const scalar_t* gc = gather_chunk(g.data<scalar_t>(), s0, count, out_channels, positions, g_chunk.get());
-      // dW (O, rows) += g (O, count * L) @ cols^T (count * L, rows): the sum over samples and
-      // positions is the inner dimension of one product.
-      kernels::gemm<scalar_t>(out_channels, rows, width, {gc, width, 1}, {cols.get(), 1, width},
-                              out.data<scalar_t>(), rows, /*accumulate=*/s0 > 0);
-    }
+    const scalar_t* xd = x.data<scalar_t>();
+    const scalar_t* gd = g.data<scalar_t>();
+    scalar_t* od = out.data<scalar_t>();
+    trace::launch([=] {
+      const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
+      const auto cols = scratch<scalar_t>(rows * chunk * positions);
+      const auto g_chunk = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
+      for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
+        const int64_t count = std::min(chunk, batch - s0), width = count * positions;
+        unfold_chunk(xd, s0, count, channels, win, cols.get());
+        const scalar_t* gc = gather_chunk(gd, s0, count, out_channels, positions, g_chunk.get());
+        // dW (O, rows) += g (O, count * L) @ cols^T (count * L, rows): the sum over samples and
+        // positions is the inner dimension of one product.
+        kernels::gemm<scalar_t>(out_channels, rows, width, {gc, width, 1}, {cols.get(), 1, width}, od, rows,
+                                /*accumulate=*/s0 > 0);
+      }
+    });
   });
   if (auto node = record(kConv2dWeightGrad, {input, grad_output}, out)) {
     node->attrs.ints = geometry_attrs(stride, padding);

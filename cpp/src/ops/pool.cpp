@@ -41,15 +41,22 @@ void for_each_plane(const Shape& in, const Shape& out, F f) {
   for (int64_t p = 0; p < planes; ++p) f(p * in_size, p * out_size, out_size);
 }
 
+// (The loops below run through trace::launch. Indices checked when the op ran are checked again
+// inside the loop, because a lowered replay of gdcore.compile may see new index values.)
 Tensor gather_data(const Tensor& input, const Tensor& indices) {
   const Tensor x = input.contiguous(), idx = indices.contiguous();
   Tensor out = Tensor::empty(indices.shape(), input.dtype());
   GD_DISPATCH_FLOAT(input.dtype(), "pool2d_gather", [&] {
-    const scalar_t* src = x.data<scalar_t>();
-    scalar_t* dst = out.data<scalar_t>();
-    const int64_t* at = idx.data<int64_t>();
-    for_each_plane(input.shape(), indices.shape(), [&](int64_t in_off, int64_t out_off, int64_t n) {
-      for (int64_t k = 0; k < n; ++k) dst[out_off + k] = src[in_off + at[out_off + k]];
+    trace::launch([src = x.data<scalar_t>(), dst = out.data<scalar_t>(), at = idx.data<int64_t>(),
+                   in = input.shape(), shape = indices.shape()] {
+      const int64_t plane = in[2] * in[3];
+      for_each_plane(in, shape, [&](int64_t in_off, int64_t out_off, int64_t n) {
+        for (int64_t k = 0; k < n; ++k) {
+          const int64_t i = at[out_off + k];
+          if (i < 0 || i >= plane) throw std::out_of_range("pool2d_gather: index " + std::to_string(i) + " out of range");
+          dst[out_off + k] = src[in_off + i];
+        }
+      });
     });
   });
   return out;
@@ -59,12 +66,18 @@ Tensor scatter_add_data(const Tensor& grad, const Tensor& indices, const Shape& 
   const Tensor g = grad.contiguous(), idx = indices.contiguous();
   Tensor out = Tensor::empty(input_shape, grad.dtype(), /*zero=*/true);
   GD_DISPATCH_FLOAT(grad.dtype(), "pool2d_scatter_add", [&] {
-    const scalar_t* src = g.data<scalar_t>();
-    scalar_t* dst = out.data<scalar_t>();
-    const int64_t* at = idx.data<int64_t>();
-    // Overlapping windows can pick the same pixel: add, never overwrite.
-    for_each_plane(input_shape, indices.shape(), [&](int64_t in_off, int64_t out_off, int64_t n) {
-      for (int64_t k = 0; k < n; ++k) dst[in_off + at[out_off + k]] += src[out_off + k];
+    trace::launch([src = g.data<scalar_t>(), dst = out.data<scalar_t>(), at = idx.data<int64_t>(),
+                   in = input_shape, shape = indices.shape()] {
+      const int64_t plane = in[2] * in[3];
+      // Overlapping windows can pick the same pixel: add, never overwrite.
+      for_each_plane(in, shape, [&](int64_t in_off, int64_t out_off, int64_t n) {
+        for (int64_t k = 0; k < n; ++k) {
+          const int64_t i = at[out_off + k];
+          if (i < 0 || i >= plane)
+            throw std::out_of_range("pool2d_scatter_add: index " + std::to_string(i) + " out of range");
+          dst[in_off + i] += src[out_off + k];
+        }
+      });
     });
   });
   return out;
@@ -121,9 +134,11 @@ MaxPool2dResult max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride,
   Tensor values = Tensor::empty(out_shape, input.dtype());
   Tensor indices = Tensor::empty(out_shape, DType::Int64);
   GD_DISPATCH_FLOAT(input.dtype(), "max_pool2d", [&] {
-    const scalar_t* src = x.data<scalar_t>();
-    for_each_plane(input.shape(), out_shape, [&](int64_t in_off, int64_t out_off, int64_t) {
-      kernels::max_pool_plane(src + in_off, win, values.data<scalar_t>() + out_off, indices.data<int64_t>() + out_off);
+    trace::launch([src = x.data<scalar_t>(), vals = values.data<scalar_t>(), idx = indices.data<int64_t>(), win,
+                   in = input.shape(), out_shape] {
+      for_each_plane(in, out_shape, [&](int64_t in_off, int64_t out_off, int64_t) {
+        kernels::max_pool_plane(src + in_off, win, vals + out_off, idx + out_off);
+      });
     });
   });
   if (auto node = record_gather(kMaxPool2d, input, indices, values))  // the geometry, for gdcore.compile's replay

@@ -23,6 +23,8 @@ void on_op(const OpDef& op) {
       "ClampBackward",   "SumBackward",       "MeanBackward",    "AmaxBackward",    "AminBackward",      "MmBackward",      "BmmBackward",
       "MseLossBackward", "ReshapeBackward",   "ViewBackward",      "SqueezeBackward", "UnsqueezeBackward",
       "PermuteBackward", "TransposeBackward", "ExpandBackward",    "CloneBackward",   "ToCopyBackward",
+      "Conv2dBackward",  "Conv2dInputGradBackward", "Conv2dWeightGradBackward", "MaxPool2dBackward",
+      "Pool2dGatherBackward", "Pool2dScatterAddBackward",
   };
   if (!active()) return;
   const std::string_view name(op.name);
