@@ -515,20 +515,28 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
                                 ", stop " + std::to_string(stop) + ", batch_size " + std::to_string(batch_size));
   const int64_t batches = (stop - start) / batch_size;
   Tensor losses;  // filled batch by batch (float32 -> double -> float32 round-trips exactly)
-  std::vector<Tensor> batch(data.size());
+  auto store_loss = [&](int64_t b, const Tensor& loss) {
+    if (!loss.defined() || loss.numel() != 1 || !is_floating(loss.dtype()))
+      throw std::invalid_argument("gdcore.compile: run_epoch needs the step's loss to be a one-element float tensor");
+    if (!losses.defined()) losses = Tensor::empty({batches}, loss.dtype());
+    const int64_t k = (b - start) / batch_size;
+    if (loss.dtype() == DType::Float64) losses.data<double>()[k] = *loss.data<double>();
+    else losses.data<float>()[k] = *loss.data<float>();
+  };
   // The lowered step, when it can take the rows as they are: gathered straight into its input
-  // buffers, under one lock for the epoch (a batch it cannot run goes op by op, unlocked).
-  const int64_t* rows = order.dtype() == DType::Int64 && order.is_contiguous() ? order.data<int64_t>() : nullptr;
+  // buffers, under the lock until a batch it cannot run (that one goes op by op, unlocked).
   // (The step is lowered at its first replay, which may be the first batch here.)
-  bool lowered = false;
+  const int64_t* rows = order.dtype() == DType::Int64 && order.is_contiguous() ? order.data<int64_t>() : nullptr;
+  bool lowered = false, rows_checked = false;
   std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
-  const void* loss_value = nullptr;  // the lowered step's loss buffer, checked once
+  std::vector<Tensor> batch(data.size());
   for (int64_t b = start; b < stop; b += batch_size) {
-    if (!lowered && lowered_ && rows && lowered_->prepare_rows(data, batch_size)) {
-      check_constants();
-      lock.lock();
-      lowered = true;
+    if (lowered_ && rows && !rows_checked) {
+      rows_checked = true;
+      lowered = lowered_->prepare_rows(data, batch_size);
+      if (lowered) check_constants();
     }
+    if (lowered && !lock.owns_lock()) lock.lock();
     if (lowered && lowered_->can_run()) {
       lowered_->gather_rows(rows + b);
       // (Shuffled rows are scattered over the data: start loading the next batch's now.)
@@ -536,26 +544,10 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
       PauseGuard pause;
       ++replays_;
       lowered_->run_steps();
-      if (!loss_value) {
-        const Tensor& loss = lowered_->output(*this, loss_output);
-        if (!loss.defined() || loss.numel() != 1 || !is_floating(loss.dtype()))
-          throw std::invalid_argument("gdcore.compile: run_epoch needs the step's loss to be a one-element float tensor");
-        if (!losses.defined()) losses = Tensor::empty({batches}, loss.dtype());
-        loss_value = loss.raw_data();
-      }
-      const int64_t k = (b - start) / batch_size;
-      if (losses.dtype() == DType::Float64) losses.data<double>()[k] = *static_cast<const double*>(loss_value);
-      else losses.data<float>()[k] = *static_cast<const float*>(loss_value);
+      store_loss(b, lowered_->output(*this, loss_output));
       continue;
     }
-    if (lock.owns_lock()) lock.unlock();
-    struct Relock {
-      std::unique_lock<std::mutex>& lock;
-      bool relock;
-      ~Relock() {
-        if (relock && !lock.owns_lock()) lock.lock();
-      }
-    } relock{lock, lowered};
+    if (lock.owns_lock()) lock.unlock();  // replay() takes it
     Tensor idx;
     {
       PauseGuard pause;
@@ -567,14 +559,7 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
       idx = index(order, items);
       for (size_t i = 0; i < data.size(); ++i) batch[i] = index_select(data[i], 0, idx);
     }
-    std::vector<Tensor> out = replay(batch);
-    const Tensor& loss = out[loss_output];
-    if (!loss.defined() || loss.numel() != 1 || !is_floating(loss.dtype()))
-      throw std::invalid_argument("gdcore.compile: run_epoch needs the step's loss to be a one-element float tensor");
-    if (!losses.defined()) losses = Tensor::empty({batches}, loss.dtype());
-    const int64_t k = (b - start) / batch_size;
-    if (loss.dtype() == DType::Float64) losses.data<double>()[k] = loss.item();
-    else losses.data<float>()[k] = static_cast<float>(loss.item());
+    store_loss(b, replay(batch)[loss_output]);
   }
   return losses;
 }
