@@ -144,6 +144,9 @@ def lr_find(model: Any, loss_fn: Callable, optimizer: Any, loader: Any, start_lr
     smoothed = np.array(result.smoothed)
     result.lr_min = result.lrs[int(np.argmin(smoothed))]
     if len(smoothed) >= 3:
+        # The steepest fall of the smoothed loss against log(lr), leaving out the first tenth of the sweep (where
+        # the moving average is still settling) and the last point (where it may already be blowing up).
         slope = np.gradient(smoothed, np.log(np.array(result.lrs)))
-        result.suggestion = result.lrs[int(np.argmin(slope))]
+        first, last = max(1, len(slope) // 10), len(slope) - 1
+        result.suggestion = result.lrs[first + int(np.argmin(slope[first:last]))]
     return result
