@@ -121,6 +121,8 @@ def compare_with_torch(torch, key, build, X, y, gd_model, closure, params, repea
             pt.copy_(torch.from_numpy(np.array(pg.detach().numpy())))
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     gd_times, torch_times = [], []
+    torch_power_iteration(torch, model, Xt, yt, 2)      # warm-up: torch's thread pool and allocator, gdcore's pools
+    top_eigenvalues(closure, params, k=1, method="power", max_iter=2, tol=1e-300)
     for _ in range(repeats):
         t0 = time.perf_counter()
         ours = top_eigenvalues(closure, params, k=1, method="power", max_iter=POWER_ITERATIONS, tol=1e-300,

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _core
 from .lanczos import lanczos, power_iteration, ritz_pairs
-from .operator import HessianOperator, random_vector
+from .operator import HessianOperator, as_parameters, random_vector
 
 __all__ = ["Eigenpairs", "top_eigenvalues"]
 
@@ -84,13 +84,14 @@ def top_eigenvalues(closure: Callable, params: Any, k: int = 1, max_iter: int = 
     k = _check_int(caller, "k", k, 1)
     max_iter = _check_int(caller, "max_iter", max_iter, 1)
     tol = _check_tol(caller, tol)
-    op = HessianOperator(closure, params, caller)
-    n = op.size
+    params = as_parameters(params, caller)
+    n = sum(p.numel() for p in params)
     if k > n:
         raise ValueError(f"{caller}: k={k} is larger than the number of parameters ({n}); the Hessian has only "
                          f"{n} eigenvalues, so ask for k <= {n}")
     if method == "lanczos" and max_iter < k:
         raise ValueError(f"{caller}: max_iter={max_iter} is smaller than k={k}; Lanczos needs at least k products")
+    op = HessianOperator(closure, params, caller)
     start = op.from_tensors(init, "init") if init is not None else None
     if start is not None and not (np.all(np.isfinite(start)) and np.linalg.norm(start) > 0):
         raise ValueError(f"{caller}: init must be a finite, non-zero vector")

@@ -15,7 +15,7 @@ import math
 from typing import Any, Callable, Optional
 
 from .. import _core
-from .advisor import batch_closure, check_learning_rate, critical_sharpness, model_parameters
+from .advisor import batch_closure, check_learning_rate, critical_sharpness, model_parameters, sgd_settings
 from .eigen import top_eigenvalues
 
 __all__ = ["FitCurvature"]
@@ -34,6 +34,8 @@ class FitCurvature:
         self.batch = None
         self.generator = _core.Generator(0)
         self.vector = None
+        if check_lr:
+            sgd_settings(optimizer, "fit(check_lr)")          # refuse Adam & co. before any data is read
         if track_sharpness is not None:
             self.params = model_parameters(model, "fit(track_sharpness)")
 
