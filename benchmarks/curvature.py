@@ -164,7 +164,8 @@ def main(argv=None) -> int:
                "reused/gradient": medians["HVP reused"] / medians["gradient"]}
         print(f"{description} ({row['parameters']} parameters): gradient {format_seconds(medians['gradient'])}, "
               f"HVP fresh {format_seconds(medians['HVP fresh'])} ({row['fresh/gradient']:.2f}x), HVP reused "
-              f"{format_seconds(medians['HVP reused'])} ({row['reused/gradient']:.2f}x)" + (f"  [{note}]" if note else ""))
+              f"{format_seconds(medians['HVP reused'])} ({row['reused/gradient']:.2f}x)"
+              + (f"  [{note}]" if note else ""))
         if torch is not None:
             row["torch"] = compare_with_torch(torch, key, build, X, y, model, closure, params, 2 if args.quick else 3)
             c = row["torch"]

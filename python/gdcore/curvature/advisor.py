@@ -127,8 +127,8 @@ class LRAdvice:
                          "growing amplitude and overflow within a few steps.")
             else:
                 text += f" Your lr = {self.lr:g} is {ratio:.2g} of the bound, inside the stable range."
-        text += (f" Suggested: lr = {self.suggested_lr:.4g}, half the bound, which leaves room for batches sharper than "
-                 "this one and for the curvature to grow during training (it often rises until it reaches the "
+        text += (f" Suggested: lr = {self.suggested_lr:.4g}, half the bound, which leaves room for batches sharper "
+                 "than this one and for the curvature to grow during training (it often rises until it reaches the "
                  "limit, the 'edge of stability').")
         if not self.converged:
             text += (" (The eigenvalue did not reach its tolerance; lambda_max may be underestimated: raise max_iter.)")
@@ -210,8 +210,9 @@ def check_learning_rate(model: Callable, loss_fn: Callable, optimizer: Any, batc
     advice = suggest_lr(model, loss_fn, batch, optimizer, generator=_core.Generator(0))
     if advice.stable is False:
         message = (f"fit(check_lr): lr={advice.lr:g} is above the stability bound {advice.formula} = "
-                   f"{advice.bound:.4g} (lambda_max = {advice.lambda_max:.4g} on the first batch), so {advice.optimizer} "
-                   f"will diverge; use lr <= {advice.suggested_lr:.4g} (half the bound) or standardise the features.")
+                   f"{advice.bound:.4g} (lambda_max = {advice.lambda_max:.4g} on the first batch), so "
+                   f"{advice.optimizer} will diverge; use lr <= {advice.suggested_lr:.4g} (half the bound) or "
+                   "standardise the features.")
         if mode == "error":
             raise ValueError(message)
         warnings.warn(message, UnstableLearningRateWarning, stacklevel=4)
