@@ -50,6 +50,8 @@ def test_race_paths_match_numpy_updates():
     np.testing.assert_allclose(runs["sgd"].losses, losses, rtol=1e-12)
     adam = race_trajectories("rosenbrock", (-1.0, 1.5), {"adam": lambda p: optim.Adam(p, lr=0.05)}, 50)["adam"]
     np.testing.assert_allclose(adam.points, numpy_adam(numpy_rosenbrock_grad, (-1.0, 1.5), 0.05, 50), rtol=1e-9)
+    default = race_trajectories("rosenbrock", (-1.0, 1.5), {"Adam": optim.Adam}, 5)["Adam"]   # a class works too
+    np.testing.assert_allclose(default.points, numpy_adam(numpy_rosenbrock_grad, (-1.0, 1.5), 1e-3, 5), rtol=1e-9)
 
 
 def test_race_marks_the_diverged_optimizer(tmp_path):

@@ -101,7 +101,7 @@ def race_trajectories(f: Union[str, Callable], x0, optimizers: dict, steps: int)
                         "optimizer, e.g. {'SGD': lambda p: gdcore.optim.SGD(p, lr=1e-3)}")
     runs = {}
     for name, build in optimizers.items():
-        if not callable(build) or hasattr(build, "step"):
+        if not callable(build) or (hasattr(build, "step") and not isinstance(build, type)):   # an instance
             raise TypeError(f"optimizer_race: optimizers[{name!r}] must be a function that builds the optimizer from "
                             f"a parameter list (e.g. lambda p: gdcore.optim.Adam(p, lr=0.1)), got "
                             f"{type(build).__name__}")
