@@ -166,7 +166,7 @@ def optimizer_race(f: Union[str, Callable], x0, optimizers: dict, steps: int, an
 
     ``f``: "rosenbrock", "beale", "quadratic" (see RACE_TRACKS), or your own function of a (2,) tensor;
     ``x0``: the start (None: the built-in function's usual one); ``optimizers``: name -> a function building
-    the optimizer from a parameter list, e.g. ``{"SGD": lambda p: optim.SGD(p, lr=1e-3), "Adam": lambda p:
+    the optimizer from a parameter list (an optimizer class gives its defaults), e.g. ``{"SGD": lambda p: optim.SGD(p, lr=1e-3), "Adam": lambda p:
     optim.Adam(p, lr=0.1)}``. With ``animate=True`` the race is also saved as a GIF of at most ``frames``
     frames at ``fps`` to ``path`` (required, ending in .gif; needs Pillow). Returns the Figure (the finished
     race); ``figure.race_runs`` holds the RaceRun of each optimizer.
