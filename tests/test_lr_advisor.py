@@ -204,3 +204,17 @@ def test_track_sharpness_values_match_a_replay():
         opt.step()
     assert history.sharpness_steps == [0, 2, 4, 6]
     np.testing.assert_allclose(history.sharpness, measured, rtol=1e-3)
+
+
+def test_suggest_lr_reads_the_first_batch_of_a_loader():
+    X, y = linear_data(scale=3.0)
+    model = nn.Linear(3, 1)
+    loader = gdcore.data.DataLoader(gdcore.data.TensorDataset(X, y), batch_size=16)
+    from_loader = suggest_lr(model, nn.MSELoss(), loader, tol=1e-8)
+    from_batch = suggest_lr(model, nn.MSELoss(), (X[:16], y[:16]), tol=1e-8)
+    x = X[:16].numpy().astype(np.float64)
+    design = np.c_[x, np.ones(16)]
+    exact = np.linalg.eigvalsh(2 * design.T @ design / 16)[-1]      # MSE of a linear model: H = 2 A^T A / m
+    assert from_loader.lambda_max == pytest.approx(from_batch.lambda_max, rel=1e-6)
+    assert from_loader.lambda_max == pytest.approx(exact, rel=1e-5)
+    assert from_loader.lr is None and from_loader.stable is None and "Your lr" not in from_loader.explanation
