@@ -105,8 +105,8 @@ def run(quick: bool = False, out: Optional[str] = None, log: Log = None) -> Work
     seconds = time.perf_counter() - started
     return WorkflowResult(
         name="(h) curvature tools",
-        fitted=(f"lambda_max {advice.lambda_max:.0f}: lr={TUTORIAL_LR:g} > {advice.bound:.3g} diverges, "
-                f"lr={advice.suggested_lr:.3g} converges; MLP sharpness -> 2/lr"),
+        fitted=(f"lr bound 2/{advice.lambda_max:.0f} = {advice.bound:.3g}: {TUTORIAL_LR:g} diverges, "
+                f"{advice.suggested_lr:.3g} converges"),
         final_loss=history.final_loss, seconds=seconds, plots=plots,
         learned={"lambda_max": advice.lambda_max, "lambda_max_exact": seed000["exact_lambda_max"],
                  "bound": advice.bound, "suggested_lr": advice.suggested_lr, "tutorial": seed000["tutorial"],
