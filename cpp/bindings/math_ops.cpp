@@ -51,6 +51,21 @@ void bind_math(py::module_& m) {
                         const std::string& reduction) {
           return nll_loss(input, target, weight ? *weight : Tensor(), ignore_index, loss_reduction(reduction, "nll_loss"));
         }, py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("ignore_index"), py::arg("reduction"));
+  m.def("_binary_cross_entropy", [](const Tensor& input, const Tensor& target, std::optional<Tensor> weight,
+                                    const std::string& reduction) {
+          return binary_cross_entropy(input, target, weight ? *weight : Tensor(),
+                                      loss_reduction(reduction, "binary_cross_entropy"));
+        }, py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("reduction"));
+  m.def("_l1_loss", [](const Tensor& a, const Tensor& b, const std::string& r) {
+          return l1_loss(a, b, loss_reduction(r, "l1_loss"));
+        }, py::arg("input"), py::arg("target"), py::arg("reduction"));
+  m.def("_smooth_l1_loss", [](const Tensor& a, const Tensor& b, const std::string& r, double beta) {
+          return smooth_l1_loss(a, b, loss_reduction(r, "smooth_l1_loss"), beta);
+        }, py::arg("input"), py::arg("target"), py::arg("reduction"), py::arg("beta"));
+  m.def("_huber_loss", [](const Tensor& a, const Tensor& b, const std::string& r, double delta) {
+          return huber_loss(a, b, loss_reduction(r, "huber_loss"), delta);
+        }, py::arg("input"), py::arg("target"), py::arg("reduction"), py::arg("delta"));
+  m.def("_kl_div_pointwise", &kl_div_pointwise, py::arg("input"), py::arg("target"), py::arg("log_target"));
 }
 
 }  // namespace gdcore::bind

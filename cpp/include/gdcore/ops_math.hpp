@@ -64,4 +64,16 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, int64_t ignore_index = -100,
                 Reduction reduction = Reduction::Mean);
 
+// binary_cross_entropy on probabilities in [0, 1] (checked); each log clamped at -100 as torch.
+// input and target of one shape; weight broadcasts to it or is undefined.
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                            Reduction reduction = Reduction::Mean);
+
+// ---- regression losses and kl_div (ops/regression_losses.cpp): compositions of differentiable ops ----
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta);
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta);
+// target * (log(target) - input) (0 where target is 0), or exp(target) * (target - input) with log_target.
+Tensor kl_div_pointwise(const Tensor& input, const Tensor& target, bool log_target);
+
 }  // namespace gdcore

@@ -132,6 +132,8 @@ const std::unordered_map<std::string, ForwardFn>& table() {
                                                                   a.reals[0], static_cast<Reduction>(a.ints[0])))},
       {"NllLossBackward", GD_FORWARD(return nll_loss(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), a.ints[1],
                                                      static_cast<Reduction>(a.ints[0])))},
+      {"BinaryCrossEntropyBackward", GD_FORWARD(return binary_cross_entropy(x[0], x[1], x.size() > 2 ? x[2] : Tensor(),
+                                                                            static_cast<Reduction>(a.ints[0])))},
   };
   return t;
 }

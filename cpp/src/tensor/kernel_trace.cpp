@@ -29,6 +29,7 @@ void on_op(const OpDef& op) {
       "SoftmaxBackward", "LogSoftmaxBackward", "LogsumexpBackward", "NormBackward", "CumsumBackward",
       "ErfBackward", "ErfinvBackward", "Log1pBackward", "Expm1Backward", "Log2Backward", "Log10Backward",
       "RsqrtBackward", "ReciprocalBackward", "CrossEntropyLossBackward", "NllLossBackward",
+      "BinaryCrossEntropyBackward",
   };
   if (!active()) return;
   const std::string_view name(op.name);
