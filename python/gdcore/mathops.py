@@ -208,6 +208,16 @@ def install_methods() -> None:
         "var": _method_var, "std": _method_std,
     }
     for name, fn in plain.items():
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, fn)
+        if hasattr(Tensor, name):
+            continue
+        if not isinstance(fn, type(install_methods)):  # a C++ function does not bind as a method: wrap it
+            fn = _as_method(fn)
+        setattr(Tensor, name, fn)
+
+
+def _as_method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__, method.__doc__ = fn.__name__, fn.__doc__
+    return method
 
