@@ -18,5 +18,10 @@ from .module import Module
 from .parameter import Parameter
 from .pooling import MaxPool2d
 
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss, SmoothL1Loss
+from . import utils
+
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init"]
+__all__ += ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+            "KLDivLoss", "utils"]
