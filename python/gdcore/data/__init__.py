@@ -16,3 +16,10 @@ __all__ = [
     "cache_dir", "ChecksumError", "AIRFOIL_URL", "AIRFOIL_SHA1", "load_csv", "twenty_points", "noisy_identity_line",
     "noisy_linear", "doubling_points",
 ]
+
+# Classification (issue 12): synthetic sets, the IDX reader, MNIST and Fashion-MNIST.
+from .classification_sets import make_blobs, make_moons, make_spirals  # noqa: E402
+from .idx import IDXError, read_idx, write_idx  # noqa: E402
+from .mnist import MNIST, FashionMNIST  # noqa: E402
+
+__all__ += ["make_moons", "make_blobs", "make_spirals", "IDXError", "read_idx", "write_idx", "MNIST", "FashionMNIST"]
