@@ -21,6 +21,7 @@ __all__ = ["IDXError", "read_idx", "write_idx"]
 _TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
           0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _GZIP_MAGIC = b"\x1f\x8b"
+_MAX_DEFLATE_RATIO = 1032
 
 
 class IDXError(ValueError):
@@ -73,8 +74,11 @@ def read_idx(path) -> np.ndarray:
             shape = struct.unpack(f">{ndim}I", dims_raw)
             header_bytes = 4 + 4 * ndim
             expected = header_bytes + int(np.prod(shape, dtype=object)) * dtype.itemsize
-            # The check before allocating: the header's sizes must account for exactly the file's length.
-            if (expected % (1 << 32) if compressed else expected) != length:
+            # The check before allocating: the header's sizes must account for exactly the file's length. (A
+            # gzip trailer holds the length mod 2**32; deflate cannot shrink data more than 1032:1, which bounds
+            # the rest.)
+            too_big = compressed and expected > _MAX_DEFLATE_RATIO * os.path.getsize(path) + 1024
+            if too_big or (expected % (1 << 32) if compressed else expected) != length:
                 what = "uncompressed length recorded in its gzip trailer" if compressed else "length"
                 raise IDXError(f"{path}: the header says shape {tuple(shape)} of {dtype.newbyteorder('=').name} "
                                f"({expected} bytes with the header) but the file's {what} is {length} bytes: "

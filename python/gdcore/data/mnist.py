@@ -65,7 +65,8 @@ class MNIST(Dataset):
             raise ValueError(f"{name}: the images file holds {images.dtype} of shape {images.shape}; expected uint8 "
                              "images (N, rows, cols)")
         if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-            raise ValueError(f"{name}: {labels.shape} labels for {images.shape[0]} images; the files do not match")
+            raise ValueError(f"{name}: {labels.shape[0] if labels.ndim == 1 else labels.shape} labels for "
+                             f"{images.shape[0]} images; the files do not match")
         self.data = images
         self.targets = from_numpy(labels.astype(np.int64))
 
