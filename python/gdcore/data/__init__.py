@@ -21,5 +21,7 @@ __all__ = [
 from .classification_sets import make_blobs, make_moons, make_spirals  # noqa: E402
 from .idx import IDXError, read_idx, write_idx  # noqa: E402
 from .mnist import MNIST, FashionMNIST  # noqa: E402
+from .csv_labels import load_labelled_csv  # noqa: E402
 
-__all__ += ["make_moons", "make_blobs", "make_spirals", "IDXError", "read_idx", "write_idx", "MNIST", "FashionMNIST"]
+__all__ += ["make_moons", "make_blobs", "make_spirals", "IDXError", "read_idx", "write_idx", "MNIST", "FashionMNIST",
+            "load_labelled_csv"]
