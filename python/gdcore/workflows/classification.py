@@ -19,6 +19,7 @@ from .. import nn, optim
 from ..data import DataLoader, FashionMNIST, TensorDataset, cache_dir, make_spirals
 from ..metrics import accuracy
 from ..train import fit
+from .. import plot as gplot
 from .result import Log, WorkflowResult, close, emit, plot_path
 
 SEED = 0
@@ -58,8 +59,8 @@ def train_spirals(model: nn.Module, epochs: int, lr: float, name: str, out: Opti
     emit(log, f"{name}: {history.summary()}")
     plots = []
     slug = name.split()[0].lower()
-    for filename, draw in ((f"g_{slug}_curves.png", lambda p: gdcore.plot.plot_losses(history, path=p)),
-                           (f"g_{slug}_regions.png", lambda p: gdcore.plot.decision_boundary(
+    for filename, draw in ((f"g_{slug}_curves.png", lambda p: gplot.plot_losses(history, path=p)),
+                           (f"g_{slug}_regions.png", lambda p: gplot.decision_boundary(
                                model, X, y, path=p, title=f"{name}: {val_acc:.0%} on held-out points"))):
         path = plot_path(out, filename)
         if path is not None:
@@ -103,7 +104,7 @@ def train_lenet(train_set, test_set, n_train: int, n_test: int, epochs: int, out
     plots = []
     path = plot_path(out, "g_lenet_curves.png")
     if path is not None:
-        close(gdcore.plot.plot_losses(history, path=path))
+        close(gplot.plot_losses(history, path=path))
         plots.append(path)
     test_acc = history.val_metrics["accuracy"][-1]
     return WorkflowResult("(g) LeNet-5 on Fashion-MNIST", f"test accuracy {test_acc:.1%} ({n_train} images, "
@@ -113,7 +114,6 @@ def train_lenet(train_set, test_set, n_train: int, n_test: int, epochs: int, out
 def run(quick: bool = False, out: Optional[str] = None, log: Log = None, download: bool = False,
         data_root: Optional[str] = None) -> tuple:
     """Softmax regression, the MLP and (when the data is there) LeNet; returns (results, notes)."""
-    import gdcore.plot  # noqa: F401  (matplotlib only when the workflow runs)
     results, notes = [], []
     gdcore.manual_seed(SEED)
     results.append(train_spirals(nn.Linear(2, SPIRAL_CLASSES), 20 if quick else 40, 0.05,
