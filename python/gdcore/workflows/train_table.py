@@ -102,11 +102,13 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
                 model: str = "linear", hidden: int = 64, optimizer: str = "sgd", lr: Optional[float] = None,
                 batch_size: int = 32, epochs: int = 10, seed: int = 0, standardize: bool = False,
                 plot: Optional[str] = None, save: Optional[str] = None, download: bool = False,
-                log: Log = None) -> History:
+                log: Log = None, checkpoint: Optional[str] = None, checkpoint_every="epoch",
+                resume: bool = False) -> History:
     """Fit and report; returns the History (mean training MSE per epoch). Raises ValueError/OSError for bad
     data or paths and gdcore.train.DivergenceError when the loss stops being finite."""
     _check_output(plot, "--plot")
     _check_output(save, "--save")
+    _check_output(checkpoint, "--checkpoint")
     X, y, description = load_table(csv, target, dataset, download)
     mean = std = None
     if standardize:
@@ -125,7 +127,10 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
         emit(log, f"epoch {epoch:{len(str(epochs))}d}/{epochs}  loss {history.train_losses[-1]:.6g}  "
                   f"({history.seconds_per_epoch[-1]:.3f} s)")
 
-    history = fit(net, nn.MSELoss(), opt, loader, epochs, callback=report, label=f"{model}, {optimizer}")
+    if resume:
+        emit(log, f"resuming from {checkpoint}")
+    history = fit(net, nn.MSELoss(), opt, loader, epochs, callback=report, label=f"{model}, {optimizer}",
+                  checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
     if plot is not None:
         from .. import plot as gplot
         close(gplot.plot_losses(history, path=plot, ylabel="mean squared error",
