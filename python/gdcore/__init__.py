@@ -81,3 +81,8 @@ def numel(input: Tensor) -> int:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+# Wrong-type arguments to the public Python functions above get a message naming the argument (_argument_check).
+from ._argument_check import install as _install_argument_check  # noqa: E402
+
+_install_argument_check(globals(), "gdcore.")
