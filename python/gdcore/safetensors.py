@@ -136,7 +136,7 @@ def _check_header(header_bytes: bytes, data_length: int, where: str) -> dict:
         if not isinstance(entry, dict) or not {"dtype", "shape", "data_offsets"} <= set(entry):
             raise SafetensorsError(f"{where}: the entry of tensor {name!r} lacks dtype, shape or data_offsets")
         dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype not in _ITEMSIZE:
+        if not isinstance(dtype, str) or dtype not in _ITEMSIZE:
             raise SafetensorsError(f"{where}: tensor {name!r} has unknown dtype {dtype!r}")
         if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
             raise SafetensorsError(f"{where}: tensor {name!r} has an invalid shape {str(shape)[:100]}")
