@@ -91,6 +91,7 @@ def _cases():
     for name, f in _module_functions(F):
         cases.append((f"gdcore.nn.functional.{name}", name, f, None))
     for owner in (gdcore.Tensor, gdcore.Value, gdcore.Generator):
+        cases.append((f"{owner.__name__}()", owner.__name__, owner, None))
         for name, f in _public(owner):
             cases.append((f"{owner.__name__}.{name}", name, f, owner))
     for name in dir(optim):

@@ -65,7 +65,7 @@ std::vector<std::string> split_top(const std::string& s, const std::string& sep)
 }
 
 struct Param {
-  std::string name, type;
+  std::string name, type, default_text;
   bool has_default = false, keyword_only = false, star_args = false, star_kwargs = false;
 };
 
@@ -90,7 +90,7 @@ std::vector<Param> parse_signature(const std::string& signature) {
     Param p;
     std::string text = part;
     const std::vector<std::string> with_default = split_top(text, " = ");
-    if (with_default.size() > 1) { p.has_default = true; text = with_default[0]; }
+    if (with_default.size() > 1) { p.has_default = true; text = with_default[0]; p.default_text = with_default[1]; }
     const size_t colon = text.find(':');
     p.name = trim(colon == std::string::npos ? text : text.substr(0, colon));
     p.type = colon == std::string::npos ? "object" : trim(text.substr(colon + 1));
@@ -186,7 +186,7 @@ std::string readable(const std::string& type) {
     else if (head == "typing.Annotated") name = readable(split_top(inner, ",")[0]);
     else if (head == "collections.abc.Sequence" || head == "typing.Sequence" || head == "list")
       name = inner.empty() ? "a list" : "a list of " + readable(inner);
-    else if (head == "object" || head == "typing.Any") name = "any object";
+    else if (head == "object" || head == "typing.Any") name = "object";
     else name = last_component(head) + (inner.empty() ? "" : "[" + inner + "]");
     bool seen = false;
     for (const std::string& n : names) seen = seen || n == name;
@@ -294,15 +294,34 @@ Diagnosis diagnose(const detail::function_record* rec, const std::string& who, P
   return d;  // every value looks right: the caster refused something finer (a value out of range, say)
 }
 
+// "(value: float)" for "(self: Tensor, value: typing.SupportsFloat | typing.SupportsIndex) -> Tensor".
+std::string readable_signature(const detail::function_record* rec) {
+  const std::vector<Param> params = parse_signature(rec->signature ? rec->signature : "");
+  const size_t skip = (rec->is_method || rec->is_constructor) && !params.empty() ? 1 : 0;
+  std::string out;
+  bool keyword_only = false;
+  for (size_t i = skip; i < params.size(); ++i) {
+    const Param& p = params[i];
+    std::string item;
+    if (p.star_args) item = "*" + p.name;
+    else if (p.star_kwargs) item = "**" + p.name;
+    else {
+      if (p.keyword_only && !keyword_only) out += (out.empty() ? "" : ", ") + std::string("*");
+      item = p.name + ": " + readable(p.type) + (p.has_default ? " = " + p.default_text : "");
+    }
+    keyword_only = keyword_only || p.keyword_only || p.star_args;
+    out += (out.empty() ? "" : ", ") + item;
+  }
+  return "(" + out + ")";
+}
+
 std::string signature_list(const detail::function_record* overloads) {
   std::string out;
   int count = 0;
   for (const detail::function_record* it = overloads; it; it = it->next) ++count;
-  for (const detail::function_record* it = overloads; it; it = it->next) {
-    std::string sig = it->signature ? it->signature : "";
-    out += (out.empty() ? "" : "; ") + sig;
-  }
-  return (count == 1 ? "; its signature is " : "; it takes one of ") + out;
+  for (const detail::function_record* it = overloads; it; it = it->next)
+    out += (out.empty() ? "" : " or ") + readable_signature(it);
+  return (count == 1 ? "; it takes " : "; it takes one of ") + out;
 }
 
 std::string explain(const detail::function_record* overloads, PyObject* const* args, size_t nargs, PyObject* kwnames) {
@@ -321,7 +340,8 @@ std::string explain(const detail::function_record* overloads, PyObject* const* a
       got += (got.empty() ? "" : ", ") + std::string(py::str(PyTuple_GET_ITEM(kwnames, k))) + "=" + describe(args[nargs + k]);
     best.message = who + ": could not convert the arguments (" + got + ") to the types it takes";
   }
-  return best.message + signature_list(overloads);
+  const bool setter = overloads->is_setter || property_names().count(overloads);
+  return best.message + (setter ? "" : signature_list(overloads));
 }
 
 // Replace *value (a TypeError) by one whose message starts "Tensor.sum(): " when it does not name the function.
@@ -347,7 +367,7 @@ void name_the_function(const detail::function_record* rec, PyObject* const* args
       const std::vector<Param> params = parse_signature(rec->signature ? rec->signature : "");
       if (params.size() > skip && !params[skip].star_args) argument = params[skip].name;
     }
-    if (!argument.empty() && message.find(argument) == std::string::npos) prefix += " argument '" + argument + "'";
+    if (!argument.empty() && message.find(argument) == std::string::npos) prefix += ": argument '" + argument + "'";
   }
   PyObject* replacement = PyObject_CallFunction(PyExc_TypeError, "s", (prefix + ": " + message).c_str());
   if (!replacement) { PyErr_Clear(); return; }
