@@ -191,6 +191,17 @@ def _resume(folder, model, optimizer):
     fit(model, gdcore.nn.MSELoss(), optimizer(model), loader, 2, checkpoint=path, resume=True)
 
 
+def _resume_from(folder, saved):
+    from gdcore.data import DataLoader, TensorDataset
+    from gdcore.train import fit
+    path = os.path.join(folder, "other.gdc")
+    gdcore.save(saved, path)
+    model = gdcore.nn.Linear(2, 1)
+    loader = DataLoader(TensorDataset(gdcore.ones(4, 2), gdcore.ones(4, 1)), batch_size=2)
+    fit(model, gdcore.nn.MSELoss(), gdcore.optim.SGD(model.parameters(), lr=0.1), loader, 1, checkpoint=path,
+        resume=True)
+
+
 # Issue 15: safetensors files, checkpoints, and the fuzz findings (each with its regression case here).
 SAFETENSORS_AND_CHECKPOINTS = [
     bad("safetensors-f16", lambda tmp: gdcore.safetensors.load(
@@ -206,6 +217,10 @@ SAFETENSORS_AND_CHECKPOINTS = [
         ValueError, "too short for a safetensors file"),
     bad("checkpoint-other-shape", lambda tmp: _resume(tmp, gdcore.nn.Linear(3, 1), lambda m: gdcore.optim.SGD(
         m.parameters(), lr=0.1)), RuntimeError, "size mismatch for weight: copying a param with shape (1, 2)"),
+    bad("checkpoint-not-one", lambda tmp: _resume_from(tmp, {"w": gdcore.ones(2)}), ValueError,
+        "is a gdcore save file but not a checkpoint written by fit"),
+    bad("checkpoint-incomplete", lambda tmp: _resume_from(tmp, {"format": "gdcore.fit checkpoint", "version": 1}),
+        ValueError, "is incomplete (missing ['history', 'model'"),
     bad("checkpoint-other-optimizer", lambda tmp: _resume(tmp, gdcore.nn.Linear(2, 1), lambda m: gdcore.optim.Adam(
         m.parameters())), ValueError, "was written with optimizer SGD but fit got Adam"),
 ]

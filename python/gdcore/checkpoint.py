@@ -31,6 +31,7 @@ __all__ = ["TrainingCheckpoint", "checkpoint_generators"]
 FORMAT = "gdcore.fit checkpoint"
 FORMAT_VERSION = 1
 _HISTORY_FIELDS = ("epochs", "losses", "train_losses", "seconds_per_epoch", "steps", "label")
+_PARTS = {"model", "optimizer_type", "optimizer", "scheduler_type", "scheduler", "rng", "position", "history"}
 
 
 def checkpoint_generators(model: Any, loader: Any) -> dict:
@@ -102,6 +103,10 @@ class TrainingCheckpoint:
         if state.get("version") != FORMAT_VERSION:
             raise ValueError(f"{where} has checkpoint version {state.get('version')}, this gdcore reads "
                              f"{FORMAT_VERSION}")
+        missing = sorted(_PARTS - set(state))
+        if missing or not isinstance(state["rng"], dict) or not {"epoch_start", "now"} <= set(state["rng"]):
+            raise ValueError(f"{where} is incomplete (missing {missing or ['rng states']}); it was not written by "
+                             "this version of fit, or was edited")
         self._check_kind(where, "optimizer", self.optimizer, state["optimizer_type"])
         self._check_kind(where, "scheduler", self.scheduler, state["scheduler_type"])
         missing = sorted(set(self.generators) - set(state["rng"]["now"]))
