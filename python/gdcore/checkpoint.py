@@ -16,6 +16,7 @@ is written, a line on stderr says where, and KeyboardInterrupt is raised so the 
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -30,7 +31,6 @@ __all__ = ["TrainingCheckpoint", "checkpoint_generators"]
 
 FORMAT = "gdcore.fit checkpoint"
 FORMAT_VERSION = 1
-_HISTORY_FIELDS = ("epochs", "losses", "train_losses", "seconds_per_epoch", "steps", "label")
 _PARTS = {"model", "optimizer_type", "optimizer", "scheduler_type", "scheduler", "rng", "position", "history"}
 
 
@@ -114,8 +114,9 @@ class TrainingCheckpoint:
             raise ValueError(f"{where} has no state for the random generator(s) {missing}; it was written for a "
                              "different model or loader (one without those generators)")
         self._load_all(where, state)
-        for name in _HISTORY_FIELDS:
-            setattr(history, name, state["history"][name])
+        for name, value in state["history"].items():
+            if name in {f.name for f in dataclasses.fields(history)}:
+                setattr(history, name, value)
         position = dict(state["position"])
         position["epoch_start"] = state["rng"]["epoch_start"]
         position["now"] = state["rng"]["now"]
@@ -181,7 +182,7 @@ class TrainingCheckpoint:
             "rng": {"epoch_start": start, "now": now},
             "position": {"epoch": epoch, "batches_done": batches_done, "total": total, "count": count,
                          "epoch_seconds": epoch_seconds},
-            "history": {name: getattr(history, name) for name in _HISTORY_FIELDS},
+            "history": {f.name: getattr(history, f.name) for f in dataclasses.fields(history)},
         }
         try:
             save(state, self.path)

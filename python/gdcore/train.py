@@ -18,8 +18,12 @@ import numpy as np
 from ._core import Tensor
 from .checkpoint import TrainingCheckpoint
 from .grad_mode import no_grad
+from .curvature.advisor import suggest_lr
+from .curvature.training import FitCurvature
+from .lr_finder import LRFinderResult, lr_find
 
-__all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss"]
+__all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss", "suggest_lr", "lr_find",
+           "LRFinderResult"]
 
 
 class DivergenceError(FloatingPointError):
@@ -72,6 +76,8 @@ class History:
     ``epochs[i]`` is the x position (in epochs, fractional for evaluation points) of ``losses[i]``;
     ``train_losses[e]`` is the mean training loss of epoch e+1 and ``seconds_per_epoch[e]`` its training
     time (evaluation excluded, as the chapter's timer does). ``label`` names the curve in plots.
+    With ``fit(track_sharpness=N)``: ``sharpness[i]`` is the Hessian's largest eigenvalue at step
+    ``sharpness_steps[i]`` and ``sharpness_limits[i]`` the value at which that step's lr becomes unstable (2 / lr).
     """
 
     epochs: list = field(default_factory=list)
@@ -80,6 +86,9 @@ class History:
     seconds_per_epoch: list = field(default_factory=list)
     steps: int = 0
     label: Optional[str] = None
+    sharpness_steps: list = field(default_factory=list)
+    sharpness: list = field(default_factory=list)
+    sharpness_limits: list = field(default_factory=list)
 
     @property
     def final_loss(self) -> float:
@@ -203,6 +212,7 @@ def _progress_bar(progress: Optional[bool], total: Optional[int]):
 def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs: int, *,
         eval_every: Optional[int] = None, eval_data: Any = None, progress: Optional[bool] = None,
         callback: Optional[Callable[[History], None]] = None, label: Optional[str] = None,
+        check_lr: Any = False, track_sharpness: Optional[int] = None,
         scheduler: Any = None, checkpoint: Any = None, checkpoint_every: Any = "epoch",
         resume: bool = False) -> History:
     """Train ``model`` for ``epochs`` passes over ``loader``; return a History.
@@ -220,6 +230,12 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
     ``callback(history)`` runs after every epoch. A nan/inf loss raises DivergenceError naming the step,
     epoch and learning rate (and the model's non-finite parameters, when it has ``named_parameters``); so
     does a parameter left nan/inf at the end of an epoch. ``model.train()`` is called first when the model has it.
+
+    ``check_lr=True`` runs ``suggest_lr`` on the first batch before the first update and warns
+    (UnstableLearningRateWarning) when the SGD learning rate is above the stability bound 2 / lambda_max (its
+    momentum form with momentum); ``check_lr="error"`` raises ValueError instead. ``track_sharpness=N`` records
+    lambda_max on the first batch before training and every N steps (``history.sharpness``; see
+    gdcore.curvature.training), without changing the run.
 
     ``scheduler``: an lr scheduler (gdcore.optim.lr_scheduler), stepped once at the end of every epoch.
     ``checkpoint=PATH`` writes a checkpoint (gdcore.checkpoint: model, optimizer, scheduler, every random
@@ -256,6 +272,7 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
 
     history = History(label=label)
     position = keeper.resume(history) if resume else None
+    curvature = FitCurvature.make(check_lr, track_sharpness, model, loss_fn, optimizer, history)
     full = eval_data if eval_data is not None else _full_data(loader)
     if hasattr(model, "train") and callable(model.train):
         model.train()
@@ -277,12 +294,16 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
             batches = keeper.batches(loader, epoch) if keeper is not None else iter(loader)
             for batch in batches:
                 X, y = _batch(batch)
+                if curvature is not None:
+                    curvature.before_step(X, y)
                 optimizer.zero_grad()
                 loss = _reduce(loss_fn(model(X), y))
                 history.steps += 1
                 value = _watch(loss, model, step=history.steps, epoch=epoch, lr=_learning_rate(optimizer))
                 loss.backward()
                 optimizer.step()
+                if curvature is not None:
+                    curvature.after_step(history.steps)
                 n = int(X.shape[0]) if X.dim() > 0 else 1
                 total, count, done = total + value * n, count + n, done + 1
                 if bar is not None:
