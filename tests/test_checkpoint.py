@@ -236,3 +236,15 @@ def test_module_generators_and_the_default_one_are_checkpointed(tmp_path):
     assert sorted(checkpoint_generators(model, loader)) == ["default", "model.generator"]
     resumed, _ = run(True)
     np.testing.assert_array_equal(model.fc.weight.detach().numpy(), resumed.fc.weight.detach().numpy())
+
+
+def test_resume_keeps_every_history_field_and_sharpness_continues(tmp_path):
+    path = tmp_path / "s.ckpt"
+    model, opt, loader = _problem()              # 8 batches per epoch
+    fit(model, nn.MSELoss(), opt, loader, 1, checkpoint=path, track_sharpness=3, progress=False)
+    model, opt, loader = _problem()
+    history = fit(model, nn.MSELoss(), opt, loader, 2, checkpoint=path, resume=True, track_sharpness=3,
+                  progress=False)
+    # the records of the first run come back from the checkpoint; the resumed run starts its own at step 8
+    assert history.sharpness_steps == [0, 3, 6, 8, 9, 12, 15]
+    assert len(history.sharpness) == len(history.sharpness_limits) == 7 and len(history.train_losses) == 2
