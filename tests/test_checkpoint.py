@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -61,19 +62,23 @@ CHILD = textwrap.dedent("""
                 os.kill(os.getpid(), signal.SIGKILL)
             real_fsync(fd)
         os.fsync = fsync
-    history = fit(model, loss_fn, opt, loader, 5, scheduler=sched, checkpoint=path,
+    history = fit(model, loss_fn, opt, loader, int(os.environ.get("EPOCHS", 5)), scheduler=sched, checkpoint=path,
                   checkpoint_every=every if every == "epoch" else int(every), resume=resume, progress=False)
     gdcore.save({"model": model.state_dict(), "losses": history.losses, "steps": history.steps}, out)
 """)
 
 
-def _run(tmp_path, kind, resume, every, **env_extra):
+def _command(tmp_path, kind, resume, every, **env_extra):
     env = dict(os.environ, PYTHONPATH=PYTHON_DIR, OPENBLAS_NUM_THREADS="1",
                **{k: str(v) for k, v in env_extra.items()})
     out = tmp_path / f"{kind}-result-{len(list(tmp_path.iterdir()))}.gdc"
-    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(tmp_path / f"{kind}.ckpt"), str(out),
-                           "1" if resume else "0", str(every)], env=env, capture_output=True, text=True, timeout=120)
-    return proc, out
+    return [sys.executable, "-c", CHILD, kind, str(tmp_path / f"{kind}.ckpt"), str(out), "1" if resume else "0",
+            str(every)], env, out
+
+
+def _run(tmp_path, kind, resume, every, **env_extra):
+    argv, env, out = _command(tmp_path, kind, resume, every, **env_extra)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120), out
 
 
 def _same(a, b) -> None:
@@ -100,6 +105,26 @@ def test_sigkill_and_resume_matches_an_uninterrupted_run_bit_for_bit(tmp_path, k
     assert resumed.returncode == 0, resumed.stderr
     _same(gdcore.load(reference), gdcore.load(out))
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp") and "KILL_IN_SAVE" not in kill]
+
+
+def test_sigkill_at_a_random_instant_and_resume_matches(tmp_path):
+    # The parent kills the child at a moment it does not choose: mid-step, mid-write, between epochs.
+    reference_dir = tmp_path / "reference"
+    reference_dir.mkdir()
+    proc, reference = _run(reference_dir, "sgd", False, 2, EPOCHS=12)
+    assert proc.returncode == 0, proc.stderr
+    argv, env, _ = _command(tmp_path, "sgd", False, 2, EPOCHS=12)
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = tmp_path / "sgd.ckpt"
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(np.random.default_rng().uniform(0.0, 0.05))
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)  # -9, or 0 when the run ended first: either way the resumed weights must match
+    resumed, out = _run(tmp_path, "sgd", True, 2, EPOCHS=12)
+    assert resumed.returncode == 0, resumed.stderr
+    _same(gdcore.load(reference), gdcore.load(out))
 
 
 def _problem(seed=0):
