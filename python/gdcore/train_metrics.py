@@ -2,7 +2,8 @@
 batches (the sample-weighted mean over the epoch's batches, from the outputs the steps computed
 anyway) and, with ``val_data``, the validation loss and metrics after each epoch (model in eval
 mode, no graph recorded). The results go to ``History.metrics``, ``History.val_losses`` and
-``History.val_metrics``.
+``History.val_metrics``. (A run resumed from a mid-epoch checkpoint keeps the earlier epochs' values; the
+metrics of the epoch it resumes in cover the batches after the checkpoint.)
 """
 from __future__ import annotations
 
@@ -29,10 +30,10 @@ class EpochMetrics:
 
     def __init__(self, metrics: Dict[str, Callable], val_data: Any, model: Callable, loss_fn: Callable, history):
         self.metrics, self.val_data, self.model, self.loss_fn, self.history = metrics, val_data, model, loss_fn, history
-        for name in metrics:
-            history.metrics[name] = []
+        for name in metrics:  # (a resumed History already holds the epochs before the checkpoint)
+            history.metrics.setdefault(name, [])
             if val_data is not None:
-                history.val_metrics[name] = []
+                history.val_metrics.setdefault(name, [])
         self._reset()
 
     @classmethod

@@ -167,3 +167,9 @@ from .functional_layers import (  # noqa: E402
 
 __all__ += ["leaky_relu", "gelu", "elu", "silu", "softplus", "dropout", "batch_norm", "layer_norm", "embedding",
             "avg_pool2d", "adaptive_avg_pool2d"]
+
+
+# Wrong-type arguments get a message naming the function, the argument and the wanted type (_argument_check).
+from .._argument_check import install as _install_argument_check  # noqa: E402
+
+_install_argument_check(globals(), "nn.functional.")
