@@ -420,3 +420,10 @@ def test_compiled_steps_with_math_ops_are_lowered(name):
     assert runs[0] == runs[1]
     (capture,) = run._captures.values()
     assert capture.program.lowering == "lowered", capture.program.lowering
+
+
+def test_special_namespace_spellings():
+    x = gdcore.tensor([0.1, -0.4, 0.7], dtype=gdcore.float64)
+    assert gdcore.special.erf(x).tolist() == gdcore.erf(x).tolist()
+    assert gdcore.special.logsumexp(x, 0).item() == pytest.approx(np_logsumexp(x.numpy()))
+    np.testing.assert_allclose(gdcore.special.expit(x).numpy(), 1 / (1 + np.exp(-x.numpy())))

@@ -38,7 +38,7 @@ from .mathops import (  # noqa: E402
 )
 from .mathops import install_methods as _install_math_methods
 from .einsum import einsum
-from . import linalg
+from . import linalg, special
 _install_math_methods()
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
