@@ -470,3 +470,18 @@ def test_compiled_step_with_gradient_clipping_is_lowered_and_matches_eager():
     assert runs[0] == runs[1]
     (capture,) = run._captures.values()
     assert capture.program.lowering == "lowered"  # the norm of norms uses 0-d ops, no stack
+
+
+def test_cross_entropy_masked_and_nan_logits_float32():
+    """-inf logits (masked classes) get exactly 0 probability and gradient, tiny ones underflow as
+    exp does, and a NaN logit makes its row's loss and gradient NaN (never a finite answer)."""
+    x = gdcore.tensor([[1.0, math.nan, 0.0], [0.0, -math.inf, 2.0], [0.0, -90.0, -120.0]], requires_grad=True)
+    loss = F.cross_entropy(x, gdcore.tensor([0, 2, 0]), reduction="none")
+    values = loss.detach().numpy()
+    assert math.isnan(values[0])
+    assert values[1] == pytest.approx(math.log1p(math.exp(-2.0)), rel=1e-6)
+    loss.sum().backward()
+    g = x.grad.numpy()
+    assert np.all(np.isnan(g[0]))
+    assert g[1, 1] == 0.0 and g[2, 2] == 0.0
+    assert g[2, 1] == pytest.approx(math.exp(-90.0) / (1 + math.exp(-90.0)), rel=1e-4)

@@ -42,10 +42,10 @@ namespace {
 
 // exp(x) for x <= 0 in float, as plain arithmetic the compiler vectorises (no libm call): 2^n times
 // a degree-6 polynomial on r = x - n ln 2, |r| <= ln(2)/2 (relative error below 2e-7, about one
-// float ulp). Inputs below -87.3 give 2^-126 instead of underflowing (a softmax entry of ~1e-38
-// where the exact one is smaller: invisible next to the row's largest entry, which is 1).
+// float ulp). 2^n is applied as two normal powers of two, so results below float's range underflow
+// to 0 as the exact exp does (x is clamped at -110 first, where exp already rounds to 0).
 inline float exp_nonpositive(float x) {
-  x = x < -87.3f ? -87.3f : x;  // (a NaN stays NaN: the comparison is false)
+  x = x < -110.0f ? -110.0f : x;  // (a NaN stays NaN: the comparison is false)
   const float t = x * 1.44269504f;
   const int32_t n = static_cast<int32_t>(t - 0.5f);  // rounds to nearest for t <= 0 (truncation toward 0)
   const float fn = static_cast<float>(n);
@@ -57,10 +57,12 @@ inline float exp_nonpositive(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  const int32_t half = n / 2;  // n >= -159: both halves are normal exponents
+  const uint32_t b1 = static_cast<uint32_t>(half + 127) << 23, b2 = static_cast<uint32_t>(n - half + 127) << 23;
+  float s1, s2;
+  std::memcpy(&s1, &b1, sizeof s1);
+  std::memcpy(&s2, &b2, sizeof s2);
+  return (p * s1) * s2;
 }
 
 // Row maximum and sum, in blocks of 8 independent lanes so that the loops vectorise (a single
