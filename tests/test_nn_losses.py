@@ -422,3 +422,66 @@ def test_compiled_classification_step_is_lowered_and_matches_eager():
     # A lowered replay still checks the class indices of each new batch before reading a row.
     with pytest.raises(IndexError, match="target 9 is out of bounds for 4 classes"):
         run(batches[0][0], gdcore.tensor([0, 1, 2, 3, 9, 0, 1, 2]))
+
+
+def test_softmax_regression_trains_on_three_blobs():
+    """A tutorial-style softmax regression: cross_entropy + SGD separates three Gaussian blobs;
+    the accuracy is counted in numpy from the logits."""
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 3.0], [3.0, -2.0], [-3.0, -2.0]])
+    labels = rng.integers(0, 3, size=300)
+    points = centers[labels] + rng.normal(size=(300, 2))
+    X, y = gdcore.tensor(points, dtype=gdcore.float32), gdcore.tensor(labels)
+    model = nn.Linear(2, 3)
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    first = None
+    for _ in range(100):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        first = loss.item() if first is None else first
+    accuracy = (model(X).detach().numpy().argmax(axis=1) == labels).mean()
+    assert loss.item() < first / 5
+    assert accuracy >= 0.95
+
+
+def test_compiled_step_with_gradient_clipping_is_lowered_and_matches_eager():
+    gen = gdcore.Generator(5)
+    batches = [(gdcore.randn(6, 4, generator=gen), gdcore.randint(0, 3, (6,), generator=gen)) for _ in range(5)]
+    runs = []
+    for compiled in (False, True):
+        gdcore.manual_seed(1)
+        model = nn.Linear(4, 3)
+        opt = optim.SGD(model.parameters(), lr=0.3)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+            opt.step()
+            return loss
+
+        run = gdcore.compile(step) if compiled else step
+        losses = [run(x, y).detach().numpy().tobytes() for x, y in batches]
+        runs.append((losses, [p.detach().numpy().tobytes() for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    (capture,) = run._captures.values()
+    assert capture.program.lowering == "lowered"  # the norm of norms uses 0-d ops, no stack
+
+
+def test_cross_entropy_masked_and_nan_logits_float32():
+    """-inf logits (masked classes) get exactly 0 probability and gradient, tiny ones underflow as
+    exp does, and a NaN logit makes its row's loss and gradient NaN (never a finite answer)."""
+    x = gdcore.tensor([[1.0, math.nan, 0.0], [0.0, -math.inf, 2.0], [0.0, -90.0, -120.0]], requires_grad=True)
+    loss = F.cross_entropy(x, gdcore.tensor([0, 2, 0]), reduction="none")
+    values = loss.detach().numpy()
+    assert math.isnan(values[0])
+    assert values[1] == pytest.approx(math.log1p(math.exp(-2.0)), rel=1e-6)
+    loss.sum().backward()
+    g = x.grad.numpy()
+    assert np.all(np.isnan(g[0]))
+    assert g[1, 1] == 0.0 and g[2, 2] == 0.0
+    assert g[2, 1] == pytest.approx(math.exp(-90.0) / (1 + math.exp(-90.0)), rel=1e-4)

@@ -383,3 +383,47 @@ def test_maximum_minimum_exist_and_differentiate():
     a, b = np.array([1.0, 5.0, -2.0]), np.array([3.0, 2.0, -1.0])
     check(gdcore.maximum, np.maximum, a, b)
     check(gdcore.minimum, np.minimum, a, b)
+
+
+# ---- gdcore.compile: steps with these ops replay lowered and bit-identical ---------------------
+
+LOWERED_STEPS = {
+    "softmax_logsumexp": lambda w, x: (gdcore.softmax(x @ w, 1) * gdcore.logsumexp(x @ w, 1, True)).sum(),
+    "log_softmax": lambda w, x: gdcore.log_softmax(x @ w, 0).mean(),
+    "norm_var_std": lambda w, x: gdcore.linalg.vector_norm(x @ w, 2, 1).sum() + gdcore.var(w) + w.std(0).sum(),
+    "cumsum_special": lambda w, x: (gdcore.cumsum(x @ w, 1) ** 2).mean() + gdcore.log1p(w * w).sum()
+    + gdcore.erf(w).sum() + gdcore.expm1(w).sum() + gdcore.reciprocal(2 + w * w).sum(),
+    "einsum_dot": lambda w, x: gdcore.einsum("ij,jk->ik", x, w).sum() + gdcore.dot(w.reshape(-1), w.reshape(-1)) + gdcore.outer(w.sum(1), w.sum(0)).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOWERED_STEPS))
+def test_compiled_steps_with_math_ops_are_lowered(name):
+    body = LOWERED_STEPS[name]
+    gen = gdcore.Generator(4)
+    xs = [gdcore.randn(5, 3, generator=gen) for _ in range(5)]
+    runs = []
+    for compiled in (False, True):
+        w = gdcore.tensor(np.linspace(-1, 1, 6).reshape(3, 2), dtype=gdcore.float32, requires_grad=True)
+        opt = gdcore.optim.SGD([w], lr=0.05)
+
+        def step(x):
+            opt.zero_grad()
+            loss = body(w, x)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = gdcore.compile(step) if compiled else step
+        losses = [run(x).detach().numpy().tobytes() for x in xs]
+        runs.append((losses, w.detach().numpy().tobytes()))
+    assert runs[0] == runs[1]
+    (capture,) = run._captures.values()
+    assert capture.program.lowering == "lowered", capture.program.lowering
+
+
+def test_special_namespace_spellings():
+    x = gdcore.tensor([0.1, -0.4, 0.7], dtype=gdcore.float64)
+    assert gdcore.special.erf(x).tolist() == gdcore.erf(x).tolist()
+    assert gdcore.special.logsumexp(x, 0).item() == pytest.approx(np_logsumexp(x.numpy()))
+    np.testing.assert_allclose(gdcore.special.expit(x).numpy(), 1 / (1 + np.exp(-x.numpy())))

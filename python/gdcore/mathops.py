@@ -39,11 +39,11 @@ def _cast(input: Tensor, dtype) -> Tensor:
 def _legacy_softmax_dim(ndim: int, op: str) -> int:
     # torch.nn.functional.softmax(x) without dim: dim 0 for 0-, 1- and 3-d inputs, else 1, with a warning.
     warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X "
-                  "as an argument.", UserWarning, stacklevel=3)
+                  "as an argument.", UserWarning, stacklevel=4)
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: Optional[int] = None, dtype=None) -> Tensor:
+def softmax(input: Tensor, dim: Optional[int] = None, *, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim`` (the row maximum is subtracted first, so large logits
     are safe). Same shape as ``input``; ``dtype`` casts the input first, as in torch."""
     _require_tensor(input, "softmax")
@@ -52,7 +52,7 @@ def softmax(input: Tensor, dim: Optional[int] = None, dtype=None) -> Tensor:
     return _core._softmax(_cast(input, dtype), dim)
 
 
-def log_softmax(input: Tensor, dim: Optional[int] = None, dtype=None) -> Tensor:
+def log_softmax(input: Tensor, dim: Optional[int] = None, *, dtype=None) -> Tensor:
     """x - logsumexp(x) along ``dim``, computed stably. Same shape as ``input``."""
     _require_tensor(input, "log_softmax")
     if dim is None:

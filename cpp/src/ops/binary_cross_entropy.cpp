@@ -34,7 +34,10 @@ std::vector<Tensor> bce_backward(Node& n, const Tensor& g) {
   if (w.defined()) gk = mul(gk, w);
   auto grad_x = [&] { return mul(gk, div(sub(x, y), clamp(mul(x, one_minus(x)), 1e-12, std::nullopt))); };
   auto grad_y = [&] { return mul(gk, sub(clamped_log(one_minus(x)), clamped_log(x))); };
-  return {GD_GRAD_IF(n, 0, grad_x()), GD_GRAD_IF(n, 1, grad_y()), Tensor()};
+  std::vector<Tensor> out(n.inputs.size());  // (no gradient for the weight, as torch)
+  out[0] = GD_GRAD_IF(n, 0, grad_x());
+  out[1] = GD_GRAD_IF(n, 1, grad_y());
+  return out;
 }
 const OpDef kBce{"BinaryCrossEntropyBackward", bce_backward};
 

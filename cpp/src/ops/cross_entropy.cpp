@@ -12,6 +12,7 @@
 #include <cmath>
 #include <string>
 
+#include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "gdcore/ops_math.hpp"
 #include "kernels/cross_entropy.hpp"
@@ -90,6 +91,9 @@ ClassRows class_rows(const Tensor& input, const Tensor& target, const Tensor& we
                                   shape_str(target.shape()));
   }
   r.c = input.dim() == 1 ? input.shape()[0] : input.shape()[1];
+  // The row layout is data preparation inside this one op: not recorded on the tape or by a capture.
+  NoGradGuard no_grad;
+  capture::PauseGuard no_capture;
   Tensor rows = to_rows(input.detach());
   r.x = rows.contiguous();
   r.m = r.x.shape()[0];
@@ -142,6 +146,13 @@ Tensor times_upstream(const Tensor& grad, const Tensor& g, Reduction reduction, 
   return mul(grad, unsqueeze(g, class_dim));
 }
 
+// One gradient per recorded input: the logits' (or none); targets and weights get none (as torch).
+std::vector<Tensor> only_input_grad(const Node& n, Tensor grad) {
+  std::vector<Tensor> out(n.inputs.size());
+  out[0] = std::move(grad);
+  return out;
+}
+
 std::vector<Tensor> cross_entropy_backward(Node& n, const Tensor& g) {
   const auto reduction = static_cast<Reduction>(n.attrs.ints[0]);
   const int64_t ignore_index = n.attrs.ints[1];
@@ -149,7 +160,7 @@ std::vector<Tensor> cross_entropy_backward(Node& n, const Tensor& g) {
   const double eps = n.attrs.reals[0];
   Tensor input = n.saved_tensor(0), target = n.saved_tensor(1);  // (also catches in-place changes since forward)
   Tensor weight = has_weight ? n.saved_tensor(2) : Tensor();
-  if (!n.needs_input_grad(0)) return {Tensor(), Tensor(), Tensor()};
+  if (!n.needs_input_grad(0)) return only_input_grad(n, Tensor());
   const int64_t class_dim = input.dim() == 1 ? 0 : 1;
   const size_t fused = has_weight ? 3 : 2;
   if (n.saved.size() > fused && n.saved[fused].tensor.defined() && !GradMode::is_enabled() &&
@@ -162,7 +173,7 @@ std::vector<Tensor> cross_entropy_backward(Node& n, const Tensor& g) {
     } else if (trace::active() || g.item() != 1.0) {  // a lowered step always multiplies (exact for 1)
       mul_(rows, g);
     }
-    return {from_rows(rows, input.shape()), Tensor(), Tensor()};
+    return only_input_grad(n, from_rows(rows, input.shape()));
   }
   const int64_t c = input.shape()[class_dim];
   Tensor t = target.detach().contiguous();
@@ -171,14 +182,14 @@ std::vector<Tensor> cross_entropy_backward(Node& n, const Tensor& g) {
   Shape a_shape = input.shape();  // A has one value per row: the input's shape with one class
   a_shape[class_dim] = 1;
   Tensor grad = sub(mul(from_rows(A, a_shape), softmax(input, class_dim)), from_rows(B, input.shape()));
-  return {times_upstream(grad, g, reduction, class_dim), Tensor(), Tensor()};
+  return only_input_grad(n, times_upstream(grad, g, reduction, class_dim));
 }
 const OpDef kCrossEntropy{"CrossEntropyLossBackward", cross_entropy_backward};
 
 std::vector<Tensor> nll_backward(Node& n, const Tensor& g) {
   const auto reduction = static_cast<Reduction>(n.attrs.ints[0]);
   const bool has_weight = n.attrs.ints[2] != 0;
-  if (!n.needs_input_grad(0)) return {Tensor(), Tensor(), Tensor()};
+  if (!n.needs_input_grad(0)) return only_input_grad(n, Tensor());
   Tensor target = n.saved_tensor(0);
   Tensor weight = has_weight ? n.saved_tensor(1) : Tensor();
   const Shape& shape = n.input_shapes[0];
@@ -187,7 +198,7 @@ std::vector<Tensor> nll_backward(Node& n, const Tensor& g) {
   Tensor t = target.detach().contiguous();
   Tensor w = has_weight ? cast_data(weight.detach(), dt).contiguous() : Tensor();
   Tensor B = gradient_constants(t, w, t.numel(), shape[class_dim], n.attrs.ints[1], 0.0, reduction, dt, false).second;
-  return {times_upstream(neg(from_rows(B, shape)), g, reduction, class_dim), Tensor(), Tensor()};
+  return only_input_grad(n, times_upstream(neg(from_rows(B, shape)), g, reduction, class_dim));
 }
 const OpDef kNll{"NllLossBackward", nll_backward};
 

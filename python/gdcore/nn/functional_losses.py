@@ -16,9 +16,19 @@ from .._core import Tensor
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss",
            "smooth_l1_loss", "huber_loss", "kl_div", "softmax", "log_softmax"]
 
-from ..mathops import log_softmax, softmax  # noqa: E402  (F.softmax / F.log_softmax are the same functions)
+from .. import mathops as _mathops  # noqa: E402
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``, stable for large logits (torch.nn.functional's signature)."""
+    return _mathops.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """x - logsumexp(x) along ``dim``, computed stably (torch.nn.functional's signature)."""
+    return _mathops.log_softmax(input, dim, dtype=dtype)
 
 
 def _require_tensor(value, name: str, op: str) -> None:

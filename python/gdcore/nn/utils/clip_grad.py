@@ -41,7 +41,21 @@ def clip_grad_norm_(parameters: Params, max_norm: float, norm_type: float = 2.0,
     with no_grad():
         dtype = grads[0].dtype
         norms = [_core._vector_norm(g, norm_type, None, False).to(dtype) for g in grads]
-        total = _core._vector_norm(_core.stack(norms), norm_type, None, False)
+        # The norm of the per-tensor norms, joined with 0-d ops rather than a stack, so that a compiled
+        # step stays lowered (norms are >= 0, so n ** p needs no abs; p = 1 and 2 use exact pow paths).
+        if len(norms) == 1:
+            total = norms[0]
+        elif math.isinf(norm_type):
+            total = norms[0]
+            for n in norms[1:]:
+                total = (_core.maximum if norm_type > 0 else _core.minimum)(total, n)
+        elif norm_type == 0:
+            total = _core._vector_norm(_core.stack(norms), 0.0, None, False)
+        else:
+            total = norms[0] ** norm_type
+            for n in norms[1:]:
+                total = total + n ** norm_type
+            total = total ** (1.0 / norm_type)
         if error_if_nonfinite and not math.isfinite(total.item()):
             raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
                                "so it cannot be clipped. To disable this error and scale the gradients by the "
