@@ -158,3 +158,8 @@ from .functional_losses import (  # noqa: E402
 
 __all__ += ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss",
             "smooth_l1_loss", "huber_loss", "kl_div", "softmax", "log_softmax"]
+
+# Wrong-type arguments get a message naming the function, the argument and the wanted type (_argument_check).
+from .._argument_check import install as _install_argument_check  # noqa: E402
+
+_install_argument_check(globals(), "nn.functional.")
