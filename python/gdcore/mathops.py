@@ -7,6 +7,8 @@ calls one differentiable C++ op (cpp/src/ops/softmax.cpp, norms.cpp, scan.cpp, .
 """
 from __future__ import annotations
 
+import inspect
+import numbers
 import warnings
 from typing import Optional, Sequence, Tuple, Union
 
@@ -20,16 +22,38 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "norm", "var", "std", "var_mea
 Dim = Union[int, Sequence[int], None]
 
 dot, mv, outer = _core.dot, _core.mv, _core.outer
-ger = _core.outer  # torch's older name for outer
 square, floor, ceil, trunc = _core.square, _core.floor, _core.ceil, _core.trunc
-fix = _core.trunc  # torch's alias
 erf, erfinv, log1p, expm1 = _core.erf, _core.erfinv, _core.log1p, _core.expm1
 log2, log10, rsqrt, reciprocal = _core.log2, _core.log10, _core.rsqrt, _core.reciprocal
 
 
-def _require_tensor(value, op: str) -> None:
+def _require_tensor(value, op: str, name: str = "input") -> None:
     if not isinstance(value, Tensor):
-        raise TypeError(f"{op}: expected a gdcore.Tensor, got {type(value).__name__}")
+        raise TypeError(f"{op}(): argument '{name}' must be a gdcore.Tensor, got {type(value).__name__}")
+
+
+def _check_dim(dim, op: str) -> None:
+    """None, an int, or a sequence of ints (torch's dim argument of a reduction)."""
+    def is_int(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    if dim is None or is_int(dim):
+        return
+    if isinstance(dim, (tuple, list)) and all(is_int(d) for d in dim):
+        return
+    raise TypeError(f"{op}(): argument 'dim' must be an int, a tuple of ints or None, got {type(dim).__name__}")
+
+
+def ger(input: Tensor, vec2: Tensor) -> Tensor:
+    """torch's older name for ``outer``: (n,) x (m,) -> (n, m)."""
+    _require_tensor(input, "ger")
+    _require_tensor(vec2, "ger", "vec2")
+    return _core.outer(input, vec2)
+
+
+def fix(input: Tensor) -> Tensor:
+    """torch's other name for ``trunc`` (rounds toward zero; gradient 0)."""
+    _require_tensor(input, "fix")
+    return _core.trunc(input)
 
 
 def _cast(input: Tensor, dtype) -> Tensor:
@@ -63,6 +87,7 @@ def log_softmax(input: Tensor, dim: Optional[int] = None, *, dtype=None) -> Tens
 def logsumexp(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over ``dim`` (an int, a tuple, or None for all dims), computed stably."""
     _require_tensor(input, "logsumexp")
+    _check_dim(dim, "logsumexp")
     return _core._logsumexp(input, dim, keepdim)
 
 
@@ -82,6 +107,7 @@ def var(input: Tensor, dim: Dim = None, unbiased: Optional[bool] = None, keepdim
     _require_tensor(input, "var")
     if isinstance(dim, bool):  # var(input, unbiased)
         dim, unbiased = None, dim
+    _check_dim(dim, "var")
     return _core._var(input, dim, _correction("var", unbiased, correction), keepdim)
 
 
@@ -91,6 +117,7 @@ def std(input: Tensor, dim: Dim = None, unbiased: Optional[bool] = None, keepdim
     _require_tensor(input, "std")
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    _check_dim(dim, "std")
     return _core._std(input, dim, _correction("std", unbiased, correction), keepdim)
 
 
@@ -111,21 +138,26 @@ def std_mean(input: Tensor, dim: Dim = None, unbiased: Optional[bool] = None, ke
 def prod(input: Tensor, dim: Optional[int] = None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The product of all elements (a 0-d tensor) or along ``dim``. The gradient is exact at zeros."""
     _require_tensor(input, "prod")
-    if dim is not None and not isinstance(dim, int):
-        raise TypeError(f"prod: dim must be an int or None, got {dim!r}")
+    if dim is not None and (not isinstance(dim, numbers.Integral) or isinstance(dim, bool)):
+        raise TypeError(f"prod(): argument 'dim' must be an int or None, got {type(dim).__name__}")
     return _core._prod(_cast(input, dtype), dim, keepdim)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sums along ``dim``: out[..., i, ...] = sum of input[..., :i+1, ...]."""
     _require_tensor(input, "cumsum")
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"cumsum(): argument 'dim' must be an int, got {type(dim).__name__}")
     return _core._cumsum(_cast(input, dtype), dim)
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
     """Rounds half to even (as torch and numpy); with ``decimals``, to that many decimal places
-    (round(x * 10^d) / 10^d). Gradient 0."""
+    (round(x * 10^d) / 10^d). Gradient 0. (torch takes decimals as a keyword; so does gdcore, and
+    also positionally.)"""
     _require_tensor(input, "round")
+    if not isinstance(decimals, numbers.Integral) or isinstance(decimals, bool):
+        raise TypeError(f"round(): argument 'decimals' must be an int, got {type(decimals).__name__}")
     if decimals == 0:
         return _core._round(input)
     scale = 10.0 ** decimals
@@ -144,6 +176,9 @@ def norm(input: Tensor, p: Union[str, float, None] = "fro", dim: Dim = None, kee
     p = 'fro' (or None) is the 2-norm; p may be 1, 2, inf, -inf, 0 or any number. 'nuc' (the
     nuclear norm, an SVD) is not supported. The gradient of the 2-norm at 0 is 0, as in torch."""
     _require_tensor(input, "norm")
+    _check_dim(dim, "norm")
+    if p is not None and not isinstance(p, (str, numbers.Real)):
+        raise TypeError(f"norm(): argument 'p' must be a number, 'fro' or None, got {type(p).__name__}")
     input = _cast(input, dtype)
     if p is None or p == "fro":
         if isinstance(dim, (tuple, list)) and len(dim) > 2:
@@ -208,16 +243,21 @@ def install_methods() -> None:
         "var": _method_var, "std": _method_std,
     }
     for name, fn in plain.items():
-        if hasattr(Tensor, name):
-            continue
-        if not isinstance(fn, type(install_methods)):  # a C++ function does not bind as a method: wrap it
-            fn = _as_method(fn)
-        setattr(Tensor, name, fn)
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, _as_method(fn, name))
 
 
-def _as_method(fn):
+def _as_method(fn, name: str):
+    """fn(input, ...) as a Tensor method (a C++ function does not bind as one by itself); its
+    signature names the tensor `self`, as a method's does."""
     def method(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
-    method.__name__, method.__doc__ = fn.__name__, fn.__doc__
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Tensor.{name}", fn.__doc__
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return method
+    params = list(sig.parameters.values())
+    if params:
+        method.__signature__ = sig.replace(parameters=[params[0].replace(name="self")] + params[1:])
     return method
-
