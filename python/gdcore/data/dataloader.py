@@ -76,10 +76,13 @@ class DataLoader:
     ``shuffle=True`` visits the samples in a new random order each epoch, drawn from
     ``generator`` (a gdcore.Generator; gdcore's default generator when None, which
     ``gdcore.manual_seed`` seeds). ``len(loader)`` is the number of batches per epoch.
+    ``sampler`` (an iterable of indices with a length, e.g. a DistributedSampler) chooses the samples and
+    their order instead; it excludes ``shuffle``.
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 generator: Optional[Generator] = None, collate_fn: Optional[Callable[[list], Any]] = None) -> None:
+                 generator: Optional[Generator] = None, collate_fn: Optional[Callable[[list], Any]] = None,
+                 sampler=None) -> None:
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__ (a gdcore.data.Dataset), "
                             f"got a {type(dataset).__name__}")
@@ -92,6 +95,13 @@ class DataLoader:
                             f"got a {type(generator).__name__}")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle (a sampler chooses the "
+                             "order; DistributedSampler shuffles with shuffle=True of its own)")
+        if sampler is not None and not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+            raise TypeError(f"DataLoader: sampler must be an iterable of indices with a length, got "
+                            f"{type(sampler).__name__}")
+        self.sampler = sampler
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -100,15 +110,17 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self, n: int) -> Tensor:
+        if self.sampler is not None:
+            return tensor(np.fromiter(iter(self.sampler), dtype=np.int64))
         return randperm(n, generator=self.generator) if self.shuffle else arange(n)
 
     def __iter__(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = self._order(n)
+        order = self._order(len(self.dataset))
+        n = order.shape[0]
         stop = n - n % self.batch_size if self.drop_last else n
         # Gather in C++ only when __getitem__ is TensorDataset's own (a subclass may transform samples).
         gather = self.collate_fn is None and type(self.dataset).__getitem__ is TensorDataset.__getitem__
