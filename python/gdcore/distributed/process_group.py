@@ -102,22 +102,20 @@ def init_process_group(backend: Optional[str] = "mpi", *, world_size: int = -1, 
     if rank not in (-1, world.Get_rank()):
         raise ValueError(f"init_process_group: rank={rank} but MPI gave this process rank {world.Get_rank()}; "
                          "leave rank out (MPI assigns it)")
-    _one_thread_per_core(MPI)
+    _one_thread_per_core()
     _world = ProcessGroup(world.Dup(), range(world.Get_size()))
     if world.Get_size() > 1 and _previous_excepthook is None:
         _previous_excepthook = sys.excepthook
         sys.excepthook = _abort_on_uncaught
 
 
-def _one_thread_per_core(MPI) -> None:
+def _one_thread_per_core() -> None:
     # Ranks on one machine each split large kernels over threads; more threads than cores in all makes every
-    # rank wait for the others' threads. Give each rank its share of the cores (at least one).
+    # rank wait for the others' threads. Give each rank its share of the cores (at least one). The launcher
+    # says how many ranks share this machine (Open MPI, MPICH); asking MPI (Split_type) would be a collective.
     from .. import _core
-    local = MPI.COMM_WORLD.Split_type(MPI.COMM_TYPE_SHARED)
-    try:
-        per_machine = local.Get_size()
-    finally:
-        local.Free()
+    text = os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("MPI_LOCALNRANKS") or "1"
+    per_machine = int(text) if text.isdigit() else 1
     if per_machine > 1:
         _core._set_kernel_threads(max(1, min(_core._kernel_threads(), (os.cpu_count() or 1) // per_machine)))
 
