@@ -10,13 +10,14 @@ the same program). Without a pending DDP model the wrapper costs one Python call
 """
 from __future__ import annotations
 
+import weakref
 from typing import List
 
 from ... import _core
 from ... import autograd as _autograd
 from ...autograd import functional as _autograd_functional
 
-_pending: List[object] = []      # DDP models with a forward since their last reduction, in forward order
+_pending: List[weakref.ref] = []  # DDP models with a forward since their last reduction, in forward order
 _installed = False
 
 
@@ -24,20 +25,16 @@ def mark_pending(ddp) -> None:
     """``ddp``'s forward ran with gradients on: reduce its buckets after the next backward."""
     if not _installed:
         _install()
-    if ddp not in _pending:
-        _pending.append(ddp)
-
-
-def discard(ddp) -> None:
-    if ddp in _pending:
-        _pending.remove(ddp)
+    if not any(ref() is ddp for ref in _pending):
+        _pending.append(weakref.ref(ddp))      # weak: a model dropped between forward and backward is let go
 
 
 def _sync_pending() -> None:
-    models = list(_pending)
+    models = [ref() for ref in _pending]
     _pending.clear()
     for ddp in models:
-        ddp._reduce_gradients()
+        if ddp is not None:
+            ddp._reduce_gradients()
 
 
 def _install() -> None:
