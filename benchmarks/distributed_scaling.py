@@ -7,7 +7,7 @@ For each model (the airfoil example's Linear(5, 1); the classification example's
 batch B, a training step (zero_grad, forward, loss, backward, optimizer step) is timed on P ranks with DDP,
 and inside ``no_sync()`` (the same step without the all-reduce: compute and bookkeeping only). On one rank
 the script also times the compute of the per-rank batches B/N a cluster of N ranks would run, and predicts
-the parallel efficiency E(N) = T(B) / (T(B/N) + T_ring(N)), with T_ring = 2(N-1)/N * bytes / bandwidth +
+the speed-up S(N) = T(B) / (T(B/N) + T_ring(N)) (parallel efficiency S / N), with T_ring = 2(N-1)/N * bytes / bandwidth +
 2(N-1) * latency, for a 10 Gb/s network (20 us per message over TCP) and a 100 Gb/s one (2 us, RDMA).
 """
 import argparse
@@ -103,7 +103,7 @@ def main(argv=None):
                 continue
             plain_opt = optim.SGD(net.parameters(), lr=1e-3)
             whole = _time_steps(_step_fn(net, plain_opt, X, y), comm)
-            say(f"    one process without DDP: {whole * 1e6:.1f} us per step; forecast E(N) (per-rank step "
+            say(f"    one process without DDP: {whole * 1e6:.1f} us per step; forecast speed-up S(N) (per-rank step "
                 "measured here at batch B/N):")
             for nodes in NODES:
                 if B // nodes < 1:
@@ -113,7 +113,7 @@ def main(argv=None):
                 cells = []
                 for net_name, (latency, bandwidth) in NETWORKS.items():
                     ring = ring_seconds(nodes, nbytes, latency, bandwidth)
-                    cells.append(f"{net_name}: ring {ring * 1e6:.0f} us, E = {whole / (part + ring):.2f}")
+                    cells.append(f"{net_name}: ring {ring * 1e6:.0f} us, S = {whole / (part + ring):.2f}")
                 say(f"      N={nodes:2d} (batch {B // nodes} per rank, step {part * 1e6:.1f} us): " + "; ".join(cells))
     dist.destroy_process_group()
 
