@@ -16,9 +16,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 from typing import Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["add_parser", "build_command", "run", "launched_world_size"]
+__all__ = ["add_parser", "build_command", "run", "launched_world_size", "find_mpiexec"]
 
 # Environment variables through which MPI launchers tell a process its world size (Open MPI, MPICH/Hydra, PMIx).
 _SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
@@ -61,8 +62,20 @@ def _ranks(text: str) -> int:
     return value
 
 
+def find_mpiexec() -> Optional[str]:
+    """The mpiexec to use: $GDCORE_MPIEXEC, else the one pip installed beside this Python (the Open MPI that
+    mpi4py loads from the gdcore[mpi] extra; its scripts folder is not always on PATH), else PATH's."""
+    if os.environ.get("GDCORE_MPIEXEC"):
+        return os.environ["GDCORE_MPIEXEC"]
+    for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        candidate = os.path.join(folder, "mpiexec")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("mpiexec") or shutil.which("mpirun")
+
+
 def _find_mpiexec() -> str:
-    path = os.environ.get("GDCORE_MPIEXEC") or shutil.which("mpiexec") or shutil.which("mpirun")
+    path = find_mpiexec()
     if not path:
         raise FileNotFoundError('mpiexec not found; pip install "gdcore[mpi]" installs Open MPI '
                                 "(or put your cluster's mpiexec on PATH, or set GDCORE_MPIEXEC)")

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import signal
 import subprocess
 import sys
 
 import pytest
 
+from gdcore.launch import find_mpiexec
+
 WORKERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers")
 
 _missing = [what for what, found in (("mpi4py", importlib.util.find_spec("mpi4py") is not None),
-                                     ("mpiexec", shutil.which("mpiexec") is not None)) if not found]
+                                     ("mpiexec", find_mpiexec() is not None)) if not found]
 requires_mpi = pytest.mark.skipif(bool(_missing), reason=f"{' and '.join(_missing)} not installed: "
                                   'pip install "gdcore[mpi]" (scripts/test_all.sh does)')
 

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from gdcore.launch import find_mpiexec
 from mpi_jobs import WORKERS, assert_all_ok, requires_mpi
 
 pytestmark = requires_mpi
@@ -69,7 +70,7 @@ def test_ddp_over_tcp_between_two_network_namespaces(two_namespaces, tmp_path):
     env = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "OMPI_MCA_pml": "ob1", "OMPI_MCA_btl": "self,tcp", "OMPI_MCA_btl_tcp_if_include": subnet,
            "OMPI_MCA_oob_tcp_if_include": subnet, "PRTE_MCA_plm_ssh_agent": str(agent), "OPENBLAS_NUM_THREADS": "1"}
-    argv = ["ip", "netns", "exec", a, shutil.which("mpiexec"), "--hostfile", str(hostfile), "-n", "2",
+    argv = ["ip", "netns", "exec", a, find_mpiexec(), "--hostfile", str(hostfile), "-n", "2",
             sys.executable, os.path.join(WORKERS, "ddp_equivalence.py")]
     job = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=90, start_new_session=True)
     assert_all_ok(job, 2)
