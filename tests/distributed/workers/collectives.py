@@ -101,6 +101,10 @@ else:
 sampler = gdcore.data.DistributedSampler(list(range(10)))
 assert (sampler.num_replicas, sampler.rank) == (world, rank)
 
+# Different models on different ranks: DDP refuses on every rank before any gradient is averaged.
+expect_error(ValueError, "the ranks' models differ", nn.parallel.DistributedDataParallel,
+             nn.Linear(3, 2 if rank == 0 else 1))
+
 # DDP inside gdcore.compile: the all-reduce cannot be captured yet, so it must refuse, not replay without it.
 net = nn.Linear(3, 1)
 ddp = nn.parallel.DistributedDataParallel(net)
