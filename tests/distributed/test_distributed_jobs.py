@@ -56,3 +56,24 @@ def test_train_rejects_a_batch_that_does_not_split(tmp_path):
     np.savetxt(csv, np.ones((6, 2)), delimiter=",", header="a,y", comments="")
     job = run_job(2, "run_gdcore_train.py", "--csv", str(csv), "--batch-size", "5")
     assert job.returncode != 0 and "does not split evenly over 2 ranks" in job.stderr, job.stderr
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples")
+
+
+def test_airfoil_example_trains_the_same_on_one_and_two_ranks(data_dir):
+    script = os.path.join(EXAMPLES, "distributed_airfoil.py")
+    lines = {}
+    for nproc in (1, 2):
+        job = run_job(nproc, script, "--epochs", "1", env={"GDCORE_DATA_DIR": data_dir})
+        assert job.returncode == 0, job.stderr
+        lines[nproc] = [line.split(",")[0] for line in job.stdout.splitlines() if line.startswith("epoch ")]
+    assert len(lines[1]) == 1 and lines[1] == lines[2], lines     # "epoch k: loss x.xxxx", printed by rank 0 only
+
+
+def test_classification_example_learns_on_two_ranks():
+    job = run_job(2, os.path.join(EXAMPLES, "distributed_classification.py"), "--samples", "900", "--epochs", "2")
+    assert job.returncode == 0, job.stderr
+    accuracy = [float(line.split("test accuracy ")[1].split(",")[0]) for line in job.stdout.splitlines()
+                if line.startswith("epoch ")]
+    assert len(accuracy) == 2 and accuracy[-1] > 0.6, job.stdout        # chance is 1/3
