@@ -115,11 +115,11 @@ def _agree(pg: ProcessGroup, what: str, arr: Optional[np.ndarray], code: int = 0
                      + "; ".join(lines) + ". Every rank must call it with the same dtype, shape and arguments")
 
 
-def _average(arr: np.ndarray, size: int, what: str) -> None:
-    if arr.dtype.kind != "f":
+def _check_average(op: ReduceOp, arr: np.ndarray, what: str) -> None:
+    # After the agreement check, so that every rank (same op, same dtype) raises, and before anything is sent.
+    if op is ReduceOp.AVG and arr.dtype.kind != "f":
         raise TypeError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {arr.dtype}; use ReduceOp.SUM "
                         "and divide")
-    arr /= size
 
 
 def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None) -> None:
@@ -128,12 +128,11 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None) -> None:
     op = _check_op(op, "all_reduce")
     arr = _array(tensor, "all_reduce: tensor")
     _agree(pg, "all_reduce", arr, code=op.value)
-    if op is ReduceOp.AVG and arr.dtype.kind != "f":
-        _average(arr, pg.size(), "all_reduce")
+    _check_average(op, arr, "all_reduce")
     mpi_op = _mpi_op(op)
     pg.comm.Allreduce(_MPI_OPS["IN_PLACE"], arr, op=mpi_op)
     if op is ReduceOp.AVG:
-        _average(arr, pg.size(), "all_reduce")
+        arr /= pg.size()
 
 
 def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group=None) -> None:
@@ -143,13 +142,12 @@ def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group=None
     arr = _array(tensor, "reduce: tensor")
     root = pg.group_rank(dst, "reduce: dst")
     _agree(pg, "reduce", arr, code=op.value, root=dst, root_name="dst")
-    if op is ReduceOp.AVG and arr.dtype.kind != "f":
-        _average(arr, pg.size(), "reduce")
+    _check_average(op, arr, "reduce")
     MPI = _mpi()
     if pg.rank() == root:
         pg.comm.Reduce(MPI.IN_PLACE, arr, op=_mpi_op(op), root=root)
         if op is ReduceOp.AVG:
-            _average(arr, pg.size(), "reduce")
+            arr /= pg.size()
     else:
         pg.comm.Reduce(arr, None, op=_mpi_op(op), root=root)
 

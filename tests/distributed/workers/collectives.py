@@ -51,6 +51,9 @@ for dtype, npdt in ((gdcore.float64, np.float64), (gdcore.float32, np.float32)):
     t = gdcore.tensor(data[rank].astype(npdt))
     dist.reduce(t, dst=world - 1, op=ReduceOp.MAX)
     close(t, (data.max(0) if rank == world - 1 else data[rank]).astype(npdt), 0)
+    t = gdcore.tensor(data[rank].astype(npdt))
+    dist.reduce(t, dst=0, op=ReduceOp.AVG)
+    close(t, (data.sum(0) / world if rank == 0 else data[rank]).astype(npdt), rtol)
     got = [gdcore.zeros(3, 4, dtype=dtype) for _ in range(world)] if rank == 0 else None
     dist.gather(gdcore.tensor(data[rank].astype(npdt)), got, dst=0)
     if rank == 0:
