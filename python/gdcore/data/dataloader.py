@@ -226,7 +226,7 @@ class DataLoader:
 
     def _base_seed(self) -> int:
         # Drawn after the order, so the order is the same draw as with num_workers=0.
-        return int(randint(0, 2**62, (), generator=self.generator).item())
+        return int(randint(0, 2**62, (), generator=self.generator).tolist())  # (.item() rounds int64 via a double)
 
     def _worker_batches(self) -> Iterator[Any]:
         from .worker import WorkerPool

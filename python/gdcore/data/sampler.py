@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator, List, Optional, Sequence
 
 from .._core import Generator
-from ..creation import randperm
+from ..creation import randint, randperm, tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]
 
@@ -46,18 +46,19 @@ def _check_generator(generator, who: str):
 
 
 class RandomSampler(Sampler):
-    """A new random permutation of the indices on every pass (without replacement)."""
+    """A new random permutation of the indices on every pass (``num_samples`` of them, from as many
+    permutations as needed), or ``num_samples`` uniform draws with ``replacement=True``."""
 
     def __init__(self, data_source, replacement: bool = False, num_samples: Optional[int] = None,
                  generator: Optional[Generator] = None) -> None:
-        if replacement:
-            raise ValueError("RandomSampler: replacement=True is not supported; gdcore samples without replacement")
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got replacement={replacement!r}")
         if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int)
                                         or num_samples <= 0):
             raise ValueError(f"RandomSampler: num_samples should be a positive integer value, but got "
                              f"num_samples={num_samples!r}")
         self.data_source = data_source
-        self.replacement = False
+        self.replacement = replacement
         self._num_samples = num_samples
         self.generator = _check_generator(generator, "RandomSampler")
 
@@ -68,9 +69,10 @@ class RandomSampler(Sampler):
     def permutation(self):
         """One pass as an int64 tensor (what the DataLoader slices its batches from)."""
         n, wanted = len(self.data_source), self.num_samples
+        if self.replacement:
+            return randint(0, n, (wanted,), generator=self.generator)
         if wanted <= n:
             return randperm(n, generator=self.generator)[:wanted]
-        from ..creation import tensor
         passes = [randperm(n, generator=self.generator).tolist() for _ in range(-(-wanted // n))]
         return tensor([i for p in passes for i in p][:wanted])
 

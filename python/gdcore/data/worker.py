@@ -15,6 +15,7 @@ of a second and reported as a RuntimeError instead of waiting forever.
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 import random
 import signal
@@ -56,12 +57,17 @@ class _ExceptionWrapper:
 
     def __init__(self, where: str) -> None:
         exc_type, exc, tb = sys.exc_info()
+        self.type_name = exc_type.__name__
+        try:
+            pickle.dumps(exc_type)
+        except Exception:  # a class defined inside a function: raised as a RuntimeError in the main process
+            exc_type = RuntimeError
         self.exc_type = exc_type
         self.where = where
-        self.exc_msg = "".join(traceback.format_exception(exc_type, exc, tb))
+        self.exc_msg = "".join(traceback.format_exception(*sys.exc_info()))
 
     def reraise(self):
-        msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
+        msg = f"Caught {self.type_name} {self.where}.\nOriginal {self.exc_msg}"
         if self.exc_type is KeyError:
             msg = _KeyErrorMessage(msg)  # str(KeyError(x)) is repr(x): keep the traceback's lines readable
         try:
@@ -110,7 +116,7 @@ def _worker_loop(dataset, index_queue, result_queue, collate, base_seed: int, wo
         if task is None:
             return
         if isinstance(task, _Resume):
-            result_queue.put((worker_id, task))
+            _send(result_queue, worker_id, task, worker_id)
             continue
         index, indices = task
         if init_error is not None:
@@ -120,10 +126,19 @@ def _worker_loop(dataset, index_queue, result_queue, collate, base_seed: int, wo
                 result = collate([dataset[i] for i in indices])
             except Exception:
                 result = _ExceptionWrapper(f"in DataLoader worker process {worker_id}")
-        try:
-            result_queue.put((index, result))
-        except Exception:  # the batch itself could not be pickled
-            result_queue.put((index, _ExceptionWrapper(f"sending a batch from DataLoader worker process {worker_id}")))
+        _send(result_queue, index, result, worker_id)
+
+
+def _send(result_queue, index: int, result, worker_id: int) -> None:
+    # Pickled here rather than in the queue's feeder thread, where a failure would be printed and the
+    # batch lost, leaving the main process waiting for it.
+    try:
+        payload = pickle.dumps((index, result), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        wrapper = _ExceptionWrapper(f"pickling a batch in DataLoader worker process {worker_id} (every part of a "
+                                    "batch must be picklable to reach the main process)")
+        payload = pickle.dumps((index, wrapper), protocol=pickle.HIGHEST_PROTOCOL)
+    result_queue.put(payload)
 
 
 def _describe_exit(process) -> str:
@@ -173,17 +188,17 @@ class WorkerPool:
         while True:
             wait = _POLL_SECONDS if self.timeout <= 0 else min(_POLL_SECONDS, self.timeout - waited)
             try:
-                return self.result_queue.get(timeout=max(wait, 0.0))
+                return pickle.loads(self.result_queue.get(timeout=max(wait, 0.0)))
             except queue.Empty:
                 waited += wait
             dead = [w for w in self.workers if not w.is_alive()]
             if dead:
-                self.close()
+                self.close(wait=0.0)
                 raise RuntimeError(" ".join(_describe_exit(w) for w in dead) +
                                    " A worker that dies (out of memory, a signal, os._exit) cannot send its batch; "
                                    "run with num_workers=0 to see the problem in the main process.")
             if self.timeout > 0 and waited >= self.timeout:
-                self.close()
+                self.close(wait=0.0)
                 raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds")
 
     def _resume(self) -> None:
@@ -216,7 +231,7 @@ class WorkerPool:
                 received += 1
                 sent += self._send(batches, sent)
                 if isinstance(result, _ExceptionWrapper):
-                    self.close()
+                    self.close(wait=0.0)
                     result.reraise()
                 yield result
         except GeneratorExit:
@@ -229,7 +244,8 @@ class WorkerPool:
         self.index_queues[index % self.num_workers].put((index, indices))
         return 1
 
-    def close(self) -> None:
+    def close(self, wait: float = 1.0) -> None:
+        """Stops the workers: asks them to finish, and terminates any still busy after ``wait`` seconds."""
         if self.closed:
             return
         self.closed = True
@@ -238,7 +254,7 @@ class WorkerPool:
                 index_queue.put(None)
             except (OSError, ValueError):
                 pass
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + wait
         for w in self.workers:
             w.join(timeout=max(0.0, deadline - time.monotonic()))
             if w.is_alive():
