@@ -74,6 +74,17 @@ def test_workers_give_the_batches_of_the_single_process_loader(num_workers, batc
     assert got == expected
 
 
+def test_every_epochs_order_is_the_same_with_and_without_workers():
+    def epochs(num_workers):
+        gdcore.manual_seed(11)
+        loader = DataLoader(Squares(7), batch_size=3, shuffle=True, num_workers=num_workers)
+        return [_plain(loader) for _ in range(3)]
+
+    single = epochs(0)
+    assert single[0] != single[1]  # a new order each epoch
+    assert epochs(2) == single and epochs(4) == single
+
+
 def test_shuffled_order_with_workers_is_the_single_process_order():
     gen = gdcore.Generator(5)
     single = _plain(DataLoader(Squares(11), batch_size=4, shuffle=True, generator=gdcore.Generator(5)))
@@ -114,6 +125,7 @@ def test_single_process_draws_continue_the_main_generator():
     gdcore.manual_seed(7)
     got = np.concatenate([d.numpy() for _, d, _, _ in DataLoader(Draws(), batch_size=4)])
     gdcore.manual_seed(7)
+    gdcore.randint(0, 2**62, ())  # the epoch's base seed, drawn with or without workers (as torch)
     expected = np.concatenate([gdcore.rand(2).numpy()[None] for _ in range(12)])
     np.testing.assert_array_equal(got, expected)
 

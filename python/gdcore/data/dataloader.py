@@ -163,6 +163,7 @@ class DataLoader:
             batch_sampler = BatchSampler(sampler, self.batch_size, self.drop_last)
         self.batch_sampler = batch_sampler
         self._pool = None
+        self._base_seed = 0
 
     _default_collate = staticmethod(default_collate)
 
@@ -172,19 +173,29 @@ class DataLoader:
         return len(self.sampler)
 
     def _order(self, n: int) -> Tensor:
-        """This epoch's visiting order as an int64 tensor (one random draw when shuffling)."""
+        """This epoch's visiting order as an int64 tensor, then the epoch's worker base seed: the same
+        two draws whatever ``num_workers`` is, so every epoch's order is the same in all modes."""
         if self._custom_batch_sampler:
             raise ValueError("this DataLoader takes its batches from a batch_sampler; it has no single order")
         if self._default_sampler:
-            return randperm(n, generator=self.generator) if self.shuffle else arange(n)
-        if isinstance(self.sampler, RandomSampler):
-            return self.sampler.permutation()
-        return tensor([int(i) for i in self.sampler], dtype=_core.dtype.int64)
+            order = randperm(n, generator=self.generator) if self.shuffle else arange(n)
+        elif isinstance(self.sampler, RandomSampler):
+            order = self.sampler.permutation()
+        else:
+            order = tensor([int(i) for i in self.sampler], dtype=_core.dtype.int64)
+        self._draw_base_seed()
+        return order
+
+    def _draw_base_seed(self) -> None:
+        # torch draws it at every epoch from the loader's generator, with or without workers.
+        self._base_seed = int(randint(0, 2**62, (), generator=self.generator).tolist())  # (.item() would round)
 
     def _index_batches(self):
         """This epoch's batches as lists of indices (drawing the order once)."""
         if self._custom_batch_sampler:
-            return iter(self.batch_sampler)
+            batches = list(self.batch_sampler)
+            self._draw_base_seed()
+            return iter(batches)
         indices = self._order(len(self.dataset)).tolist()
         if self.batch_size is None:
             return iter(indices)
@@ -224,19 +235,15 @@ class DataLoader:
         for indices in batches:
             yield collate([self.dataset[i] for i in indices])
 
-    def _base_seed(self) -> int:
-        # Drawn after the order, so the order is the same draw as with num_workers=0.
-        return int(randint(0, 2**62, (), generator=self.generator).tolist())  # (.item() rounds int64 via a double)
-
     def _worker_batches(self) -> Iterator[Any]:
         from .worker import WorkerPool
 
         if self.batch_size is None and not self._custom_batch_sampler:
             raise ValueError("DataLoader: batch_size=None (no batching) works with num_workers=0 only in gdcore")
-        batches = list(self._index_batches())  # every order draw before the base seed, as with num_workers=0
+        batches = list(self._index_batches())  # the order, then the base seed, as with num_workers=0
         pool = self._pool
         if pool is None or pool.closed:
-            pool = WorkerPool(self, self._base_seed())
+            pool = WorkerPool(self, self._base_seed)
             if self.persistent_workers:
                 self._pool = pool
         try:

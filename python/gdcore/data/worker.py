@@ -18,14 +18,10 @@ import os
 import pickle
 import queue
 import random
-import signal
 import sys
 import time
-import traceback
-from dataclasses import dataclass
 from typing import Any, Optional
 
-import numpy as np
 
 __all__ = ["WorkerInfo", "get_worker_info", "WorkerPool"]
 
@@ -33,15 +29,21 @@ _POLL_SECONDS = 0.1  # how often the main process checks its workers while it wa
 _PARENT_CHECK_SECONDS = 1.0  # how often an idle worker checks that its parent is still alive
 
 
-@dataclass(frozen=True)
 class WorkerInfo:
     """What ``get_worker_info()`` returns inside a worker: its ``id`` (0..num_workers-1),
-    ``num_workers``, ``seed`` (base_seed + id) and its copy of the ``dataset``."""
+    ``num_workers``, ``seed`` (base_seed + id) and its copy of the ``dataset`` (read-only fields)."""
 
-    id: int
-    num_workers: int
-    seed: int
-    dataset: Any
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002
+        for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Cannot assign attributes to WorkerInfo objects (tried {name!r})")
+
+    def __repr__(self) -> str:
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset!r})"
 
 
 _worker_info: Optional[WorkerInfo] = None
@@ -64,6 +66,8 @@ class _ExceptionWrapper:
             exc_type = RuntimeError
         self.exc_type = exc_type
         self.where = where
+        import traceback
+
         self.exc_msg = "".join(traceback.format_exception(*sys.exc_info()))
 
     def reraise(self):
@@ -87,7 +91,10 @@ class _Resume:
 
 
 def _seed_worker(seed: int) -> None:
+    import numpy as np
+
     from ..creation import manual_seed
+
     manual_seed(seed % 2**64)
     random.seed(seed)
     np.random.seed(np.random.SeedSequence(seed).generate_state(1)[0])
@@ -95,6 +102,8 @@ def _seed_worker(seed: int) -> None:
 
 def _worker_loop(dataset, index_queue, result_queue, collate, base_seed: int, worker_id: int, num_workers: int,
                  worker_init_fn, parent_pid: int) -> None:
+    import signal
+
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     seed = base_seed + worker_id
@@ -142,6 +151,8 @@ def _send(result_queue, index: int, result, worker_id: int) -> None:
 
 
 def _describe_exit(process) -> str:
+    import signal
+
     code = process.exitcode
     if code is not None and code < 0:
         try:
