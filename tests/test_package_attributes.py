@@ -11,7 +11,7 @@ import pytest
 import gdcore
 
 SUBMODULES = ["optimize", "plot", "train", "data", "autograd", "nn", "optim", "utils", "cuda", "backends",
-              "accelerator"]
+              "accelerator", "curvature"]
 
 
 def _fresh(code: str) -> str:

@@ -90,8 +90,8 @@ def is_tensor(obj) -> bool:
 _tensor_attributes.install()  # Tensor.device, .to(device), .cuda(), .mT, .nelement(), .element_size()
 _tensor_pickle.install()  # pickle / multiprocessing (DataLoader workers)
 
-# Submodules that cost import time (matplotlib for plot) load on first use: gdcore.plot, gdcore.optimize.
-_LAZY_SUBMODULES = ("optimize", "plot")
+# Submodules that cost import time (matplotlib for plot) load on first use: gdcore.plot, gdcore.optimize, ...
+_LAZY_SUBMODULES = ("optimize", "plot", "curvature")
 
 
 def __getattr__(name: str):
