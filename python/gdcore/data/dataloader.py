@@ -90,8 +90,11 @@ class DataLoader:
     dataset makes inside a worker come from that worker's generator, seeded with
     ``base_seed + worker_id`` as torch does, so they repeat from run to run for the same seed
     (batch ``k`` being built by worker ``k % num_workers``) but are not the draws the main
-    process would make with ``num_workers=0``. ``pin_memory`` is accepted and changes nothing
-    on the CPU.
+    process would make with ``num_workers=0``. ``pin_memory`` (and ``pin_memory_device``) are
+    accepted and change nothing on the CPU; batches always come out in order (``in_order=False``
+    allows torch to reorder them, which gdcore does not need to). ``multiprocessing_context``
+    ('fork', 'spawn', 'forkserver' or a context) picks how workers start (Python's default when
+    None); with 'spawn' the dataset and functions must be picklable.
     """
 
     def __init__(self, dataset, batch_size: Optional[int] = 1, shuffle: Optional[bool] = None,
