@@ -176,6 +176,11 @@ def test_persistent_workers_survive_epochs_and_early_breaks():
     assert first.isdisjoint(second)  # without persistent_workers, new processes per epoch
 
 
+def test_spawned_workers_receive_the_dataset_and_send_tensors_back_by_pickle():
+    got = _plain(DataLoader(Squares(5), batch_size=2, num_workers=1, multiprocessing_context="spawn"))
+    assert got == _plain(DataLoader(Squares(5), batch_size=2))
+
+
 @pytest.mark.parametrize("prefetch_factor", [1, 2, 5])
 def test_prefetch_factor_changes_nothing_in_the_results(prefetch_factor):
     got = _plain(DataLoader(Squares(9), batch_size=2, num_workers=2, prefetch_factor=prefetch_factor))
