@@ -10,7 +10,7 @@ from .csv_table import load_csv
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
-from .worker import WorkerInfo, get_worker_info
+from .worker_info import WorkerInfo, get_worker_info
 from .synthetic import doubling_points, noisy_identity_line, noisy_linear, twenty_points
 
 __all__ = [

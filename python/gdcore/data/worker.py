@@ -1,8 +1,8 @@
 """DataLoader worker processes: the loop a worker runs, and the main side that feeds and reads them.
 
 As in torch.utils.data: worker ``i`` of ``num_workers`` seeds gdcore's default generator,
-Python's ``random`` and numpy's global generator from ``base_seed + i`` (``base_seed``
-drawn once per set of workers from the loader's generator), runs ``worker_init_fn(i)``,
+Python's ``random`` and numpy's global generator from ``base_seed + i`` (the base seed the
+loader drew for the epoch the workers start in; persistent workers keep theirs), runs ``worker_init_fn(i)``,
 then builds the batches it is sent (``collate_fn([dataset[j] for j in indices])``).
 Batch ``k`` of an epoch goes to worker ``k % num_workers`` and the main process hands
 batches out in order ``k = 0, 1, ...`` whatever order they finish in, so the results do not
@@ -20,38 +20,15 @@ import queue
 import random
 import sys
 import time
-from typing import Any, Optional
+
+from . import worker_info
+from .worker_info import WorkerInfo
 
 
-__all__ = ["WorkerInfo", "get_worker_info", "WorkerPool"]
+__all__ = ["WorkerPool"]
 
 _POLL_SECONDS = 0.1  # how often the main process checks its workers while it waits
 _PARENT_CHECK_SECONDS = 1.0  # how often an idle worker checks that its parent is still alive
-
-
-class WorkerInfo:
-    """What ``get_worker_info()`` returns inside a worker: its ``id`` (0..num_workers-1),
-    ``num_workers``, ``seed`` (base_seed + id) and its copy of the ``dataset`` (read-only fields)."""
-
-    __slots__ = ("id", "num_workers", "seed", "dataset")
-
-    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002
-        for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"Cannot assign attributes to WorkerInfo objects (tried {name!r})")
-
-    def __repr__(self) -> str:
-        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset!r})"
-
-
-_worker_info: Optional[WorkerInfo] = None
-
-
-def get_worker_info() -> Optional[WorkerInfo]:
-    """The WorkerInfo of this DataLoader worker process, or None in the main process."""
-    return _worker_info
 
 
 class _ExceptionWrapper:
@@ -104,11 +81,10 @@ def _worker_loop(dataset, index_queue, result_queue, collate, base_seed: int, wo
                  worker_init_fn, parent_pid: int) -> None:
     import signal
 
-    global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     seed = base_seed + worker_id
     _seed_worker(seed)
-    _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
+    worker_info._current = WorkerInfo(worker_id, num_workers, seed, dataset)
     init_error = None
     if worker_init_fn is not None:
         try:
