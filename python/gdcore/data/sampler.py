@@ -52,7 +52,8 @@ class RandomSampler(Sampler):
     def __init__(self, data_source, replacement: bool = False, num_samples: Optional[int] = None,
                  generator: Optional[Generator] = None) -> None:
         if not isinstance(replacement, bool):
-            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got replacement={replacement!r}")
+            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got "
+                            f"replacement={replacement!r}")
         if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int)
                                         or num_samples <= 0):
             raise ValueError(f"RandomSampler: num_samples should be a positive integer value, but got "
