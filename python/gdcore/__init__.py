@@ -108,10 +108,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'gdcore' has no attribute {name!r}")
 
 
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
-
-
 # Keep last: axis=/keepdims= on every reduction defined above (by whichever module defined it).
 import sys as _sys  # noqa: E402
 from . import numpy_spellings as _numpy_spellings  # noqa: E402
