@@ -33,7 +33,6 @@ CASES = [
         "epoch must be an int"),
     bad("loader-sampler-and-shuffle", lambda: _loader(sampler=DistributedSampler(range(4), 1, 0), shuffle=True),
         ValueError, "sampler option is mutually exclusive with shuffle"),
-    bad("loader-sampler-not-iterable", lambda: _loader(sampler=5), TypeError, "iterable of indices with a length"),
     bad("launch-no-program", lambda: run_cli(["launch", "-n", "2"]), CommandFailed,
         "exit 2: gdcore launch: error: give a script to run"),
     bad("launch-zero-ranks", lambda: run_cli(["launch", "-n", "0", "x.py"]), CommandFailed,

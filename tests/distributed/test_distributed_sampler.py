@@ -88,5 +88,3 @@ def test_bad_arguments():
     sampler = DistributedSampler(range(4), num_replicas=2, rank=0)
     with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
         DataLoader(TensorDataset(gdcore.zeros(4, 1)), sampler=sampler, shuffle=True)
-    with pytest.raises(TypeError, match="iterable of indices"):
-        DataLoader(TensorDataset(gdcore.zeros(4, 1)), sampler=3)

@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 
 from .._core import Generator
 from ..creation import randperm
+from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
 
@@ -37,7 +38,7 @@ def _int(value, what: str) -> int:
     return value
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler):
     """Yields this rank's indices of ``dataset``: ``len(sampler)`` of them per epoch.
 
     ``num_replicas`` and ``rank`` default to the process group's world size and rank. Use it as
@@ -55,6 +56,7 @@ class DistributedSampler:
             raise ValueError(f"DistributedSampler: num_replicas must be at least 1, got {num_replicas}")
         if not 0 <= rank < num_replicas:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        super().__init__(dataset)
         self.dataset = dataset
         self.num_replicas = num_replicas
         self.rank = rank
