@@ -333,18 +333,21 @@ def once_differentiable(fn):
     def wrapper(ctx, *args):
         with no_grad():
             outputs = fn(ctx, *args)
-        if not _core.is_grad_enabled() or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        if not _core.is_grad_enabled():  # no create_graph: nothing will differentiate the result
             return outputs
+        # What the true gradient depends on: the incoming gradients and the saved tensors that require grad
+        # (torch looks at the former only, so a second derivative through saved inputs would silently be 0).
+        deps = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        deps += [t for t in ctx.saved_tensors if t is not None and t.requires_grad]
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
         positions = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
-        if not positions:
+        if not deps or not positions:
             return outputs
-        # The gradients now depend on the incoming ones through a node that refuses to be differentiated.
-        grads_in = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        # The results now hang on a node that refuses to be differentiated.
         wrapped = _DelayedError.apply(
             "trying to differentiate twice a function that was marked with @once_differentiable",
-            *[outs[i] for i in positions], *grads_in)
+            *[outs[i] for i in positions], *deps)
         outs = list(outs)
         for j, i in enumerate(positions):
             outs[i] = wrapped[j]
