@@ -24,7 +24,6 @@ from typing import Any
 
 from .. import _core
 from .._core import Tensor
-from ..creation import zeros
 from ..grad_mode import no_grad
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -38,21 +37,6 @@ def _describe(x: Any) -> str:
     if isinstance(x, Tensor):
         return f"a {str(x.dtype).replace('gdcore.', '')} Tensor of shape {tuple(x.shape)}"
     return "None" if x is None else f"a {type(x).__name__} ({x!r:.40})"
-
-
-def _sum_to(g: Tensor, shape: tuple) -> Tensor:
-    """``g`` summed over the dimensions that broadcasting ``shape`` to ``g.shape`` added."""
-    lead = g.dim() - len(shape)
-    dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    if dims:
-        g = g.sum(dims, keepdim=True)
-    return g.reshape(*shape) if tuple(g.shape) != tuple(shape) else g
-
-
-def _expandable(shape: tuple, to: tuple) -> bool:
-    if len(shape) > len(to):
-        return False
-    return all(a == b or a == 1 for a, b in zip(reversed(shape), reversed(to)))
 
 
 class FunctionCtx:
@@ -117,20 +101,13 @@ class FunctionCtx:
 
 
 class _Ctx(FunctionCtx):
-    """The ctx apply() makes: also what the engine's call back needs (the Function, the arguments' kinds)."""
+    """The ctx apply() makes: also what the engine's call back needs (the Function, the arguments' types)."""
 
     def _engine_backward(self, node, grads: list, retain_graph: bool) -> list:
-        """Called by the C++ engine with the GIL: one gradient (or None) per tensor output in, one per tensor
-        input out. Checks what the user's backward returned."""
-        full = []
-        for kind in self._outputs:  # per forward output: a tensor output's index, or None
-            g = None
-            if kind is not None:
-                g = grads[kind]
-                if g is None and self._materialize_grads:
-                    shape, dtype = self._output_meta[kind]
-                    g = zeros(*shape, dtype=dtype)
-            full.append(g)
+        """Called by the C++ engine with the GIL: one gradient (or None) per tensor output in (zeros already
+        filled in unless set_materialize_grads(False)), one per tensor input out. The C++ side checks shapes."""
+        kinds = self._outputs
+        full = grads if kinds is None else [None if k is None else grads[k] for k in kinds]
         self._node = node
         try:
             result = self._cls.backward(self, *full)
@@ -142,36 +119,31 @@ class _Ctx(FunctionCtx):
         return self._check(result)
 
     def _check(self, result) -> list:
-        name, args = self._name, self._arg_kinds
+        """The gradients for the tensor arguments, after checking their number and types."""
+        name, types = self._name, self._arg_types
         returned = result if isinstance(result, tuple) else (result,)
-        if len(returned) != len(args):
-            if len(returned) > len(args) and all(r is None for r in returned[len(args):]):
-                returned = returned[:len(args)]  # extra Nones are allowed, as in torch
+        if len(returned) != len(types):
+            if len(returned) > len(types) and all(r is None for r in returned[len(types):]):
+                returned = returned[:len(types)]  # extra Nones are allowed, as in torch
             else:
+                kinds = ", ".join("Tensor" if issubclass(t, Tensor) else t.__name__ for t in types)
                 raise RuntimeError(
-                    f"function {name} returned an incorrect number of gradients (expected {len(args)}, got "
+                    f"function {name} returned an incorrect number of gradients (expected {len(types)}, got "
                     f"{len(returned)}): backward returned ({', '.join(_describe(r) for r in returned)}) but forward "
-                    f"took {len(args)} argument(s) ({', '.join(args)}); return one gradient per forward argument, "
-                    "None for the non-tensor ones")
+                    f"took {len(types)} argument(s) ({kinds}); return one gradient per forward argument, None for "
+                    "the non-tensor ones")
         grads = []
-        for i, (g, kind) in enumerate(zip(returned, args)):
-            if kind != "Tensor":
+        for i, (g, t) in enumerate(zip(returned, types)):
+            if not issubclass(t, Tensor):
                 if g is not None:
                     raise RuntimeError(
                         f"function {name} returned a gradient different than None at position {i + 1}, but the "
-                        f"corresponding forward input was not a Tensor (it was a {kind}); return None for it")
-                continue
-            if g is not None and not isinstance(g, Tensor):
+                        f"corresponding forward input was not a Tensor (it was a {t.__name__}); return None for it")
+            elif g is None or isinstance(g, Tensor):
+                grads.append(g)
+            else:
                 raise TypeError(f"function {name} returned {_describe(g)} as the gradient at position {i + 1}; "
                                 "expected a Tensor or None")
-            shape, requires = self._input_meta[len(grads)]
-            if g is not None and tuple(g.shape) != shape:
-                if not _expandable(shape, tuple(g.shape)):
-                    raise RuntimeError(
-                        f"function {name} returned an invalid gradient at index {i} - got {list(g.shape)} but "
-                        f"expected shape compatible with {list(shape)} (the shape of forward argument {i})")
-                g = _sum_to(g, shape)  # a broadcast gradient is reduced, as torch does
-            grads.append(g if requires else None)
         return grads
 
 
@@ -235,7 +207,7 @@ class Function:
             result = _core._call_uncaptured(lambda: _forward(cls, ctx, args, setup_style))
         else:
             result = _forward(cls, ctx, args, setup_style)
-        outputs, tensor_outputs, differentiable, returned = result
+        tensor_outputs, differentiable, returned = result
         inputs = [a for a in args if isinstance(a, Tensor)]
         replay = None
         if capturing:
@@ -253,13 +225,18 @@ class Function:
 
 
 def _forward(cls, ctx: _Ctx, args: tuple, setup_style: bool):
-    """Runs forward (and setup_context) without recording and prepares the outputs for the graph node."""
-    with no_grad():
+    """Runs forward (and setup_context) without recording and prepares the outputs for the graph node.
+    (On the path of every apply: plain loops, few calls into the core.)"""
+    grad_mode = _core.is_grad_enabled()
+    _core._set_grad_enabled(False)
+    try:
         if setup_style:
             out = cls.forward(*args)
             cls.setup_context(ctx, args, out)
         else:
             out = cls.forward(ctx, *args)
+    finally:
+        _core._set_grad_enabled(grad_mode)
     is_tuple = isinstance(out, tuple)
     outs = list(out) if is_tuple else [out]
     input_ids = {id(a) for a in args if isinstance(a, Tensor)}
@@ -268,32 +245,26 @@ def _forward(cls, ctx: _Ctx, args: tuple, setup_style: bool):
         if id(t) not in input_ids:
             raise RuntimeError(f"{cls.__name__}: mark_dirty was given a tensor that is not an input of forward; "
                                "only inputs changed in place can be marked dirty")
-        if t.is_leaf and t.requires_grad and _core.is_grad_enabled():
+        if t.is_leaf and t.requires_grad and grad_mode:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation "
                                f"({cls.__name__} marked it dirty); change a clone of it, or do it under no_grad()")
     non_diff = {id(t) for t in ctx._non_differentiable}
-    tensor_outputs, differentiable, kinds, meta, seen = [], [], [], [], set()
-    saved_as_output = {}
+    tensor_outputs, differentiable, kinds, position = [], [], [], {}
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             kinds.append(None)
             continue
-        original = o
-        if id(o) in dirty and id(o) not in seen:
+        key = id(o)
+        if key in dirty and key not in position:
             pass  # an input changed in place keeps its identity and takes this Function as its history
-        elif id(o) in input_ids or id(o) in seen or o.requires_grad:
-            o = o.detach()  # never change the history of a tensor the caller holds: a fresh alias gets it
-            outs[i] = o
-        seen.add(id(original))
-        saved_as_output.setdefault(id(original), len(tensor_outputs))
+        elif key in input_ids or key in position or o.requires_grad:
+            outs[i] = o.detach()  # never change the history of a tensor the caller holds: a fresh alias gets it
+        position.setdefault(key, len(tensor_outputs))
         kinds.append(len(tensor_outputs))
-        tensor_outputs.append(o)
-        differentiable.append(o.is_floating_point() and id(original) not in non_diff)
-        meta.append((tuple(o.shape), o.dtype))
-    ctx._outputs = kinds
-    ctx._output_meta = meta
-    ctx._arg_kinds = tuple("Tensor" if isinstance(a, Tensor) else type(a).__name__ for a in args)
-    ctx._input_meta = [(tuple(a.shape), a.requires_grad) for a in args if isinstance(a, Tensor)]
+        tensor_outputs.append(outs[i])
+        differentiable.append(key not in non_diff)  # (and floating point: checked by _function_record)
+    ctx._outputs = None if len(tensor_outputs) == len(outs) else kinds  # None: output k is tensor output k
+    ctx._arg_types = tuple(map(type, args))
     # Saved tensors with the version they have now; an output the Function saved is kept as a
     # detached alias (saving it as it is would make the ctx own its own node: a reference cycle).
     saved = []
@@ -301,15 +272,14 @@ def _forward(cls, ctx: _Ctx, args: tuple, setup_style: bool):
         if t is None:
             saved.append((None, 0, None))
             continue
-        k = saved_as_output.get(id(t))
-        if k is not None and differentiable[k]:
+        k = position.get(id(t))
+        if k is not None and differentiable[k] and t.is_floating_point():
             saved.append((t.detach(), t._version, k))
         else:
             saved.append((t, t._version, None))
     ctx._saved = saved
     ctx._to_save = ()
-    returned = tuple(outs) if is_tuple else outs[0]
-    return outs, tensor_outputs, differentiable, returned
+    return tensor_outputs, differentiable, tuple(outs) if is_tuple else outs[0]
 
 
 class _DelayedError(Function):
