@@ -136,6 +136,131 @@ def test_my_relu_tutorial_two_layer_net_matches_numpy():
     assert np.allclose(w1.detach().numpy(), W1) and np.allclose(w2.detach().numpy(), W2)
 
 
+# The examples of PyTorch's "Extending PyTorch" note (LinearFunction with setup_context, MulConstant,
+# MyCube's double backward, the Linear module around LinearFunction).
+
+
+class LinearFunction(gdcore.autograd.Function):
+    @staticmethod
+    def forward(input, weight, bias):
+        output = input.mm(weight.t())
+        if bias is not None:
+            output += bias.unsqueeze(0).expand(output.shape)  # the note: .expand_as(output) (not in gdcore yet)
+        return output
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, weight, bias = inputs
+        ctx.save_for_backward(input, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight, bias = ctx.saved_tensors
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad_output.mm(weight)
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad_output.t().mm(input)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_bias = grad_output.sum(0)
+        return grad_input, grad_weight, grad_bias
+
+
+class MulConstant(gdcore.autograd.Function):
+    @staticmethod
+    def forward(tensor, constant):
+        return tensor * constant
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        tensor, constant = inputs
+        ctx.constant = constant
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.constant, None
+
+
+class MyCube(gdcore.autograd.Function):
+    @staticmethod
+    def forward(x):
+        result = x ** 3
+        dx = 3 * x ** 2
+        return result, dx
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, = inputs
+        result, dx = output
+        ctx.save_for_backward(x, dx)
+
+    @staticmethod
+    def backward(ctx, grad_output, grad_dx):
+        x, dx = ctx.saved_tensors
+        result = grad_output * dx + grad_dx * 6 * x
+        return result
+
+
+def my_cube(x):
+    result, dx = MyCube.apply(x)
+    return result
+
+
+class Linear(nn.Module):
+    def __init__(self, input_features, output_features, bias=True):
+        super().__init__()
+        self.input_features = input_features
+        self.output_features = output_features
+        self.weight = nn.Parameter(gdcore.empty(output_features, input_features))
+        if bias:
+            self.bias = nn.Parameter(gdcore.empty(output_features))
+        else:
+            self.register_parameter('bias', None)
+        nn.init.uniform_(self.weight, -0.1, 0.1)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -0.1, 0.1)
+
+    def forward(self, input):
+        return LinearFunction.apply(input, self.weight, self.bias)
+
+
+def test_extending_pytorch_examples():
+    torch = gdcore
+    input = (torch.randn(20, 20, dtype=torch.double, requires_grad=True),
+             torch.randn(30, 20, dtype=torch.double, requires_grad=True))
+    assert torch.autograd.gradcheck(lambda x, w: LinearFunction.apply(x, w, None), input, eps=1e-6, atol=1e-4)
+    b = torch.randn(30, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(LinearFunction.apply, (*input, b))
+    assert torch.autograd.gradcheck(lambda t: MulConstant.apply(t, 2.5), (input[0],))
+    x = torch.randn(5, requires_grad=True, dtype=torch.double)
+    assert torch.autograd.gradcheck(my_cube, (x,))
+    # gradgradcheck's job, by hand: the derivative of 3x^2 (through the saved output dx) is 6x.
+    (g,) = torch.autograd.grad(my_cube(x).sum(), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x)
+    assert np.allclose(g.detach().numpy(), 3 * x.detach().numpy() ** 2) and np.allclose(h.numpy(), 6 * x.detach().numpy())
+
+
+def test_linear_module_around_a_function_trains_like_nn_linear():
+    gdcore.manual_seed(0)
+    custom = Linear(3, 2)
+    reference = nn.Linear(3, 2)
+    with gdcore.no_grad():
+        reference.weight.copy_(custom.weight)
+        reference.bias.copy_(custom.bias)
+    x, y = gdcore.randn(8, 3), gdcore.randn(8, 2)
+    for model in (custom, reference):
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(20):
+            opt.zero_grad()
+            nn.functional.mse_loss(model(x), y).backward()
+            opt.step()
+    assert np.allclose(custom.weight.detach().numpy(), reference.weight.detach().numpy(), atol=1e-6)
+    assert np.allclose(custom.bias.detach().numpy(), reference.bias.detach().numpy(), atol=1e-6)
+    no_bias = Linear(3, 2, bias=False)
+    no_bias(x).sum().backward()
+    assert no_bias.bias is None and no_bias.weight.grad.shape == (2, 3)
+
+
 # ---- the protocol ---------------------------------------------------------------------------------
 
 
@@ -721,3 +846,22 @@ def test_compile_refuses_a_replay_whose_function_changes_its_output_shape():
     with pytest.raises(RuntimeError, match="custom Function Varying returned .*shape \\(3,\\).*shape \\(2,\\)\\] when the "
                                            "step was captured"):
         step(x)
+
+
+def test_compile_run_epoch_with_a_function_matches_the_eager_loop():
+    from gdcore.data import DataLoader, TensorDataset
+    gdcore.manual_seed(0)
+    X, Y = gdcore.randn(32, 3), gdcore.randn(32, 1)
+    results = []
+    for compiled in (False, True):
+        gdcore.manual_seed(1)
+        model = nn.Linear(3, 1)
+        optimizer = optim.SGD(model.parameters(), lr=0.05)
+        step = _function_step(model, optimizer, LegendrePolynomial3.apply)
+        loader = DataLoader(TensorDataset(X, Y), batch_size=8)
+        if compiled:
+            losses = gdcore.compile(step).run_epoch(loader).tolist()
+        else:
+            losses = [step(xb, yb).item() for xb, yb in loader]
+        results.append((losses, [p.detach().numpy().tobytes() for p in model.parameters()]))
+    assert results[0] == results[1]
