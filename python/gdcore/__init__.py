@@ -81,3 +81,10 @@ def numel(input: Tensor) -> int:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+from . import safetensors  # noqa: E402  (gdcore.safetensors; the package itself is imported on first use)
+
+# Wrong-type arguments to the public Python functions above get a message naming the argument (_argument_check).
+from ._argument_check import install as _install_argument_check  # noqa: E402
+
+_install_argument_check(globals(), "gdcore.")

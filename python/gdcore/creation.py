@@ -135,7 +135,8 @@ def randn_like(t: Tensor, dtype=None, generator: Optional[Generator] = None) -> 
     return _core._randn(list(t.shape), _dtype(dtype, t.dtype), _generator(generator, "randn_like"), False)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start: float, end: Optional[float] = None, step: float = 1, dtype=None,
+           requires_grad: bool = False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; int64 when all are ints."""
     if end is None:
         start, end = 0, start
@@ -213,9 +214,13 @@ def initial_seed() -> int:
     return _core.default_generator().initial_seed()
 
 
-def get_rng_state():
+def get_rng_state() -> tuple:
+    """The state of gdcore's default generator, as torch.get_rng_state (a tuple here, not a byte tensor):
+    pass it to set_rng_state to replay the same random numbers. Generator.get_state() does the same per
+    generator."""
     return _core.default_generator().get_state()
 
 
-def set_rng_state(state) -> None:
+def set_rng_state(state: tuple) -> None:
+    """Restore the default generator to a state from get_rng_state() (as torch.set_rng_state)."""
     _core.default_generator().set_state(state)
