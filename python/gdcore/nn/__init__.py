@@ -17,11 +17,13 @@ from .loss import MSELoss
 from .module import Module
 from .parameter import Parameter
 from .pooling import MaxPool2d
+from .lazy import LazyLinear, UninitializedParameter
 
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss, SmoothL1Loss
 from . import utils
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
-           "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init"]
+           "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init",
+           "LazyLinear", "UninitializedParameter"]
 __all__ += ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
             "KLDivLoss", "utils"]
