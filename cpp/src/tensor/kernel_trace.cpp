@@ -25,6 +25,11 @@ void on_op(const OpDef& op) {
       "PermuteBackward", "TransposeBackward", "ExpandBackward",    "CloneBackward",   "ToCopyBackward",
       "Conv2dBackward",  "Conv2dInputGradBackward", "Conv2dWeightGradBackward", "MaxPool2dBackward",
       "Pool2dGatherBackward", "Pool2dScatterAddBackward",
+      // ops_math.hpp (prod's backward and the rounding ops' zero gradients are not listed)
+      "SoftmaxBackward", "LogSoftmaxBackward", "LogsumexpBackward", "NormBackward", "CumsumBackward",
+      "ErfBackward", "ErfinvBackward", "Log1pBackward", "Expm1Backward", "Log2Backward", "Log10Backward",
+      "RsqrtBackward", "ReciprocalBackward", "CrossEntropyLossBackward", "NllLossBackward",
+      "BinaryCrossEntropyBackward",
   };
   if (!active()) return;
   const std::string_view name(op.name);

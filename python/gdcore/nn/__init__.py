@@ -19,6 +19,11 @@ from .parameter import Parameter
 from .pooling import MaxPool2d
 from .lazy import LazyLinear, UninitializedParameter
 
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss, SmoothL1Loss
+from . import utils
+
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init",
            "LazyLinear", "UninitializedParameter", "parallel"]
+__all__ += ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+            "KLDivLoss", "utils"]
