@@ -40,4 +40,7 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_function(m);
   // Keep last: it covers every function registered above (see argument_errors.cpp).
   gdcore::bind::install_argument_errors(m);
+  // After it on purpose: CompiledStep.__call__ passes on the step's own exceptions unchanged (a TypeError
+  // the step raises must not be renamed after the call).
+  gdcore::bind::bind_compiled_call(m);
 }

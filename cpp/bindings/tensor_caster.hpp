@@ -71,6 +71,7 @@ void bind_nn(py::module_& m);
 void bind_data(py::module_& m);
 void bind_simd(py::module_& m);
 void bind_capture(py::module_& m);
+void bind_compiled_call(py::module_& m);  // compiled_call.cpp
 void bind_math(py::module_& m);
 void bind_function(py::module_& m);
 // Last: rewrites pybind11's "incompatible function arguments" errors of every function bound above.

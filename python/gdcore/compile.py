@@ -186,14 +186,20 @@ def _flatten_result(result, name: str):
                     f"after the call")
 
 
-class CompiledStep:
+class CompiledStep(_core._CompiledCall):
     """A training step captured per signature and replayed in C++ (see the module docstring).
 
     Call it like the function it wraps. ``run_epoch(loader)`` runs a whole epoch of a
     ``DataLoader`` over a ``TensorDataset`` in C++. ``reset()`` drops every capture.
+
+    ``__call__`` is C++ (cpp/bindings/compiled_call.cpp): a call with tensor arguments whose
+    signature was captured, whose optimizer groups are unchanged and whose capture keeps no
+    Python state in sync (step counts) replays there without running Python; any other call
+    goes to ``_call`` below.
     """
 
     def __init__(self, fn: Callable):
+        super().__init__()
         if not callable(fn):
             raise TypeError(f"gdcore.compile: expected a function, got {type(fn).__name__}")
         self._fn = fn
@@ -208,6 +214,7 @@ class CompiledStep:
     def reset(self) -> None:
         """Forget every capture; the next call records again."""
         self._captures.clear()
+        self._clear_fast()
 
     def _signature(self, args: tuple, kwargs: dict):
         if not kwargs:
@@ -234,8 +241,9 @@ class CompiledStep:
         key.append(("grad_enabled", _core.is_grad_enabled()))
         return tensors, tuple(key)
 
-    def __call__(self, *args, **kwargs):
-        if not kwargs:  # the hot path, a call with tensors only: one C++ call builds the key
+    def _call(self, *args, **kwargs):
+        """A call the C++ ``__call__`` did not replay itself."""
+        if not kwargs:  # a call with tensors only: one C++ call builds the key
             key = _core._tensor_signature(args)
             capture = self._captures.get(key) if key is not None else None
             if capture is not None and capture.is_current():
@@ -262,7 +270,11 @@ class CompiledStep:
         finally:
             _local.recording = None
         program = _core._capture_end(outputs)  # raises (and ends the capture) if it cannot be replayed
-        self._captures[key] = _Capture(program, structure, recording)
+        self._captures[key] = capture = _Capture(program, structure, recording)
+        if isinstance(key, bytes):  # an all-tensor signature: C++ replays it from the next call on
+            fast = not (capture.step_counts or capture.counted)
+            self._set_fast(key, program if fast else None, structure if isinstance(structure, str) else structure[0],
+                           [(g.optimizer, g.state, g.group, g.copy, g.index) for g in capture.groups])
         return result
 
     def run_epoch(self, loader) -> Tensor:
