@@ -107,6 +107,29 @@ const std::unordered_map<std::string, ForwardFn>& table() {
       {"IndexBackward", GD_FORWARD(return basic_index(x[0], a.ints))},
       // join.cpp
       {"CatBackward", GD_FORWARD(return cat(x, a.ints[0]))},
+      // compare.cpp, logical.cpp, where.cpp: bool results (recorded without a graph node)
+      {"Gt", GD_FORWARD(return gt(x[0], x[1]))},
+      {"Ge", GD_FORWARD(return ge(x[0], x[1]))},
+      {"Lt", GD_FORWARD(return lt(x[0], x[1]))},
+      {"Le", GD_FORWARD(return le(x[0], x[1]))},
+      {"Eq", GD_FORWARD(return eq(x[0], x[1]))},
+      {"Ne", GD_FORWARD(return ne(x[0], x[1]))},
+      {"Sign", GD_FORWARD(return sign(x[0]))},
+      {"IsNan", GD_FORWARD(return isnan(x[0]))},
+      {"IsInf", GD_FORWARD(return isinf(x[0]))},
+      {"IsFinite", GD_FORWARD(return isfinite(x[0]))},
+      {"LogicalAnd", GD_FORWARD(return logical_and(x[0], x[1]))},
+      {"LogicalOr", GD_FORWARD(return logical_or(x[0], x[1]))},
+      {"LogicalXor", GD_FORWARD(return logical_xor(x[0], x[1]))},
+      {"LogicalNot", GD_FORWARD(return logical_not(x[0]))},
+      {"BitwiseAnd", GD_FORWARD(return bitwise_and(x[0], x[1]))},
+      {"BitwiseOr", GD_FORWARD(return bitwise_or(x[0], x[1]))},
+      {"BitwiseXor", GD_FORWARD(return bitwise_xor(x[0], x[1]))},
+      {"BitwiseNot", GD_FORWARD(return bitwise_not(x[0]))},
+      {"Any", GD_FORWARD(return any(x[0], a.ints, a.reals[0] != 0.0))},
+      {"All", GD_FORWARD(return all(x[0], a.ints, a.reals[0] != 0.0))},
+      {"CountNonzero", GD_FORWARD(return count_nonzero(x[0], a.ints))},
+      {"WhereBackward", GD_FORWARD(return where(x[2], x[0], x[1]))},
   };
   return t;
 }

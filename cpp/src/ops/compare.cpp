@@ -26,6 +26,13 @@ const char* compare_name(CompareOp op) {
   constexpr const char* names[] = {"gt", "ge", "lt", "le", "eq", "ne"};
   return names[static_cast<int>(op)];
 }
+// In CompareOp's order (names for gdcore.compile's replay table and the kernel trace).
+const OpDef kCompareOps[] = {{"Gt", no_backward}, {"Ge", no_backward}, {"Lt", no_backward},
+                             {"Le", no_backward}, {"Eq", no_backward}, {"Ne", no_backward}};
+const OpDef kSign{"Sign", no_backward};
+const OpDef kIsNan{"IsNan", no_backward};
+const OpDef kIsInf{"IsInf", no_backward};
+const OpDef kIsFinite{"IsFinite", no_backward};
 
 // The operands cast to their common dtype (torch's promotion), and the broadcast shape.
 struct Operands {
@@ -50,7 +57,9 @@ Tensor compare(const Tensor& a, const Tensor& b, CompareOp op) {
 
 Tensor compare_bool(const Tensor& a, const Tensor& b, CompareOp op) {
   Operands o = promoted(a, b, compare_name(op));
-  return GD_DISPATCH_ALL(o.dtype, compare_name(op), [&] { return compare_typed<scalar_t, bool>(o.x, o.y, o.shape, DType::Bool, op); });
+  Tensor out = GD_DISPATCH_ALL(o.dtype, compare_name(op), [&] { return compare_typed<scalar_t, bool>(o.x, o.y, o.shape, DType::Bool, op); });
+  record_value(kCompareOps[static_cast<int>(op)], {a, b}, out);
+  return out;
 }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return compare_bool(a, b, CompareOp::Eq); }
@@ -68,25 +77,23 @@ template <typename T> T sign_value(T v) {
 }
 
 Tensor sign(const Tensor& a) {
-  return GD_DISPATCH_ALL(a.dtype(), "sign", [&] { return map_unary<scalar_t>(a, a.dtype(), &sign_value<scalar_t>); });
+  Tensor out = GD_DISPATCH_ALL(a.dtype(), "sign", [&] { return map_unary<scalar_t>(a, a.dtype(), &sign_value<scalar_t>); });
+  record_value(kSign, {a}, out);
+  return out;
 }
 
 // Integers and bools are never NaN or infinite: the answer is a constant.
-Tensor isnan(const Tensor& a) {
-  if (!is_floating(a.dtype())) return zeros(a.shape(), DType::Bool);
-  return GD_DISPATCH_FLOAT(a.dtype(), "isnan", [&] { return map_unary<scalar_t, bool>(a, DType::Bool, [](scalar_t v) { return v != v; }); });
+template <typename F>
+Tensor float_class(const Tensor& a, const OpDef& op, bool for_integers, F test) {
+  Tensor out = !is_floating(a.dtype()) ? full(a.shape(), for_integers ? 1.0 : 0.0, DType::Bool)
+               : GD_DISPATCH_FLOAT(a.dtype(), op.name, [&] {
+                   return map_unary<scalar_t, bool>(a, DType::Bool, [test](scalar_t v) { return test(static_cast<double>(v)); });
+                 });
+  record_value(op, {a}, out);
+  return out;
 }
-Tensor isinf(const Tensor& a) {
-  if (!is_floating(a.dtype())) return zeros(a.shape(), DType::Bool);
-  return GD_DISPATCH_FLOAT(a.dtype(), "isinf", [&] {
-    return map_unary<scalar_t, bool>(a, DType::Bool, [](scalar_t v) { return std::isinf(v); });
-  });
-}
-Tensor isfinite(const Tensor& a) {
-  if (!is_floating(a.dtype())) return ones(a.shape(), DType::Bool);
-  return GD_DISPATCH_FLOAT(a.dtype(), "isfinite", [&] {
-    return map_unary<scalar_t, bool>(a, DType::Bool, [](scalar_t v) { return std::isfinite(v); });
-  });
-}
+Tensor isnan(const Tensor& a) { return float_class(a, kIsNan, false, [](double v) { return v != v; }); }
+Tensor isinf(const Tensor& a) { return float_class(a, kIsInf, false, [](double v) { return std::isinf(v); }); }
+Tensor isfinite(const Tensor& a) { return float_class(a, kIsFinite, true, [](double v) { return std::isfinite(v); }); }
 
 }  // namespace gdcore

@@ -44,30 +44,70 @@ template <typename T> T bit_not(T v) {
 Tensor nonzero_count(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
   return sum(cast_data(as_bool(a, name), DType::Int64), dims, keepdim);
 }
+
+
+const OpDef kLogicalAnd{"LogicalAnd", no_backward}, kLogicalOr{"LogicalOr", no_backward},
+    kLogicalXor{"LogicalXor", no_backward}, kLogicalNot{"LogicalNot", no_backward};
+const OpDef kBitwiseAnd{"BitwiseAnd", no_backward}, kBitwiseOr{"BitwiseOr", no_backward},
+    kBitwiseXor{"BitwiseXor", no_backward}, kBitwiseNot{"BitwiseNot", no_backward};
+const OpDef kAny{"Any", no_backward}, kAll{"All", no_backward}, kCountNonzero{"CountNonzero", no_backward};
+
+Tensor recorded(const OpDef& op, std::initializer_list<Tensor> inputs, Tensor out, OpAttrs attrs = {}) {
+  record_value(op, inputs, out, std::move(attrs));
+  return out;
+}
+// any/all/count_nonzero: built from other ops, which run unrecorded (see record_value).
+OpAttrs reduce_attrs(const std::vector<int64_t>& dims, bool keepdim) { return OpAttrs{dims, {keepdim ? 1.0 : 0.0}, {}, {}}; }
 }  // namespace
 
-Tensor logical_and(const Tensor& a, const Tensor& b) { return logical_binary(a, b, "logical_and", [](bool p, bool q) { return p && q; }); }
-Tensor logical_or(const Tensor& a, const Tensor& b) { return logical_binary(a, b, "logical_or", [](bool p, bool q) { return p || q; }); }
-Tensor logical_xor(const Tensor& a, const Tensor& b) { return logical_binary(a, b, "logical_xor", [](bool p, bool q) { return p != q; }); }
-Tensor logical_not(const Tensor& a) { return map_unary<bool>(as_bool(a, "logical_not"), DType::Bool, [](bool p) { return !p; }); }
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+  return recorded(kLogicalAnd, {a, b}, logical_binary(a, b, "logical_and", [](bool p, bool q) { return p && q; }));
+}
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+  return recorded(kLogicalOr, {a, b}, logical_binary(a, b, "logical_or", [](bool p, bool q) { return p || q; }));
+}
+Tensor logical_xor(const Tensor& a, const Tensor& b) {
+  return recorded(kLogicalXor, {a, b}, logical_binary(a, b, "logical_xor", [](bool p, bool q) { return p != q; }));
+}
+Tensor logical_not(const Tensor& a) {
+  return recorded(kLogicalNot, {a}, map_unary<bool>(as_bool(a, "logical_not"), DType::Bool, [](bool p) { return !p; }));
+}
 
-Tensor bitwise_and(const Tensor& a, const Tensor& b) { return bitwise(a, b, BitOp::And, "bitwise_and"); }
-Tensor bitwise_or(const Tensor& a, const Tensor& b) { return bitwise(a, b, BitOp::Or, "bitwise_or"); }
-Tensor bitwise_xor(const Tensor& a, const Tensor& b) { return bitwise(a, b, BitOp::Xor, "bitwise_xor"); }
+Tensor bitwise_and(const Tensor& a, const Tensor& b) { return recorded(kBitwiseAnd, {a, b}, bitwise(a, b, BitOp::And, "bitwise_and")); }
+Tensor bitwise_or(const Tensor& a, const Tensor& b) { return recorded(kBitwiseOr, {a, b}, bitwise(a, b, BitOp::Or, "bitwise_or")); }
+Tensor bitwise_xor(const Tensor& a, const Tensor& b) { return recorded(kBitwiseXor, {a, b}, bitwise(a, b, BitOp::Xor, "bitwise_xor")); }
 Tensor bitwise_not(const Tensor& a) {
-  return GD_DISPATCH_INTEGRAL_AND_BOOL(a.dtype(), "bitwise_not", [&] { return map_unary<scalar_t>(a, a.dtype(), &bit_not<scalar_t>); });
+  Tensor out = GD_DISPATCH_INTEGRAL_AND_BOOL(a.dtype(), "bitwise_not", [&] { return map_unary<scalar_t>(a, a.dtype(), &bit_not<scalar_t>); });
+  return recorded(kBitwiseNot, {a}, out);
 }
 
 // any/all give bool, except for uint8 input, which gives uint8 (as torch does).
 Tensor any(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
-  Tensor r = gt(nonzero_count(a, dims, keepdim, "any"), scalar_tensor(0.0, DType::Int64));
-  return a.dtype() == DType::UInt8 ? cast_data(r, DType::UInt8) : r;
+  Tensor r;
+  {
+    capture::PauseGuard pause;
+    r = gt(nonzero_count(a, dims, keepdim, "any"), scalar_tensor(0.0, DType::Int64));
+    if (a.dtype() == DType::UInt8) r = cast_data(r, DType::UInt8);
+  }
+  return recorded(kAny, {a}, r, reduce_attrs(dims, keepdim));
 }
 Tensor all(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
-  Tensor r = eq(nonzero_count(logical_not(a), dims, keepdim, "all"), scalar_tensor(0.0, DType::Int64));
-  return a.dtype() == DType::UInt8 ? cast_data(r, DType::UInt8) : r;
+  Tensor r;
+  {
+    capture::PauseGuard pause;
+    r = eq(nonzero_count(logical_not(a), dims, keepdim, "all"), scalar_tensor(0.0, DType::Int64));
+    if (a.dtype() == DType::UInt8) r = cast_data(r, DType::UInt8);
+  }
+  return recorded(kAll, {a}, r, reduce_attrs(dims, keepdim));
 }
-Tensor count_nonzero(const Tensor& a, const std::vector<int64_t>& dims) { return nonzero_count(a, dims, false, "count_nonzero"); }
+Tensor count_nonzero(const Tensor& a, const std::vector<int64_t>& dims) {
+  Tensor r;
+  {
+    capture::PauseGuard pause;
+    r = nonzero_count(a, dims, false, "count_nonzero");
+  }
+  return recorded(kCountNonzero, {a}, r, reduce_attrs(dims, false));
+}
 
 Tensor nonzero(const Tensor& a) {
   // The result's size depends on the values: a captured step cannot replay it as a fixed loop.

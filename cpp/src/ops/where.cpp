@@ -40,11 +40,12 @@ Tensor select_loop(const Tensor& c, const Tensor& x, const Tensor& y, const Shap
   return out;
 }
 
+// (The condition is the third input, so that gdcore.compile replays it; it never needs a gradient.)
 std::vector<Tensor> where_backward(Node& n, const Tensor& g) {
   Tensor cond = n.saved_tensor(0);
   Tensor zero = scalar_tensor(0.0, g.dtype());
   return {GD_GRAD_IF(n, 0, sum_to(where(cond, g, zero), n.input_shapes[0])),
-          GD_GRAD_IF(n, 1, sum_to(where(cond, zero, g), n.input_shapes[1]))};
+          GD_GRAD_IF(n, 1, sum_to(where(cond, zero, g), n.input_shapes[1])), Tensor()};
 }
 const OpDef kWhere{"WhereBackward", where_backward};
 
@@ -64,7 +65,7 @@ Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
   const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), x.shape(), "where"), y.shape(), "where");
   Tensor xs = cast_data(x, dt), ys = cast_data(y, dt);
   Tensor out = GD_DISPATCH_ALL(dt, "where", [&] { return select_loop<scalar_t>(cond, xs, ys, shape, dt); });
-  if (auto node = record(kWhere, {x, y}, out)) save(*node, cond);
+  if (auto node = record(kWhere, {x, y, cond}, out)) save(*node, cond);
   return out;
 }
 
@@ -74,6 +75,7 @@ Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value) 
   if (value.dim() != 0)
     throw std::invalid_argument("masked_fill: the value must be a number or a 0-d tensor, got a tensor of shape " +
                                 shape_str(value.shape()));
+  broadcast_shapes(mask.shape(), self.shape(), "masked_fill");  // (names this op in the error)
   // The result keeps self's dtype (the value is converted to it), and broadcasts self with the mask.
   return where(mask, to_dtype(value, self.dtype()), self);
 }
