@@ -204,7 +204,7 @@ SIZES_AND_MEMORY = [
 
 NUMPY_INPUTS = [
     bad("read-only-inplace", lambda: g.from_numpy(_readonly()).add_(1.0), ValueError,
-        "the tensor is read-only (it shares memory with a read-only numpy array); clone() it"),
+        "the tensor is read-only (it shares memory with a read-only numpy array or DLPack producer); clone() it"),
     bad("broadcast-view-inplace", lambda: g.from_numpy(np.broadcast_to(np.zeros(3), (2, 3))).mul_(2.0), ValueError,
         "is read-only"),
     bad("read-only-zero", lambda: g.from_numpy(_readonly((2, 2))).zero_(), ValueError, "read-only"),

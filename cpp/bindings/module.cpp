@@ -36,6 +36,7 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_tensor(m);
   gdcore::bind::bind_functions(m);
   gdcore::bind::bind_bool_ops(m);
+  gdcore::bind::bind_dlpack(m);
   gdcore::bind::bind_value(m);
   gdcore::bind::bind_optim(m);
   gdcore::bind::bind_nn(m);

@@ -34,7 +34,7 @@ from . import train
 from ._core import (  # noqa: A004  (any/all shadow the builtins here, as in torch's namespace)
     eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, bitwise_and, bitwise_or,
     bitwise_xor, bitwise_not, isnan, isinf, isfinite, sign, any, all, count_nonzero, nonzero, where,
-    masked_fill, clamp_min, clamp_max,
+    masked_fill, clamp_min, clamp_max, from_dlpack,
 )
 from .creation import int32, uint8, int8, int16
 from .size import Size

@@ -266,7 +266,7 @@ void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const T
         "assigning into a tensor with autograd history (x[...] = v) is not supported; do it under gdcore.no_grad(), "
         "on .data, or build the tensor with cat/stack instead");
   if (!self.impl()->storage->writable())
-    throw std::invalid_argument("setitem: the tensor is read-only (it shares memory with a read-only numpy array); clone() it first");
+    throw std::invalid_argument("setitem: the tensor is read-only (it shares memory with a read-only numpy array or DLPack producer); clone() it first");
   check_no_internal_overlap(self, "setitem");
   NoGradGuard guard;
   ParsedIndex p = parse_index(self, items);

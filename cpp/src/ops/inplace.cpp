@@ -14,7 +14,7 @@ namespace {
 void check_writable(const Tensor& self, const char* name) {
   if (!self.impl()->storage->writable())
     throw std::invalid_argument(std::string(name) +
-                                ": the tensor is read-only (it shares memory with a read-only numpy array); "
+                                ": the tensor is read-only (it shares memory with a read-only numpy array or DLPack producer); "
                                 "clone() it or pass a writable array");
   check_no_internal_overlap(self, name);
 }
