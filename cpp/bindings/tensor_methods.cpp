@@ -99,7 +99,7 @@ void bind_tensor(py::module_& m) {
   m.def("_set_size_type", [](py::object cls) { size_type = cls.inc_ref(); }, py::arg("cls"),
         "Registers gdcore.Size, the type .shape and .size() return.");
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
-  cls.doc() = "An n-dimensional array of float32, float64 or int64 with autograd, as torch.Tensor.";
+  cls.doc() = "An n-dimensional array (float32, float64, int64, bool, int32, uint8, int8 or int16) with autograd, as torch.Tensor.";
   // Tensor(data): a copy of numbers/lists/arrays; Tensor(tensor) aliases it (as nn.Parameter(t) does).
   cls.def(py::init([](py::handle data) {
             if (py::isinstance<TensorImpl>(data)) {
