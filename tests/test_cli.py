@@ -60,10 +60,10 @@ def test_demo_quick_writes_every_plot(tmp_path, capsys, monkeypatch, data_dir):
     status, out, err = run_cli(capsys, "demo", "--out", str(out_dir), "--quick")
     assert status == 0, err
     pngs = sorted(p.name for p in out_dir.glob("*.png"))
-    for prefix in ("a_", "b_", "c_", "d_", "e_", "f_airfoil_compare"):
+    for prefix in ("a_", "b_", "c_", "d_", "e_", "f_airfoil_compare", "h_"):
         assert any(name.startswith(prefix) for name in pngs), (prefix, pngs)
     assert all(p.stat().st_size > 0 for p in out_dir.glob("*.png"))
-    for name in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)"):
+    for name in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(h)"):
         assert name in out
     assert "lr=0.001" in out                       # the caught divergence of (b) is reported
 
@@ -115,6 +115,17 @@ def test_train_diverging_run_exits_1_with_advice(table, capsys):
     assert err.count("\n") == 1 and "lr=0.01" in err and "--standardize" in err and "Traceback" not in err
 
 
+def test_train_check_lr_stops_before_a_diverging_run(table, capsys):
+    path, X, _ = table                               # unscaled b ~ 50: lr 0.01 is beyond the stability limit
+    status, out, err = run_cli(capsys, "train", "--csv", path, "--epochs", "20", "--check-lr")
+    assert status == 1 and err.count("\n") == 1 and "above the stability bound" in err and "lr=0.01" in err
+    bound = float(re.search(r"diverges above lr = 2 / lambda_max = (\S+);", out).group(1))
+    assert f"{bound:.4g}" in err and bound < 0.01 and "epoch" not in out
+    status, out, err = run_cli(capsys, "train", "--csv", path, "--epochs", "3", "--check-lr", "--lr", f"{bound / 3:g}")
+    assert status == 0, err
+    assert len(epoch_losses(out)) == 3
+
+
 @pytest.mark.parametrize("argv", [
     ["train", "--csv", "x.csv", "--bogus"],
     ["train"],
@@ -124,6 +135,7 @@ def test_train_diverging_run_exits_1_with_advice(table, capsys):
     ["train", "--csv", "x.csv", "--model", "cnn"],
     ["train", "--dataset", "airfoil", "--target", "2"],
     ["demo", "--only", "xyz"],
+    ["train", "--csv", "x.csv", "--optimizer", "adam", "--check-lr"],
     ["frobnicate"],
     [],
 ])

@@ -17,8 +17,12 @@ import numpy as np
 
 from ._core import Tensor
 from .grad_mode import no_grad
+from .curvature.advisor import suggest_lr
+from .curvature.training import FitCurvature
+from .lr_finder import LRFinderResult, lr_find
 
-__all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss"]
+__all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss", "suggest_lr", "lr_find",
+           "LRFinderResult"]
 
 
 class DivergenceError(FloatingPointError):
@@ -71,6 +75,8 @@ class History:
     ``epochs[i]`` is the x position (in epochs, fractional for evaluation points) of ``losses[i]``;
     ``train_losses[e]`` is the mean training loss of epoch e+1 and ``seconds_per_epoch[e]`` its training
     time (evaluation excluded, as the chapter's timer does). ``label`` names the curve in plots.
+    With ``fit(track_sharpness=N)``: ``sharpness[i]`` is the Hessian's largest eigenvalue at step
+    ``sharpness_steps[i]`` and ``sharpness_limits[i]`` the value at which that step's lr becomes unstable (2 / lr).
     """
 
     epochs: list = field(default_factory=list)
@@ -79,6 +85,9 @@ class History:
     seconds_per_epoch: list = field(default_factory=list)
     steps: int = 0
     label: Optional[str] = None
+    sharpness_steps: list = field(default_factory=list)
+    sharpness: list = field(default_factory=list)
+    sharpness_limits: list = field(default_factory=list)
 
     @property
     def final_loss(self) -> float:
@@ -201,7 +210,8 @@ def _progress_bar(progress: Optional[bool], total: Optional[int]):
 
 def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs: int, *,
         eval_every: Optional[int] = None, eval_data: Any = None, progress: Optional[bool] = None,
-        callback: Optional[Callable[[History], None]] = None, label: Optional[str] = None) -> History:
+        callback: Optional[Callable[[History], None]] = None, label: Optional[str] = None,
+        check_lr: Any = False, track_sharpness: Optional[int] = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``loader``; return a History.
 
     Each step: ``optimizer.zero_grad()``; ``loss = loss_fn(model(X), y)`` (its mean when it has one value per
@@ -217,6 +227,12 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
     ``callback(history)`` runs after every epoch. A nan/inf loss raises DivergenceError naming the step,
     epoch and learning rate (and the model's non-finite parameters, when it has ``named_parameters``); so
     does a parameter left nan/inf at the end of an epoch. ``model.train()`` is called first when the model has it.
+
+    ``check_lr=True`` runs ``suggest_lr`` on the first batch before the first update and warns
+    (UnstableLearningRateWarning) when the SGD learning rate is above the stability bound 2 / lambda_max (its
+    momentum form with momentum); ``check_lr="error"`` raises ValueError instead. ``track_sharpness=N`` records
+    lambda_max on the first batch before training and every N steps (``history.sharpness``; see
+    gdcore.curvature.training), without changing the run.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
@@ -236,6 +252,7 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
         raise TypeError("fit: eval_every needs a loader with a length (len(loader)) to place points in epochs")
 
     history = History(label=label)
+    curvature = FitCurvature.make(check_lr, track_sharpness, model, loss_fn, optimizer, history)
     full = eval_data if eval_data is not None else _full_data(loader)
     if hasattr(model, "train") and callable(model.train):
         model.train()
@@ -250,12 +267,16 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
             total, count = 0.0, 0
             for batch in loader:
                 X, y = _batch(batch)
+                if curvature is not None:
+                    curvature.before_step(X, y)
                 optimizer.zero_grad()
                 loss = _reduce(loss_fn(model(X), y))
                 history.steps += 1
                 value = _watch(loss, model, step=history.steps, epoch=epoch, lr=_learning_rate(optimizer))
                 loss.backward()
                 optimizer.step()
+                if curvature is not None:
+                    curvature.after_step(history.steps)
                 n = int(X.shape[0]) if X.dim() > 0 else 1
                 total, count = total + value * n, count + n
                 if bar is not None:
