@@ -276,3 +276,35 @@ def test_size_is_a_tuple_subclass_as_torch():
     buf = io.StringIO()
     print(s, file=buf)
     assert buf.getvalue() == "gdcore.Size([2, 3])\n"
+
+
+def test_integer_powers_stay_integers_as_torch():
+    i = gdcore.tensor([2, 3, -2], dtype=gdcore.int8)
+    assert (i ** 2).dtype == gdcore.int8 and (i ** 2).tolist() == [4, 9, 4]
+    assert (i ** 7).tolist() == list(np.array([2, 3, -2], dtype=np.int8) ** np.int8(7))   # wraps as int8
+    assert (i ** 2.5).dtype == gdcore.float32
+    assert (gdcore.tensor([True, False]) ** 2).dtype == gdcore.int64
+    assert (2 ** i).dtype == gdcore.int8 and (2 ** gdcore.tensor([3, 4])).tolist() == [8, 16]
+    a, b = np.array([3, -2, 5, 1, -1]), np.array([3, 3, 0, -2, -3])
+    got = gdcore.tensor(a) ** gdcore.tensor(b)
+    assert got.dtype == gdcore.int64
+    assert got.tolist() == [27, -8, 1, 1, -1]           # negative exponents: 1, -1 or 0, as torch
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        gdcore.tensor([2]) ** -1
+    big = gdcore.tensor([3], dtype=gdcore.int16) ** 200
+    assert big.tolist() == [int(pow(3, 200, 2**16)) - (2**16 if pow(3, 200, 2**16) >= 2**15 else 0)]
+
+
+def test_clamp_of_integers_keeps_the_dtype():
+    i = gdcore.tensor([-3, 0, 5], dtype=gdcore.int16)
+    assert i.clamp(0, 2).dtype == gdcore.int16 and i.clamp(0, 2).tolist() == [0, 0, 2]
+    assert gdcore.clamp(i, max=1).tolist() == [-3, 0, 1]
+    assert i.clamp(min=0.5).dtype == gdcore.float32          # a fractional bound gives floats, as torch
+
+
+def test_a_zero_dim_operand_takes_the_narrow_dtype_before_the_op():
+    i8 = gdcore.tensor([1, 2], dtype=gdcore.int8)
+    big = gdcore.tensor(1000)                      # 0-d int64: converted to int8 (-24) first, as torch
+    assert gdcore.maximum(i8, big).tolist() == [1, 2]
+    assert (i8 < big).tolist() == [False, False]
+    assert (i8 + big).tolist() == [-23, -22]

@@ -57,7 +57,12 @@ Tensor compare(const Tensor& a, const Tensor& b, CompareOp op) {
 
 Tensor compare_bool(const Tensor& a, const Tensor& b, CompareOp op) {
   Operands o = promoted(a, b, compare_name(op));
-  Tensor out = GD_DISPATCH_ALL(o.dtype, compare_name(op), [&] { return compare_typed<scalar_t, bool>(o.x, o.y, o.shape, DType::Bool, op); });
+  // Bools and narrow integers compare exactly as int64: one kernel per comparison for all of them.
+  const DType compute = is_floating(o.dtype) ? o.dtype : DType::Int64;
+  Tensor x = cast_data(o.x, compute), y = cast_data(o.y, compute);
+  Tensor out = GD_DISPATCH_FLOAT_INT64(compute, compare_name(op), [&] {
+    return compare_typed<scalar_t, bool>(x, y, o.shape, DType::Bool, op);
+  });
   record_value(kCompareOps[static_cast<int>(op)], {a, b}, out);
   return out;
 }

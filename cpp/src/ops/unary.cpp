@@ -123,6 +123,13 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
   if (!lo && !hi) throw std::invalid_argument("clamp: at least one of min or max must be given");
   if (lo && hi && *lo > *hi)
     throw std::invalid_argument("clamp: min (" + std::to_string(*lo) + ") is greater than max (" + std::to_string(*hi) + ")");
+  if (!is_floating(a.dtype())) {  // integers keep their dtype (torch's), through where (no gradient)
+    auto bound = [](double v) { return v == std::floor(v) && std::abs(v) < 9.2e18 ? scalar_tensor(v, DType::Int64) : scalar_tensor(v, DType::Float32); };
+    Tensor out = a;
+    if (lo) out = clamp_min(out, bound(*lo));
+    if (hi) out = clamp_max(out, bound(*hi));
+    return out;
+  }
   const double l = lo.value_or(-INFINITY), h = hi.value_or(INFINITY);
   // A NaN bound makes every element NaN, as torch.clamp does (a NaN input stays NaN too).
   const bool nan_bound = std::isnan(l) || std::isnan(h);
