@@ -308,3 +308,18 @@ def test_a_zero_dim_operand_takes_the_narrow_dtype_before_the_op():
     assert gdcore.maximum(i8, big).tolist() == [1, 2]
     assert (i8 < big).tolist() == [False, False]
     assert (i8 + big).tolist() == [-23, -22]
+
+
+@pytest.mark.parametrize("name", ["int8", "uint8", "int16", "int32"])
+def test_wrapping_arithmetic_over_the_whole_range_matches_numpy(name):
+    info = np.iinfo(name)
+    rng = np.random.default_rng(11)
+    a = rng.integers(info.min, info.max, size=200, endpoint=True).astype(name)
+    b = rng.integers(info.min, info.max, size=200, endpoint=True).astype(name)
+    x, y = gdcore.tensor(a), gdcore.tensor(b)
+    with np.errstate(over="ignore"):
+        for op, np_op in [(gdcore.add, np.add), (gdcore.sub, np.subtract), (gdcore.mul, np.multiply),
+                          (gdcore.maximum, np.maximum), (gdcore.lt, np.less), (gdcore.bitwise_xor, np.bitwise_xor)]:
+            out = op(x, y)
+            np.testing.assert_array_equal(out.numpy(), np_op(a, b))
+            assert out.numpy().dtype == np_op(a, b).dtype
