@@ -172,3 +172,24 @@ def test_failed_training_leaves_an_existing_model_file_alone(table, tmp_path, ca
     model_file.write_bytes(b"precious")
     status, _, _ = run_cli(capsys, "train", "--csv", path, "--epochs", "20", "--save", str(model_file))
     assert status == 1 and model_file.read_bytes() == b"precious"
+
+
+def test_train_checkpoint_and_resume_match_one_run(table, tmp_path, capsys):
+    path, _, _ = table
+    common = ("train", "--csv", path, "--model", "mlp", "--hidden", "8", "--optimizer", "momentum", "--lr", "0.01",
+              "--standardize", "--batch-size", "16", "--seed", "2")
+    status, out, err = run_cli(capsys, *common, "--epochs", "6", "--save", str(tmp_path / "once.gdc"))
+    assert status == 0, err
+    whole = epoch_losses(out)
+    ckpt = str(tmp_path / "run.ckpt")
+    status, out, err = run_cli(capsys, *common, "--epochs", "2", "--checkpoint", ckpt, "--checkpoint-every", "3")
+    assert status == 0, err
+    status, out, err = run_cli(capsys, *common, "--epochs", "6", "--checkpoint", ckpt, "--resume",
+                               "--save", str(tmp_path / "resumed.gdc"))
+    assert status == 0, err
+    assert "resuming from" in out and epoch_losses(out) == whole[2:]
+    once, resumed = gdcore.load(str(tmp_path / "once.gdc")), gdcore.load(str(tmp_path / "resumed.gdc"))
+    for key in once:
+        assert once[key].numpy().tobytes() == resumed[key].numpy().tobytes()
+    status, _, err = run_cli(capsys, "train", "--csv", path, "--resume")
+    assert status == 2 and "--resume and --checkpoint-every need --checkpoint FILE" in err

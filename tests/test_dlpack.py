@@ -99,7 +99,7 @@ def test_bad_input():
         gdcore.ones(2).__dlpack__(stream=1)
     with pytest.raises(BufferError, match="CPU only"):
         gdcore.ones(2).__dlpack__(dl_device=(2, 0))
-    with pytest.raises(TypeError, match="expected an object with __dlpack__"):
+    with pytest.raises(TypeError, match="argument 'ext_tensor' must be an object with __dlpack__"):
         gdcore.from_dlpack([1, 2])
     with pytest.raises(TypeError, match=r"DLPack dtype \(code 2, bits 16"):
         gdcore.from_dlpack(np.ones(2, dtype=np.float16))

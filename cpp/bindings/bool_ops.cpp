@@ -23,13 +23,17 @@ std::pair<Tensor, Tensor> tensor_pair(py::handle a, py::handle b, const char* na
   if (py::isinstance<TensorImpl>(a)) {
     Tensor ta = a.cast<Tensor>();
     std::optional<Tensor> tb = operand(ta, b);
-    if (!tb) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(b)));
+    if (!tb)
+      throw py::type_error(std::string(name) + "(): argument 'other' must be a Tensor or a number, got " + std::string(py::repr(b)));
     return {ta, *tb};
   }
-  if (!py::isinstance<TensorImpl>(b)) throw py::type_error(std::string(name) + ": at least one argument must be a tensor");
+  if (!py::isinstance<TensorImpl>(b))
+    throw py::type_error(std::string(name) + "(): argument 'input' or 'other' must be a Tensor, got " + std::string(py::repr(a)) +
+                         " and " + std::string(py::repr(b)));
   Tensor tb = b.cast<Tensor>();
   std::optional<Tensor> ta = operand(tb, a);
-  if (!ta) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(a)));
+  if (!ta)
+    throw py::type_error(std::string(name) + "(): argument 'input' must be a Tensor or a number, got " + std::string(py::repr(a)));
   return {*ta, tb};
 }
 
@@ -43,7 +47,7 @@ std::pair<Tensor, Tensor> where_values(py::handle x, py::handle y) {
 
 Tensor fill_value(const Tensor& self, py::handle value) {
   std::optional<Tensor> v = operand(self, value);
-  if (!v) throw py::type_error("masked_fill: value must be a number or a 0-d tensor, got " + std::string(py::repr(value)));
+  if (!v) throw py::type_error("masked_fill(): argument 'value' must be a number or a 0-d Tensor, got " + std::string(py::repr(value)));
   return *v;
 }
 
@@ -72,7 +76,9 @@ Tensor clamp_bound(const Tensor& a, py::handle bound, bool is_min) {
     return is_min ? clamp(a, v, std::nullopt) : clamp(a, std::nullopt, v);
   }
   std::optional<Tensor> b = operand(a, bound);
-  if (!b) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(bound)));
+  if (!b)
+    throw py::type_error(std::string(name) + "(): argument '" + (is_min ? "min" : "max") + "' must be a Tensor or a number, got " +
+                         std::string(py::repr(bound)));
   return is_min ? clamp_min(a, *b) : clamp_max(a, *b);
 }
 
@@ -122,7 +128,7 @@ void bind_bool_ops(py::module_& m) {
     cls.def(reflected.c_str(), [op](const Tensor& a, py::handle b) { return binary(a, b, op, true); }, py::is_operator());
     cls.def(inplace.c_str(), [op, name = c.name](const Tensor& a, py::handle b) {
       std::optional<Tensor> o = operand(a, b);
-      if (!o) throw py::type_error(std::string(name) + "_: expected a tensor or a number, got " + std::string(py::repr(b)));
+      if (!o) throw py::type_error(std::string(name) + "_(): argument 'other' must be a Tensor or a number, got " + std::string(py::repr(b)));
       assign_inplace(a, op(a, *o), name);
       return a;
     }, py::is_operator());

@@ -229,8 +229,8 @@ Tensor from_dlpack(py::object obj) {
   if (py::isinstance<TensorImpl>(obj)) return obj.cast<Tensor>().detach();  // already gdcore's: the same memory
   if (PyCapsule_CheckExact(obj.ptr())) return from_capsule(obj);
   if (!py::hasattr(obj, "__dlpack__"))
-    throw py::type_error("from_dlpack: expected an object with __dlpack__ (a numpy array, a torch tensor, ...) or a "
-                         "DLPack capsule, got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+    throw py::type_error("from_dlpack(): argument 'ext_tensor' must be an object with __dlpack__ (a numpy array, a torch "
+                         "tensor, ...) or a DLPack capsule, got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
   if (py::hasattr(obj, "__dlpack_device__")) {
     py::tuple dev = obj.attr("__dlpack_device__")();
     if (dev.size() != 2 || dev[0].cast<int>() != kDLCPU)

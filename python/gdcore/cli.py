@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--plot", metavar="PNG", help="save the loss curve to this image file")
     train.add_argument("--save", metavar="FILE", help="save the model's state_dict with gdcore.save")
     train.add_argument("--download", action="store_true", help="with --dataset airfoil: download it when missing")
+    train.add_argument("--checkpoint", metavar="FILE", help="write a checkpoint (model, optimizer, random states, "
+                       "position) to FILE after every epoch; Ctrl-C writes one and stops")
+    train.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
+                       help="with --checkpoint: every N steps instead of every epoch")
+    train.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint FILE "
+                       "(same data and options); ends with the weights an uninterrupted run would have")
     train.add_argument("--check-lr", action="store_true",
                        help="before training, compute the stability bound 2 / lambda_max on the first batch (sgd and "
                        "momentum), print it, and stop with an error when --lr is above it")
@@ -121,12 +127,15 @@ def _train(args) -> int:
     from .workflows.train_table import train_table
     if args.target is not None and args.csv is None:
         raise UsageError("--target only applies to --csv (the airfoil label is its last column)")
+    if (args.resume or args.checkpoint_every is not None) and args.checkpoint is None:
+        raise UsageError("--resume and --checkpoint-every need --checkpoint FILE")
     if args.check_lr and args.optimizer == "adam":
         raise UsageError("--check-lr applies to --optimizer sgd or momentum (the bound 2 / lambda_max is not Adam's)")
     train_table(csv=args.csv, target=args.target, dataset=args.dataset, model=args.model, hidden=args.hidden,
                 optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
                 seed=args.seed, standardize=args.standardize, plot=args.plot, save=args.save,
-                download=args.download, log=print, check_lr=args.check_lr)
+                download=args.download, log=print, check_lr=args.check_lr, checkpoint=args.checkpoint,
+                checkpoint_every=args.checkpoint_every or "epoch", resume=args.resume)
     return 0
 
 

@@ -60,7 +60,7 @@ class FitCurvature:
         if self.check_lr:
             check_learning_rate(self.model, self.loss_fn, self.optimizer, self.batch, self.check_lr)
         if self.every is not None:
-            self._record(0)
+            self._record(self.history.steps)  # 0, or where a resumed run (fit(resume=True)) starts
 
     def after_step(self, step: int) -> None:
         if self.every is not None and step % self.every == 0:

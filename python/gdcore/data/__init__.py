@@ -9,10 +9,14 @@ from .airfoil import AIRFOIL_SHA1, AIRFOIL_URL, ChecksumError, airfoil_loader, c
 from .csv_table import load_csv
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, TensorDataset
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+from .worker_info import WorkerInfo, get_worker_info
 from .synthetic import doubling_points, noisy_identity_line, noisy_linear, twenty_points
 
 __all__ = [
     "Dataset", "TensorDataset", "DataLoader", "default_collate", "load_airfoil", "airfoil_loader", "find_airfoil",
     "cache_dir", "ChecksumError", "AIRFOIL_URL", "AIRFOIL_SHA1", "load_csv", "twenty_points", "noisy_identity_line",
     "noisy_linear", "doubling_points",
+    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler", "WorkerInfo",
+    "get_worker_info",
 ]

@@ -102,12 +102,14 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
                 model: str = "linear", hidden: int = 64, optimizer: str = "sgd", lr: Optional[float] = None,
                 batch_size: int = 32, epochs: int = 10, seed: int = 0, standardize: bool = False,
                 plot: Optional[str] = None, save: Optional[str] = None, download: bool = False,
-                log: Log = None, check_lr: bool = False) -> History:
+                log: Log = None, check_lr: bool = False, checkpoint: Optional[str] = None,
+                checkpoint_every="epoch", resume: bool = False) -> History:
     """Fit and report; returns the History (mean training MSE per epoch). Raises ValueError/OSError for bad
     data or paths and gdcore.train.DivergenceError when the loss stops being finite. ``check_lr``: print the
     stability bound on the first batch first, and raise ValueError when lr is above it."""
     _check_output(plot, "--plot")
     _check_output(save, "--save")
+    _check_output(checkpoint, "--checkpoint")
     X, y, description = load_table(csv, target, dataset, download)
     mean = std = None
     if standardize:
@@ -134,8 +136,11 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
         advice = suggest_lr(net, nn.MSELoss(), (X0, y0), opt, generator=gdcore.Generator(0))
         emit(log, f"--check-lr: lambda_max = {advice.lambda_max:.4g} on the first batch; {optimizer} "
                   f"diverges above lr = {advice.formula} = {advice.bound:.4g}; suggested lr {advice.suggested_lr:.4g}")
+    if resume:
+        emit(log, f"resuming from {checkpoint}")
     history = fit(net, nn.MSELoss(), opt, loader, epochs, callback=report, label=f"{model}, {optimizer}",
-                  check_lr="error" if check_lr else False)
+                  check_lr="error" if check_lr else False, checkpoint=checkpoint,
+                  checkpoint_every=checkpoint_every, resume=resume)
     if plot is not None:
         from .. import plot as gplot
         close(gplot.plot_losses(history, path=plot, ylabel="mean squared error",
