@@ -42,6 +42,15 @@ from ._core import (  # noqa: A004  (any/all shadow the builtins here, as in tor
 )
 from .creation import int32, uint8, int8, int16
 from .size import Size
+# The everyday math ops (issue 11): functions here, Tensor methods, gdcore.linalg and einsum.
+from .mathops import (  # noqa: E402
+    softmax, log_softmax, logsumexp, norm, var, std, var_mean, std_mean, prod, cumsum, dot, mv, outer, ger, meshgrid,
+    square, floor, ceil, round, trunc, fix, erf, erfinv, log1p, expm1, log2, log10, rsqrt, reciprocal,
+)
+from .mathops import install_methods as _install_math_methods
+from .einsum import einsum
+from . import linalg, special
+_install_math_methods()
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gdcore", description="Gradient descent from the ground up: run the chapter's "
                      "workflows, or fit your own data.")
     parser.add_argument("--version", action="version", version=f"gdcore {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{demo,train}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="{demo,train,launch}", parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="run workflows (a)-(f) and (h), print a summary table, save the plots",
                                description="Run the chapter's workflows (a)-(f) and the curvature tools (h) on "
@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--check-lr", action="store_true",
                        help="before training, compute the stability bound 2 / lambda_max on the first batch (sgd and "
                        "momentum), print it, and stop with an error when --lr is above it")
+    from .launch import add_parser as add_launch_parser
+    add_launch_parser(commands)
     return parser
 
 
@@ -145,10 +147,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        print("gdcore: error: choose a command, demo or train (see 'gdcore --help')", file=sys.stderr)
+        print("gdcore: error: choose a command, demo, train or launch (see 'gdcore --help')", file=sys.stderr)
         return 2
     prog = f"gdcore {args.command}"
     try:
+        if args.command == "launch":
+            from .launch import run as launch
+            return launch(args)
         return _demo(args) if args.command == "demo" else _train(args)
     except UsageError as err:
         print(f"{prog}: error: {err} (see '{prog} --help')", file=sys.stderr)

@@ -28,6 +28,11 @@ void on_op(const OpDef& op) {
       // Ops without a gradient (recorded by record_value): each loop goes through launch.
       "Gt", "Ge", "Lt", "Le", "Eq", "Ne", "Sign", "IsNan", "IsInf", "IsFinite", "LogicalAnd", "LogicalOr",
       "LogicalXor", "LogicalNot", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Any", "All", "CountNonzero",
+      // ops_math.hpp (prod's backward and the rounding ops' zero gradients are not listed)
+      "SoftmaxBackward", "LogSoftmaxBackward", "LogsumexpBackward", "NormBackward", "CumsumBackward",
+      "ErfBackward", "ErfinvBackward", "Log1pBackward", "Expm1Backward", "Log2Backward", "Log10Backward",
+      "RsqrtBackward", "ReciprocalBackward", "CrossEntropyLossBackward", "NllLossBackward",
+      "BinaryCrossEntropyBackward",
   };
   if (!active()) return;
   const std::string_view name(op.name);

@@ -7,7 +7,7 @@ train/eval); the layers (Linear, Conv2d, MaxPool2d, activations, Flatten, MSELos
 """
 from __future__ import annotations
 
-from . import functional, init
+from . import functional, init, parallel
 from .activation import ReLU, Sigmoid, Tanh
 from .containers import ModuleList, Sequential
 from .conv import Conv2d
@@ -19,6 +19,11 @@ from .parameter import Parameter
 from .pooling import MaxPool2d
 from .lazy import LazyLinear, UninitializedParameter
 
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss, SmoothL1Loss
+from . import utils
+
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init",
-           "LazyLinear", "UninitializedParameter"]
+           "LazyLinear", "UninitializedParameter", "parallel"]
+__all__ += ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+            "KLDivLoss", "utils"]

@@ -3,7 +3,8 @@ the airfoil data) by mini-batch gradient descent with nn.MSELoss, printing the m
 
 With ``standardize`` the feature columns are scaled to mean 0 and standard deviation 1 for training; the
 scaling is then folded into the first layer (W' = W / std, b' = b - W' mean), so a saved model takes the raw
-features like the file's.
+features like the file's. Under ``gdcore launch -n N -m gdcore train ...`` the ranks train one model data
+parallel (workflows/data_parallel.py).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import gdcore
 from .. import data as gdata
 from .. import nn, optim
 from ..train import History, fit
+from .data_parallel import data_parallel
 from .result import Log, close, emit
 
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
@@ -120,10 +122,23 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
     opt = build_optimizer(optimizer, net.parameters(), lr)
     loader = gdata.DataLoader(gdata.TensorDataset(X, y), batch_size=batch_size, shuffle=True,
                               generator=gdcore.Generator(seed))
+    trained, parallel = net, data_parallel(batch_size)       # under gdcore launch: DDP, rank 0 reports
+    if parallel is not None:
+        if check_lr:
+            raise ValueError("--check-lr runs in one process: use it without gdcore launch, then train data "
+                             "parallel with the lr it suggests")
+        if checkpoint is not None or resume:
+            raise ValueError("--checkpoint and --resume run in one process for now (every rank would write the "
+                             "same file); train without gdcore launch to use them")
+        trained, loader = parallel.wrap(net), parallel.loader(loader.dataset, seed)
+        log = log if parallel.is_main else None
+        plot, save = (plot, save) if parallel.is_main else (None, None)
     emit(log, f"{description}; model {model}" + (f" ({hidden} hidden)" if model == "mlp" else "")
          + f", {optimizer} lr={lr:g}, batch size {batch_size}" + (", standardised features" if standardize else ""))
 
     def report(history: History) -> None:
+        if parallel is not None:
+            parallel.end_of_epoch(history)
         epoch = len(history.train_losses)
         emit(log, f"epoch {epoch:{len(str(epochs))}d}/{epochs}  loss {history.train_losses[-1]:.6g}  "
                   f"({history.seconds_per_epoch[-1]:.3f} s)")
@@ -138,7 +153,7 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
                   f"diverges above lr = {advice.formula} = {advice.bound:.4g}; suggested lr {advice.suggested_lr:.4g}")
     if resume:
         emit(log, f"resuming from {checkpoint}")
-    history = fit(net, nn.MSELoss(), opt, loader, epochs, callback=report, label=f"{model}, {optimizer}",
+    history = fit(trained, nn.MSELoss(), opt, loader, epochs, callback=report, label=f"{model}, {optimizer}",
                   check_lr="error" if check_lr else False, checkpoint=checkpoint,
                   checkpoint_every=checkpoint_every, resume=resume)
     if plot is not None:
