@@ -50,6 +50,7 @@ from .mathops import (  # noqa: E402
 from .mathops import install_methods as _install_math_methods
 from .einsum import einsum
 from . import linalg, special
+from . import metrics  # gdcore.metrics: accuracy, top_k_accuracy, confusion_matrix (issue 12)
 _install_math_methods()
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)

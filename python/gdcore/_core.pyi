@@ -504,6 +504,14 @@ def _adam_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.
     """
 def _arange(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsFloat | typing.SupportsIndex, arg3: dtype, arg4: bool) -> Tensor:
     ...
+def _avg_pool2d(input: Tensor, kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], count_include_pad: bool) -> Tensor:
+    """
+    2-d average pooling: (N, C, H, W) -> (N, C, OH, OW).
+    """
+def _avg_pool2d_backward(grad_output: Tensor, input_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], count_include_pad: bool) -> Tensor:
+    """
+    Gradient of avg_pool2d w.r.t. its input (its adjoint), shape input_shape.
+    """
 def _capture_abort() -> None:
     """
     Drops the capture in progress (the step raised).

@@ -94,6 +94,12 @@ const std::unordered_map<std::string, ForwardFn>& table() {
       {"MaxPool2dBackward", GD_FORWARD(if (a.ints.size() != 6) throw std::logic_error("max_pool2d: no geometry");
                                        return max_pool2d(x[0], {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]},
                                                          {a.ints[4], a.ints[5]}).values)},
+      // avg_pool.cpp: (kernel, stride, padding, count_include_pad) and the input shape
+      {"AvgPool2dBackward", GD_FORWARD(return avg_pool2d(x[0], {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]},
+                                                         {a.ints[4], a.ints[5]}, a.ints[6] != 0))},
+      {"AvgPool2dAdjointBackward",
+       GD_FORWARD(return avg_pool2d_backward(x[0], a.shape, {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]},
+                                             {a.ints[4], a.ints[5]}, a.ints[6] != 0))},
       // views.cpp: the output shape (fixed for a signature) says everything a view needs.
       {"ReshapeBackward", GD_FORWARD(return reshape(x[0], shape))},
       {"ViewBackward", GD_FORWARD(return view(x[0], shape))},

@@ -33,6 +33,7 @@ void on_op(const OpDef& op) {
       "ErfBackward", "ErfinvBackward", "Log1pBackward", "Expm1Backward", "Log2Backward", "Log10Backward",
       "RsqrtBackward", "ReciprocalBackward", "CrossEntropyLossBackward", "NllLossBackward",
       "BinaryCrossEntropyBackward",
+      "AvgPool2dBackward", "AvgPool2dAdjointBackward",
   };
   if (!active()) return;
   const std::string_view name(op.name);

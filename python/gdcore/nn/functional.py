@@ -159,6 +159,16 @@ from .functional_losses import (  # noqa: E402
 __all__ += ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss",
             "smooth_l1_loss", "huber_loss", "kl_div", "softmax", "log_softmax"]
 
+
+# The functional forms of the classification layers (nn/functional_layers.py).
+from .functional_layers import (  # noqa: E402
+    adaptive_avg_pool2d, avg_pool2d, batch_norm, dropout, elu, embedding, gelu, layer_norm, leaky_relu, silu, softplus,
+)
+
+__all__ += ["leaky_relu", "gelu", "elu", "silu", "softplus", "dropout", "batch_norm", "layer_norm", "embedding",
+            "avg_pool2d", "adaptive_avg_pool2d"]
+
+
 # Wrong-type arguments get a message naming the function, the argument and the wanted type (_argument_check).
 from .._argument_check import install as _install_argument_check  # noqa: E402
 
