@@ -49,8 +49,11 @@ struct type_caster<gdcore::Shape> {
 namespace gdcore::bind {
 namespace py = pybind11;
 
-// dtype from a gdcore dtype, a numpy dtype (or anything np.dtype accepts) or a name.
+// dtype from a gdcore dtype, a numpy dtype (or anything np.dtype accepts), a name or a legacy
+// type name ("torch.FloatTensor").
 DType dtype_from(py::handle h);
+const char* tensor_type_name(DType t);  // "FloatTensor", ...
+std::string supported_dtypes();         // "gdcore.float32, gdcore.float64, ..." for error messages
 // A Python number, list, numpy array or Tensor as a tensor (copies; dtype as torch infers it).
 Tensor tensor_from_data(py::handle data, std::optional<DType> dtype);
 // numpy array -> tensor sharing memory where the layout allows.
@@ -72,6 +75,8 @@ void bind_data(py::module_& m);
 void bind_simd(py::module_& m);
 void bind_capture(py::module_& m);
 void bind_compiled_call(py::module_& m);  // compiled_call.cpp
+void bind_bool_ops(py::module_& m);  // comparisons, logical ops, where, masked_fill, ... (bool_ops.cpp)
+void bind_dlpack(py::module_& m);    // __dlpack__, __dlpack_device__, from_dlpack (dlpack.cpp)
 void bind_math(py::module_& m);
 void bind_function(py::module_& m);
 // Last: rewrites pybind11's "incompatible function arguments" errors of every function bound above.

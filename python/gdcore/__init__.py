@@ -35,6 +35,13 @@ from .device import device, set_default_device, get_default_device
 from . import cuda, accelerator, backends
 from . import tensor_attributes as _tensor_attributes
 from . import tensor_pickle as _tensor_pickle
+from ._core import (  # noqa: A004  (any/all shadow the builtins here, as in torch's namespace)
+    eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, bitwise_and, bitwise_or,
+    bitwise_xor, bitwise_not, isnan, isinf, isfinite, sign, any, all, count_nonzero, nonzero, where,
+    masked_fill, clamp_min, clamp_max, from_dlpack,
+)
+from .creation import int32, uint8, int8, int16
+from .size import Size
 # The everyday math ops (issue 11): functions here, Tensor methods, gdcore.linalg and einsum.
 from .mathops import (  # noqa: E402
     softmax, log_softmax, logsumexp, norm, var, std, var_mean, std_mean, prod, cumsum, dot, mv, outer, ger, meshgrid,
@@ -49,6 +56,9 @@ _install_math_methods()
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64
 long = int64
+bool = _core.dtype.bool  # noqa: A001
+int = int32  # noqa: A001  (torch.int is int32)
+short = int16
 
 dtype.__repr__ = dtype.__str__ = lambda self: f"gdcore.{self.name}"
 # numpy defers to Tensor's reflected operators (np.float64(2) * t is a Tensor with history, as in torch).

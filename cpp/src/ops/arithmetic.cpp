@@ -9,15 +9,46 @@ using namespace detail;
 
 namespace {
 
-// Computes f over the promoted dtype of a and b (int64 stays int64 unless `float_only`).
+// Computes f over the promoted dtype of a and b (integers stay integers unless `float_only`).
 template <typename F>
 Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, bool float_only, F f) {
   if (!a.defined() || !b.defined()) throw std::invalid_argument(std::string(name) + ": got an undefined tensor");
   DType dt = result_dtype(a, b);
   if (float_only) dt = float_dtype(dt);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor x = cast_data(a, dt), y = cast_data(b, dt);
-  return GD_DISPATCH_ALL(dt, name, [&] { return map_binary<scalar_t>(x, y, shape, dt, f.template operator()<scalar_t>()); });
+  // Bools and the narrow integers compute in int64 and convert back: the same results (integer
+  // + - * wrap the same way modulo 2^8/2^16/2^32, max/min are exact), with one kernel per op for
+  // all of them instead of five (compile time and binary size).
+  const DType compute = is_floating(dt) ? dt : DType::Int64;
+  // (Through dt first: a 0-d int64 operand of an int8 op is an int8 value, as in torch.)
+  Tensor x = cast_data(cast_data(a, dt), compute), y = cast_data(cast_data(b, dt), compute);
+  Tensor out = GD_DISPATCH_FLOAT_INT64(compute, name, [&] {
+    return map_binary<scalar_t>(x, y, shape, compute, f.template operator()<scalar_t>());
+  });
+  return cast_data(out, dt);
+}
+
+// x * y, with bool * bool as `and` (torch's result) without int arithmetic on bools.
+template <typename T> T bool_safe_mul(T x, T y) {
+  if constexpr (std::is_same_v<T, bool>) return x && y;
+  else return x * y;
+}
+
+// base ** e for integers, as torch computes it: modular (wraps like the dtype; the products run in
+// uint64, where overflow is defined, and keep the same low bits), and for a negative exponent
+// 1 ** e = 1, (-1) ** e = +-1 and 0 otherwise.
+template <typename T> T int_pow(T base, T e) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return base || !e;
+  } else {
+    if constexpr (std::is_signed_v<T>) {
+      if (e < 0) return base == 1 ? T(1) : base == -1 ? T((e & 1) ? -1 : 1) : T(0);
+    }
+    uint64_t r = 1, b = static_cast<uint64_t>(static_cast<int64_t>(base));
+    for (uint64_t k = static_cast<uint64_t>(e); k; k >>= 1, b *= b)
+      if (k & 1) r *= b;
+    return static_cast<T>(r);
+  }
 }
 
 #define GD_BINARY_FN(expr) []<typename T>() { return [](T x, T y) -> T { return expr; }; }
@@ -108,13 +139,16 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (a.defined() && b.defined() && a.dtype() == DType::Bool && b.dtype() == DType::Bool)
+    throw std::runtime_error("Subtraction, the `-` operator, with two bool tensors is not supported; use the `^` or "
+                             "logical_xor() operator instead");
   Tensor out = binary_forward(a, b, "sub", false, GD_BINARY_FN(x - y));
   record(kSub, {a, b}, out);
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward(a, b, "mul", false, GD_BINARY_FN(x * y));
+  Tensor out = binary_forward(a, b, "mul", false, GD_BINARY_FN(bool_safe_mul(x, y)));
   if (auto node = record(kMul, {a, b}, out)) {
     save(*node, a);
     save(*node, b);
@@ -132,6 +166,14 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
+  if (a.defined() && b.defined() && !is_floating(result_dtype(a, b))) {  // integers stay integers, as in torch
+    const DType dt = result_dtype(a, b);
+    Shape shape = broadcast_shapes(a.shape(), b.shape(), "pow");
+    Tensor x = cast_data(a, dt), y = cast_data(b, dt);
+    Tensor out = GD_DISPATCH_INTEGRAL_AND_BOOL(dt, "pow", [&] { return map_binary<scalar_t>(x, y, shape, dt, &int_pow<scalar_t>); });
+    record(kPow, {a, b}, out);  // (never a graph node: integers need no gradient; gdcore.compile replays it)
+    return out;
+  }
   Tensor out = binary_forward(a, b, "pow", true, GD_BINARY_FN(static_cast<T>(std::pow(x, y))));
   if (auto node = record(kPow, {a, b}, out)) {
     save(*node, a);
@@ -142,6 +184,22 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, double p) {
+  if (!is_floating(a.dtype()) && p == std::floor(p) && std::abs(p) < 9.2e18) {  // int ** int stays int (bool gives int64)
+    if (p < 0) throw std::runtime_error("Integers to negative integer powers are not allowed; use x.float() ** " + std::to_string(static_cast<int64_t>(p)));
+    const DType dt = a.dtype() == DType::Bool ? DType::Int64 : a.dtype();
+    Tensor x = cast_data(a, dt);
+    Tensor out = GD_DISPATCH_INTEGRAL_AND_BOOL(dt, "pow", [&] {
+      const scalar_t e = cast_value<scalar_t>(static_cast<int64_t>(p));
+      const bool big = p > 127.0;  // (an exponent beyond int8's range: computed in int64 below)
+      if (big) {
+        const int64_t e64 = static_cast<int64_t>(p);
+        return map_unary<scalar_t>(x, dt, [e64](scalar_t v) { return static_cast<scalar_t>(int_pow<int64_t>(v, e64)); });
+      }
+      return map_unary<scalar_t>(x, dt, [e](scalar_t v) { return int_pow<scalar_t>(v, e); });
+    });
+    if (auto node = record(kPowScalar, {a}, out)) node->attrs.reals = {p};
+    return out;
+  }
   const DType dt = float_dtype(a.dtype());
   Tensor x = cast_data(a, dt);
   Tensor out = GD_DISPATCH_FLOAT(dt, "pow", [&] {
@@ -159,6 +217,9 @@ Tensor pow(const Tensor& a, double p) {
 }
 
 Tensor neg(const Tensor& a) {
+  if (a.dtype() == DType::Bool)
+    throw std::runtime_error("Negation, the `-` operator, on a bool tensor is not supported; to invert a mask, use the "
+                             "`~` or logical_not() operator instead");
   Tensor out = GD_DISPATCH_ALL(a.dtype(), "neg", [&] { return map_unary<scalar_t>(a, a.dtype(), [](scalar_t v) { return -v; }); });
   record(kNeg, {a}, out);
   return out;
@@ -182,9 +243,18 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-// A Python number takes the tensor's dtype, except that a fractional number makes an int tensor float32.
+// A Python number takes the tensor's dtype, except that a fractional number makes a bool or integer
+// tensor float32, and an integer makes a bool tensor int64 (torch's rules for Python scalars).
 static DType scalar_dtype(const Tensor& a, double b) {
-  return is_floating(a.dtype()) || b == std::floor(b) ? a.dtype() : DType::Float32;
+  if (is_floating(a.dtype())) return a.dtype();
+  if (b != std::floor(b)) return DType::Float32;
+  if (a.dtype() == DType::Bool) return DType::Int64;
+  try {  // (beyond the tensor's range it goes in as int64 and wraps like torch's in-kernel cast)
+    check_fits(b, a.dtype(), "scalar");
+    return a.dtype();
+  } catch (const std::runtime_error&) {
+    return DType::Int64;
+  }
 }
 Tensor add(const Tensor& a, double b) { return add(a, scalar_tensor(b, scalar_dtype(a, b))); }
 Tensor mul(const Tensor& a, double b) { return mul(a, scalar_tensor(b, scalar_dtype(a, b))); }

@@ -120,9 +120,11 @@ Tensor index_add_scatter(const Tensor& g, const Shape& in_shape, int64_t dim, co
 }
 
 Tensor as_index_tensor(const Tensor& t) {
+  // int32/int16/int8 indices are widened (torch takes them too); uint8 and bool are masks in torch.
+  if (t.dtype() == DType::Int32 || t.dtype() == DType::Int16 || t.dtype() == DType::Int8) return cast_data(t, DType::Int64);
   if (t.dtype() != DType::Int64)
-    throw std::out_of_range(std::string("tensors used as indices must be int64 (long), got ") + dtype_name(t.dtype()) +
-                            "; convert with .long() (boolean masks are not supported)");
+    throw std::out_of_range(std::string("tensors used as indices must be int64 (long) or int32 (int), got ") + dtype_name(t.dtype()) +
+                            "; convert with .long() (boolean masks are not supported here)");
   return t.contiguous();
 }
 
@@ -264,7 +266,7 @@ void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const T
         "assigning into a tensor with autograd history (x[...] = v) is not supported; do it under gdcore.no_grad(), "
         "on .data, or build the tensor with cat/stack instead");
   if (!self.impl()->storage->writable())
-    throw std::invalid_argument("setitem: the tensor is read-only (it shares memory with a read-only numpy array); clone() it first");
+    throw std::invalid_argument("setitem: the tensor is read-only (it shares memory with a read-only numpy array or DLPack producer); clone() it first");
   check_no_internal_overlap(self, "setitem");
   NoGradGuard guard;
   ParsedIndex p = parse_index(self, items);

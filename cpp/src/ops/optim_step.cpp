@@ -54,7 +54,7 @@ void check_writable_contiguous(const Tensor& t, const Who& who, const char* what
                                 "replace it with p.data = p.data.contiguous() before building the optimizer");
   if (!t.impl()->storage->writable())
     throw std::invalid_argument(who + ": the " + what +
-                                " is read-only (it shares memory with a read-only numpy array); clone() it");
+                                " is read-only (it shares memory with a read-only numpy array or DLPack producer); clone() it");
 }
 
 // A state buffer list: empty when its option is off, else one buffer per parameter with

@@ -92,10 +92,14 @@ const OpDef kClamp{"ClampBackward", clamp_backward};
 
 }  // namespace
 
+template <typename T> T int_abs(T v) {
+  if constexpr (std::is_signed_v<T>) return v < 0 ? T(-v) : v;
+  else return v;
+}
+
 Tensor abs(const Tensor& a) {
-  if (a.dtype() == DType::Int64) {
-    Tensor out = map_unary<int64_t>(a, DType::Int64, [](int64_t v) { return v < 0 ? -v : v; });
-    return out;
+  if (!is_floating(a.dtype())) {  // integers keep their dtype (no gradient); abs of a bool is itself
+    return GD_DISPATCH_INTEGRAL_AND_BOOL(a.dtype(), "abs", [&] { return map_unary<scalar_t>(a, a.dtype(), &int_abs<scalar_t>); });
   }
   return finish(kAbs, a, unary_forward(a, "abs", GD_UNARY_FN(std::abs(x))), Keep::Input);
 }
@@ -119,6 +123,13 @@ Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi
   if (!lo && !hi) throw std::invalid_argument("clamp: at least one of min or max must be given");
   if (lo && hi && *lo > *hi)
     throw std::invalid_argument("clamp: min (" + std::to_string(*lo) + ") is greater than max (" + std::to_string(*hi) + ")");
+  if (!is_floating(a.dtype())) {  // integers keep their dtype (torch's), through where (no gradient)
+    auto bound = [](double v) { return v == std::floor(v) && std::abs(v) < 9.2e18 ? scalar_tensor(v, DType::Int64) : scalar_tensor(v, DType::Float32); };
+    Tensor out = a;
+    if (lo) out = clamp_min(out, bound(*lo));
+    if (hi) out = clamp_max(out, bound(*hi));
+    return out;
+  }
   const double l = lo.value_or(-INFINITY), h = hi.value_or(INFINITY);
   // A NaN bound makes every element NaN, as torch.clamp does (a NaN input stays NaN too).
   const bool nan_bound = std::isnan(l) || std::isnan(h);

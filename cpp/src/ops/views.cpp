@@ -192,6 +192,7 @@ Tensor to_dtype(const Tensor& a, DType dtype) {
   if (a.dtype() == dtype) return a;
   Tensor out = cast_data(a, dtype);
   if (is_floating(dtype)) record(kToDtype, {a}, out);
+  else record_value(kToDtype, {a}, out);  // no gradient into integers and bools, but replayable
   return out;
 }
 

@@ -24,7 +24,10 @@ void on_op(const OpDef& op) {
       "MseLossBackward", "ReshapeBackward",   "ViewBackward",      "SqueezeBackward", "UnsqueezeBackward",
       "PermuteBackward", "TransposeBackward", "ExpandBackward",    "CloneBackward",   "ToCopyBackward",
       "Conv2dBackward",  "Conv2dInputGradBackward", "Conv2dWeightGradBackward", "MaxPool2dBackward",
-      "Pool2dGatherBackward", "Pool2dScatterAddBackward",
+      "Pool2dGatherBackward", "Pool2dScatterAddBackward", "WhereBackward",
+      // Ops without a gradient (recorded by record_value): each loop goes through launch.
+      "Gt", "Ge", "Lt", "Le", "Eq", "Ne", "Sign", "IsNan", "IsInf", "IsFinite", "LogicalAnd", "LogicalOr",
+      "LogicalXor", "LogicalNot", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Any", "All", "CountNonzero",
       // ops_math.hpp (prod's backward and the rounding ops' zero gradients are not listed)
       "SoftmaxBackward", "LogSoftmaxBackward", "LogsumexpBackward", "NormBackward", "CumsumBackward",
       "ErfBackward", "ErfinvBackward", "Log1pBackward", "Expm1Backward", "Log2Backward", "Log10Backward",
