@@ -245,13 +245,15 @@ IndexItem index_item(py::handle h) {
       throw py::index_error("index " + std::string(py::repr(h)) + " is out of bounds (it does not even fit in int64)");
   } else if (py::isinstance<TensorImpl>(h)) {
     Tensor t = h.cast<Tensor>();
-    if (t.dim() == 0 && t.dtype() == DType::Int64) {
+    // (While gdcore.compile captures, a 0-d index stays a tensor: its value may change between replays.)
+    if (t.dim() == 0 && t.dtype() == DType::Int64 && !capture::is_capturing()) {
       it.index = static_cast<int64_t>(t.item());
     } else {
       it.kind = IndexItem::Tensor_;
       it.tensor = t;
     }
-  } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h)) {
+  } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h) || PyRange_Check(h.ptr()) ||
+             py::isinstance<py::tuple>(h)) {  // (a tuple inside the key is a sequence of indices, as in torch)
     py::array arr = py::module_::import("numpy").attr("asarray")(h);
     if (arr.dtype().kind() != 'i' && arr.dtype().kind() != 'u' && arr.size() > 0)
       throw py::index_error("index arrays must hold integers, got numpy dtype " + std::string(py::str(arr.dtype())));

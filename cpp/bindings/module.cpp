@@ -36,4 +36,5 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_data(m);
   gdcore::bind::bind_simd(m);
   gdcore::bind::bind_capture(m);
+  gdcore::bind::bind_indexing(m);
 }

@@ -71,5 +71,6 @@ void bind_nn(py::module_& m);
 void bind_data(py::module_& m);
 void bind_simd(py::module_& m);
 void bind_capture(py::module_& m);
+void bind_indexing(py::module_& m);
 
 }  // namespace gdcore::bind

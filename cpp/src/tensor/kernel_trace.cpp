@@ -25,6 +25,10 @@ void on_op(const OpDef& op) {
       "PermuteBackward", "TransposeBackward", "ExpandBackward",    "CloneBackward",   "ToCopyBackward",
       "Conv2dBackward",  "Conv2dInputGradBackward", "Conv2dWeightGradBackward", "MaxPool2dBackward",
       "Pool2dGatherBackward", "Pool2dScatterAddBackward",
+      // indexing (their index tensors are op inputs and are checked inside the loops)
+      "IndexBackward",   "IndexScatterBackward", "IndexSelectBackward", "CopySlicesBackward",
+      "IndexTensorsBackward", "IndexPutBackward", "GatherBackward", "ScatterBackward",
+      "ScatterAddBackward", "IndexAddBackward", "SortIndices",
   };
   if (!active()) return;
   const std::string_view name(op.name);
