@@ -81,10 +81,7 @@ void put_into(const Tensor& dst, const std::vector<Tensor>& idx, const Shape& bs
   const Shape rest = tail(dst, k);
   Shape full = bshape;
   full.insert(full.end(), rest.begin(), rest.end());
-  const Shape bfull = broadcast_shapes(full, values.shape(), "index_put");
-  if (bfull != full)
-    throw std::invalid_argument("shape mismatch: value tensor of shape " + shape_str(values.shape()) +
-                                " cannot be broadcast to indexing result of shape " + shape_str(full));
+  check_value_shape(values.shape(), full);
   const Tensor v = cast_data(values, dst.dtype());
   const Shape vst = broadcast_strides(v, full);
   const size_t nb = bshape.size();

@@ -19,6 +19,18 @@ Tensor as_index_dtype(const Tensor& t, const char* op, bool index_error = true);
 // Dtypes whose tensors index as boolean masks (none until gdcore has a bool dtype).
 inline bool is_mask_dtype(DType) { return false; }
 
+// Throws ValueError unless a value of shape `value` broadcasts to the indexed shape `target`.
+inline void check_value_shape(const Shape& value, const Shape& target) {
+  bool ok = value.size() <= target.size();
+  for (size_t j = 0; ok && j < value.size(); ++j) {
+    const int64_t v = value[value.size() - 1 - j];
+    ok = v == 1 || v == target[target.size() - 1 - j];
+  }
+  if (!ok)
+    throw std::invalid_argument("shape mismatch: value tensor of shape " + shape_str(value) +
+                                " cannot be broadcast to indexing result of shape " + shape_str(target));
+}
+
 // The offsets of the elements of a block of `shape` with `strides`, in row-major order.
 inline std::vector<int64_t> element_offsets(const Shape& shape, const Shape& strides) {
   std::vector<int64_t> out(static_cast<size_t>(shape_numel(shape)));

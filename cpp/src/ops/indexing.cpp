@@ -340,10 +340,7 @@ Shape result_shape(const Shape& view_shape, const AdvancedLayout& l, size_t k) {
 Tensor copy_slices(const Tensor& self, const std::vector<int64_t>& encoded, const Tensor& value) {
   Tensor out = self.clone_data();
   const Tensor view = basic_view(out, encoded);
-  const Shape b = broadcast_shapes(view.shape(), value.shape(), "setitem");
-  if (b != view.shape())
-    throw std::invalid_argument("shape mismatch: value tensor of shape " + shape_str(value.shape()) +
-                                " cannot be broadcast to indexing result of shape " + shape_str(view.shape()));
+  check_value_shape(value.shape(), view.shape());
   const Tensor v = value.dtype() == self.dtype() || !is_floating(self.dtype()) ? value : to_dtype(value, self.dtype());
   copy_into(view, v.shape() == view.shape() ? v.detach() : expand(v.detach(), view.shape()));
   if (auto node = record(kCopySlices, {self, v}, out)) node->attrs.ints = encoded;
@@ -381,10 +378,7 @@ void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const T
   const bool history = GradMode::is_enabled() && (self.requires_grad() || value.requires_grad());
   if (p.tensors.empty()) {
     if (history) return write_back(self, copy_slices(self, p.enc, value), "setitem");
-    const Shape b = broadcast_shapes(view.shape(), value.shape(), "setitem");
-    if (b != view.shape())
-      throw std::invalid_argument("shape mismatch: value tensor of shape " + shape_str(value.shape()) +
-                                  " cannot be broadcast to indexing result of shape " + shape_str(view.shape()));
+    check_value_shape(value.shape(), view.shape());
     copy_into(view, value.shape() == view.shape() ? value : expand(value.detach(), view.shape()));
     self.bump_version();
     return;
@@ -393,10 +387,7 @@ void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const T
   const size_t k = p.tensors.size();
   // The value as it would be read back from x[items], then laid out like index_put's (B + rest).
   const Shape shape = result_shape(view.shape(), l, k);
-  const Shape b = broadcast_shapes(shape, value.shape(), "setitem");
-  if (b != shape)
-    throw std::invalid_argument("shape mismatch: value tensor of shape " + shape_str(value.shape()) +
-                                " cannot be broadcast to indexing result of shape " + shape_str(shape));
+  check_value_shape(value.shape(), shape);
   const bool value_is_full = value.shape() == shape;
   Tensor v = value;
   if (!l.to_result.empty()) {
