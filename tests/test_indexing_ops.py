@@ -191,7 +191,7 @@ def test_max_min_with_dim_give_named_values_and_indices():
 
 @pytest.mark.parametrize("call, error, words", [
     (lambda: gdcore.gather(gdcore.zeros(2, 3), 1, gdcore.tensor([[0.0]])), RuntimeError,
-     "gather: tensors used as indices must be int64 (long), got float32"),
+     "gather: tensors used as indices must be int64 (long) or int32 (int), got float32"),
     (lambda: gdcore.gather(gdcore.zeros(2, 3), 1, gdcore.tensor([[0, 5]])), RuntimeError,
      "index 5 is out of bounds for dimension 1 with size 3"),
     (lambda: gdcore.gather(gdcore.zeros(2, 3), 1, gdcore.tensor([[0, -1]])), RuntimeError,

@@ -22,12 +22,13 @@ SETTINGS = settings(max_examples=25, deadline=None)
     ([1, 2], gdcore.int64),
     ([1.0, 2.0], gdcore.float32),
     ([1, 2.5], gdcore.float32),
-    ([[True, False]], gdcore.int64),
+    ([[True, False]], gdcore.bool),
     (3, gdcore.int64),
     (2.5, gdcore.float32),
-    (np.array([1.0, 2.0]), gdcore.float64),          # numpy arrays keep float64/float32/int64
+    (np.array([1.0, 2.0]), gdcore.float64),          # numpy arrays keep their dtype
     (np.array([1.0], dtype=np.float32), gdcore.float32),
-    (np.array([1, 2], dtype=np.int32), gdcore.int64),  # other ints become int64
+    (np.array([1, 2], dtype=np.int32), gdcore.int32),  # numpy arrays keep every gdcore dtype
+    (np.array([1, 2], dtype=np.uint16), gdcore.int64),  # other ints become int64
 ])
 def test_tensor_infers_dtype_as_torch(data, dtype):
     t = gdcore.tensor(data)
@@ -269,8 +270,8 @@ def test_read_only_array_gives_read_only_tensor():
 
 
 def test_from_numpy_unsupported_dtype():
-    with pytest.raises(TypeError, match="int32"):
-        gdcore.from_numpy(np.arange(3, dtype=np.int32))
+    with pytest.raises(TypeError, match="uint16"):
+        gdcore.from_numpy(np.arange(3, dtype=np.uint16))
 
 
 def test_numpy_of_tensor_requiring_grad_raises():

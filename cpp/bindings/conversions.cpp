@@ -37,15 +37,34 @@ int64_t slice_bound(py::handle h) {
 DType dtype_from(py::handle h) {
   if (py::isinstance<DType>(h)) return h.cast<DType>();
   std::string name;
+  if (py::isinstance<py::str>(h)) {  // "torch.FloatTensor" / "gdcore.LongTensor" (Tensor.type's names)
+    std::string s = h.cast<std::string>();
+    for (const char* prefix : {"torch.", "gdcore."})
+      if (s.rfind(prefix, 0) == 0) s = s.substr(std::string(prefix).size());
+    for (int k = 0; k < kNumDTypes; ++k)
+      if (s == tensor_type_name(static_cast<DType>(k))) return static_cast<DType>(k);
+  }
   try {
     name = py::str(py::module_::import("numpy").attr("dtype")(h).attr("name"));
   } catch (py::error_already_set&) {
-    throw py::type_error("unknown dtype " + std::string(py::repr(h)) + "; use gdcore.float32, gdcore.float64 or gdcore.int64");
+    throw py::type_error("unknown dtype " + std::string(py::repr(h)) + "; use one of " + supported_dtypes());
   }
-  if (name == "float32") return DType::Float32;
-  if (name == "float64") return DType::Float64;
-  if (name == "int64") return DType::Int64;
-  throw py::type_error("dtype " + name + " is not supported; use gdcore.float32, gdcore.float64 or gdcore.int64");
+  for (int k = 0; k < kNumDTypes; ++k)
+    if (name == dtype_name(static_cast<DType>(k))) return static_cast<DType>(k);
+  throw py::type_error("dtype " + name + " is not supported; gdcore holds " + supported_dtypes());
+}
+
+// torch's legacy type names, as Tensor.type() gives and takes them ("torch.FloatTensor").
+const char* tensor_type_name(DType t) {
+  constexpr const char* names[kNumDTypes] = {"FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor",
+                                             "IntTensor",   "ByteTensor",   "CharTensor", "ShortTensor"};
+  return names[static_cast<int>(t)];
+}
+
+std::string supported_dtypes() {
+  std::string out;
+  for (int k = 0; k < kNumDTypes; ++k) out += std::string(k ? ", " : "") + "gdcore." + dtype_name(static_cast<DType>(k));
+  return out;
 }
 
 namespace {
@@ -56,6 +75,11 @@ std::optional<DType> dtype_of_array(const py::array& arr) {
   if (kind == 'f' && size == 4) return DType::Float32;
   if (kind == 'f' && size == 8) return DType::Float64;
   if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  if (kind == 'i' && size == 2) return DType::Int16;
+  if (kind == 'i' && size == 1) return DType::Int8;
+  if (kind == 'u' && size == 1) return DType::UInt8;
+  if (kind == 'b' && size == 1) return DType::Bool;
   return std::nullopt;
 }
 
@@ -63,9 +87,10 @@ std::optional<DType> dtype_of_array(const py::array& arr) {
 DType inferred_dtype(const py::array& arr) {
   const char kind = arr.dtype().kind();
   if (kind == 'f') return DType::Float32;  // torch.tensor([1.0]) is float32 (the default dtype)
-  if (kind == 'i' || kind == 'u' || kind == 'b') return DType::Int64;
+  if (kind == 'b') return DType::Bool;  // tensor([True, False]) is a bool tensor
+  if (kind == 'i' || kind == 'u') return DType::Int64;
   throw py::type_error("could not convert data of numpy dtype " + std::string(py::str(arr.dtype())) +
-                       " to a tensor; gdcore holds numbers (float32, float64, int64)");
+                       " to a tensor; gdcore holds numbers and bools (" + supported_dtypes() + ")");
 }
 
 }  // namespace
@@ -74,7 +99,7 @@ Tensor from_numpy(py::array arr) {
   auto dt = dtype_of_array(arr);
   if (!dt)
     throw py::type_error("from_numpy: numpy dtype " + std::string(py::str(arr.dtype())) +
-                         " is not supported; gdcore holds float32, float64 and int64 (convert with arr.astype(...))");
+                         " is not supported; gdcore holds " + supported_dtypes() + " (convert with arr.astype(...))");
   const auto item = static_cast<py::ssize_t>(itemsize(*dt));
   Shape shape, strides;
   bool shareable = arr.dtype().byteorder() != '>';
@@ -117,8 +142,7 @@ py::array to_numpy(const Tensor& t) {
     throw std::runtime_error("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy() instead");
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   for (int64_t s : t.strides()) strides.push_back(static_cast<py::ssize_t>(s * itemsize(t.dtype())));
-  py::dtype dt = t.dtype() == DType::Float32 ? py::dtype::of<float>()
-                 : t.dtype() == DType::Float64 ? py::dtype::of<double>() : py::dtype::of<int64_t>();
+  py::dtype dt = GD_DISPATCH_ALL(t.dtype(), "numpy", [] { return py::dtype::of<scalar_t>(); });
   auto* keep = new std::shared_ptr<Storage>(t.impl()->storage);
   py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   py::array arr(dt, shape, strides, t.raw_data(), base);
@@ -160,15 +184,20 @@ Tensor tensor_from_data(py::handle data, std::optional<DType> dtype) {
   if (dtype) target = *dtype;
   else if (py::isinstance<py::array>(data) && dtype_of_array(arr)) target = *dtype_of_array(arr);  // keep numpy's dtype
   else target = inferred_dtype(arr);
-  py::array converted = np.attr("asarray")(arr, py::arg("dtype") = target == DType::Float32 ? "float32"
-                                                              : target == DType::Float64 ? "float64" : "int64",
+  py::array converted = np.attr("asarray")(arr, py::arg("dtype") = dtype_name(target),
                                            py::arg("order") = "C");  // keeps 0-d data 0-d
   return from_numpy(converted).clone_data();
 }
 
+// Python numbers follow torch's rules for wrapped scalars: they take the tensor's dtype within its
+// category (int8 tensor + 1 stays int8; an int too large for it wraps, as torch's cast does),
+// a float with a bool or integer tensor gives float32 (the default dtype), an int with a bool
+// tensor gives int64, and a bool takes the tensor's dtype.
 std::optional<Tensor> operand(const Tensor& like, py::handle other) {
   if (py::isinstance<TensorImpl>(other)) return other.cast<Tensor>();
-  if (PyLong_Check(other.ptr()) && !PyBool_Check(other.ptr()) && like.dtype() == DType::Int64) {
+  if (PyBool_Check(other.ptr())) return scalar_tensor(other.ptr() == Py_True ? 1.0 : 0.0, like.dtype());
+  if (PyLong_Check(other.ptr())) {
+    if (is_floating(like.dtype())) return scalar_tensor(other.cast<double>(), like.dtype());
     int overflow = 0;  // exact, not through a double (which rounds above 2**53)
     const int64_t v = as_int64(other, &overflow);
     if (overflow)
@@ -176,10 +205,10 @@ std::optional<Tensor> operand(const Tensor& like, py::handle other) {
                             "convert the tensor with .double() to compute with values this large");
     Tensor t = scalar_tensor(0.0, DType::Int64);
     *t.data<int64_t>() = v;
-    return t;
-  }
-  if (PyBool_Check(other.ptr()) || PyLong_Check(other.ptr())) {
-    return scalar_tensor(other.cast<double>(), like.dtype());
+    if (like.dtype() == DType::Bool || like.dtype() == DType::Int64) return t;
+    Tensor narrow = Tensor::empty({}, like.dtype());
+    copy_into(narrow, t);
+    return narrow;
   }
   if (PyFloat_Check(other.ptr())) {
     return scalar_tensor(other.cast<double>(), is_floating(like.dtype()) ? like.dtype() : DType::Float32);
@@ -188,8 +217,7 @@ std::optional<Tensor> operand(const Tensor& like, py::handle other) {
     py::array arr = py::array::ensure(other);
     if (arr && arr.ndim() == 0) {
       const char k = arr.dtype().kind();
-      const double v = py::reinterpret_borrow<py::object>(other).cast<double>();
-      return scalar_tensor(v, k == 'f' ? (is_floating(like.dtype()) ? like.dtype() : DType::Float32) : like.dtype());
+      if (k == 'b' || k == 'i' || k == 'u' || k == 'f') return operand(like, arr.attr("item")());  // as Python numbers
     }
     if (arr) return tensor_from_data(other, std::nullopt);
   }
@@ -236,8 +264,9 @@ IndexItem index_item(py::handle h) {
     if (!start.is_none()) it.start = slice_bound(start);
     if (!stop.is_none()) it.stop = slice_bound(stop);
     if (!step.is_none()) it.step = slice_bound(step);
-  } else if (PyBool_Check(h.ptr())) {
-    throw py::index_error("boolean indices are not supported; use an int64 index tensor");
+  } else if (PyBool_Check(h.ptr())) {  // x[True] adds a dim of size 1, x[False] one of size 0 (as torch)
+    it.kind = IndexItem::Tensor_;
+    it.tensor = full({}, h.ptr() == Py_True ? 1.0 : 0.0, DType::Bool);
   } else if (PyLong_Check(h.ptr())) {
     int overflow = 0;
     it.index = as_int64(h, &overflow);
@@ -245,8 +274,9 @@ IndexItem index_item(py::handle h) {
       throw py::index_error("index " + std::string(py::repr(h)) + " is out of bounds (it does not even fit in int64)");
   } else if (py::isinstance<TensorImpl>(h)) {
     Tensor t = h.cast<Tensor>();
-    // (While gdcore.compile captures, a 0-d index stays a tensor: its value may change between replays.)
-    if (t.dim() == 0 && t.dtype() == DType::Int64 && !capture::is_capturing()) {
+    // (While gdcore.compile captures, a 0-d index stays a tensor: its value may change between replays.
+    // uint8 tensors are masks, as in torch.)
+    if (t.dim() == 0 && is_integral(t.dtype()) && t.dtype() != DType::UInt8 && !capture::is_capturing()) {
       it.index = static_cast<int64_t>(t.item());
     } else {
       it.kind = IndexItem::Tensor_;
@@ -255,10 +285,11 @@ IndexItem index_item(py::handle h) {
   } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h) || PyRange_Check(h.ptr()) ||
              py::isinstance<py::tuple>(h)) {  // (a tuple inside the key is a sequence of indices, as in torch)
     py::array arr = py::module_::import("numpy").attr("asarray")(h);
-    if (arr.dtype().kind() != 'i' && arr.dtype().kind() != 'u' && arr.size() > 0)
-      throw py::index_error("index arrays must hold integers, got numpy dtype " + std::string(py::str(arr.dtype())));
+    const char kind = arr.dtype().kind();
+    if (kind != 'i' && kind != 'u' && kind != 'b' && arr.size() > 0)
+      throw py::index_error("index arrays must hold integers or bools, got numpy dtype " + std::string(py::str(arr.dtype())));
     it.kind = IndexItem::Tensor_;
-    it.tensor = tensor_from_data(arr, DType::Int64);
+    it.tensor = tensor_from_data(arr, kind == 'b' ? DType::Bool : DType::Int64);  // a bool list/array is a mask
   } else if (py::hasattr(h, "__index__")) {
     it.index = as_index(h);
   } else {

@@ -137,6 +137,10 @@ void bind_indexing(py::module_& m) {
   cls.def("take_along_dim", [](const Tensor& t, const Tensor& idx, py::object dim) { return take_along_dim(t, idx, opt_dim(dim)); },
           py::arg("indices"), py::arg("dim") = py::none());
 
+  m.def("masked_select", &masked_select, py::arg("input"), py::arg("mask"),
+        "The elements of input where the bool mask (broadcast with input) is True, as a 1-d tensor.");
+  cls.def("masked_select", &masked_select, py::arg("mask"));
+
   // ---- index_put ----
   m.def("index_put", [](const Tensor& t, py::handle indices, py::handle values, bool accumulate) {
         return index_put(t, index_list(indices), values_for(t, values), accumulate);

@@ -22,6 +22,11 @@ PYBIND11_MODULE(_core, m) {
       .value("float32", gdcore::DType::Float32)
       .value("float64", gdcore::DType::Float64)
       .value("int64", gdcore::DType::Int64)
+      .value("bool", gdcore::DType::Bool)
+      .value("int32", gdcore::DType::Int32)
+      .value("uint8", gdcore::DType::UInt8)
+      .value("int8", gdcore::DType::Int8)
+      .value("int16", gdcore::DType::Int16)
       .def("__repr__", [](gdcore::DType d) { return std::string("gdcore.") + gdcore::dtype_name(d); })
       .def("__str__", [](gdcore::DType d) { return std::string("gdcore.") + gdcore::dtype_name(d); })
       .def_property_readonly("is_floating_point", [](gdcore::DType d) { return gdcore::is_floating(d); })
@@ -30,6 +35,7 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_autograd(m);
   gdcore::bind::bind_tensor(m);
   gdcore::bind::bind_functions(m);
+  gdcore::bind::bind_bool_ops(m);
   gdcore::bind::bind_value(m);
   gdcore::bind::bind_optim(m);
   gdcore::bind::bind_nn(m);

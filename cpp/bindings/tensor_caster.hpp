@@ -49,8 +49,11 @@ struct type_caster<gdcore::Shape> {
 namespace gdcore::bind {
 namespace py = pybind11;
 
-// dtype from a gdcore dtype, a numpy dtype (or anything np.dtype accepts) or a name.
+// dtype from a gdcore dtype, a numpy dtype (or anything np.dtype accepts), a name or a legacy
+// type name ("torch.FloatTensor").
 DType dtype_from(py::handle h);
+const char* tensor_type_name(DType t);  // "FloatTensor", ...
+std::string supported_dtypes();         // "gdcore.float32, gdcore.float64, ..." for error messages
 // A Python number, list, numpy array or Tensor as a tensor (copies; dtype as torch infers it).
 Tensor tensor_from_data(py::handle data, std::optional<DType> dtype);
 // numpy array -> tensor sharing memory where the layout allows.
@@ -71,6 +74,8 @@ void bind_nn(py::module_& m);
 void bind_data(py::module_& m);
 void bind_simd(py::module_& m);
 void bind_capture(py::module_& m);
-void bind_indexing(py::module_& m);
+void bind_bool_ops(py::module_& m);  // comparisons, logical ops, where, masked_fill, ... (bool_ops.cpp)
+void bind_dlpack(py::module_& m);    // __dlpack__, __dlpack_device__, from_dlpack (dlpack.cpp)
+void bind_indexing(py::module_& m);  // gather/scatter, index_put, sort/topk/unique (indexing_ops.cpp)
 
 }  // namespace gdcore::bind

@@ -76,6 +76,14 @@ void inplace_binary(const Tensor& self, py::handle other, const char* name, void
 void mul_inplace(const Tensor& s, const Tensor& o) { mul_(s, o); }
 void div_inplace(const Tensor& s, const Tensor& o) { div_(s, o); }
 
+// .shape / .size() as gdcore.Size (a tuple subclass the Python layer registers) or a plain tuple.
+py::handle size_type;  // borrowed for the process's lifetime (never released at exit)
+py::object size_object(const Shape& shape) {
+  py::tuple t(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) t[d] = py::int_(shape[d]);
+  return size_type ? size_type(t) : py::object(t);
+}
+
 Generator* generator_or_null(py::object gen) { return gen.is_none() ? nullptr : gen.cast<Generator*>(); }
 
 // gdcore.compile: a step that switches requires_grad on a tensor does so again at each replay.
@@ -88,6 +96,8 @@ void record_requires_grad(const Tensor& t, bool flag) {
 }  // namespace
 
 void bind_tensor(py::module_& m) {
+  m.def("_set_size_type", [](py::object cls) { size_type = cls.inc_ref(); }, py::arg("cls"),
+        "Registers gdcore.Size, the type .shape and .size() return.");
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
   cls.doc() = "An n-dimensional array of float32, float64 or int64 with autograd, as torch.Tensor.";
   // Tensor(data): a copy of numbers/lists/arrays; Tensor(tensor) aliases it (as nn.Parameter(t) does).
@@ -103,9 +113,9 @@ void bind_tensor(py::module_& m) {
           }), py::arg("data"));
 
   // ---- layout and metadata ----
-  cls.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
+  cls.def_property_readonly("shape", [](const Tensor& t) { return size_object(t.shape()); })
       .def("size", [](const Tensor& t, py::object dim) -> py::object {
-            if (dim.is_none()) return py::tuple(py::cast(t.shape()));
+            if (dim.is_none()) return size_object(t.shape());
             return py::cast(t.size(dim.cast<int64_t>()));
           }, py::arg("dim") = py::none())
       .def("dim", [](const Tensor& t) { return t.dim(); })
@@ -129,7 +139,9 @@ void bind_tensor(py::module_& m) {
   cls.def("item", [](const Tensor& t) -> py::object {
         capture::on_host_read("item()", t);
         const double v = t.item();
-        if (t.dtype() == DType::Int64) return py::int_(static_cast<int64_t>(v));
+        if (t.dtype() == DType::Bool) return py::bool_(v != 0.0);
+        if (t.dtype() == DType::Int64) return py::int_(*t.data<int64_t>());  // exact beyond 2**53
+        if (!is_floating(t.dtype())) return py::int_(static_cast<int64_t>(v));
         return py::float_(v);
       })
       .def("numpy", [](const Tensor& t) { capture::on_host_read("numpy()", t); return to_numpy(t); })
@@ -141,14 +153,28 @@ void bind_tensor(py::module_& m) {
           }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       .def("__float__", [](const Tensor& t) { capture::on_host_read("float()", t); return t.item(); })
       .def("__int__", [](const Tensor& t) { capture::on_host_read("int()", t); return static_cast<int64_t>(t.item()); })
-      .def("__bool__", [](const Tensor& t) { capture::on_host_read("bool() (an if/while on a tensor)", t); return t.item() != 0.0; })
+      .def("__bool__", [](const Tensor& t) {
+        if (t.numel() != 1)
+          throw std::runtime_error(std::string("Boolean value of Tensor with ") + (t.numel() ? "more than one value" : "no values") +
+                                   " is ambiguous; use .any() or .all() (or compare .numel())");
+        capture::on_host_read("bool() (an if/while on a tensor)", t);
+        return t.item() != 0.0;
+      })
       .def("to", &tensor_to, py::arg("dtype_or_device") = py::none(), py::arg("dtype_") = py::none(), py::kw_only(),
            py::arg("dtype") = py::none(), py::arg("device") = py::none())
       .def("cpu", [](const Tensor& t) { return t; })
-      .def("type", [](const Tensor& t, py::handle dtype) { return to_dtype(t, dtype_from(dtype)); }, py::arg("dtype"))
+      .def("type", [](const Tensor& t, py::handle dtype) -> py::object {
+            if (dtype.is_none()) return py::str(std::string("gdcore.") + tensor_type_name(t.dtype()));  // as torch's t.type()
+            return py::cast(to_dtype(t, dtype_from(dtype)));
+          }, py::arg("dtype") = py::none())
       .def("float", [](const Tensor& t) { return to_dtype(t, DType::Float32); })
       .def("double", [](const Tensor& t) { return to_dtype(t, DType::Float64); })
-      .def("long", [](const Tensor& t) { return to_dtype(t, DType::Int64); });
+      .def("long", [](const Tensor& t) { return to_dtype(t, DType::Int64); })
+      .def("bool", [](const Tensor& t) { return to_dtype(t, DType::Bool); })
+      .def("int", [](const Tensor& t) { return to_dtype(t, DType::Int32); })
+      .def("short", [](const Tensor& t) { return to_dtype(t, DType::Int16); })
+      .def("char", [](const Tensor& t) { return to_dtype(t, DType::Int8); })
+      .def("byte", [](const Tensor& t) { return to_dtype(t, DType::UInt8); });
 
   // ---- autograd state ----
   cls.def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); }, [](Tensor& t, bool f) {

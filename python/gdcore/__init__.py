@@ -22,7 +22,7 @@ from .creation import (
     manual_seed, initial_seed, get_rng_state, set_rng_state,
 )
 from ._core import (  # indexing: gather/scatter, index_put, sorting (cpp/bindings/indexing_ops.cpp)
-    gather, scatter, scatter_add, index_add, take_along_dim, index_put, sort, argsort, topk, unique,
+    gather, scatter, scatter_add, index_add, take_along_dim, masked_select, index_put, sort, argsort, topk, unique,
 )
 from .grad_mode import no_grad, enable_grad, set_grad_enabled
 from .tensor_repr import tensor_repr as _tensor_repr
@@ -34,10 +34,20 @@ from . import utils
 from .serialization import save, load
 from .compile import compile  # noqa: A001  (gdcore.compile, as torch.compile)
 from . import train
+from ._core import (  # noqa: A004  (any/all shadow the builtins here, as in torch's namespace)
+    eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, bitwise_and, bitwise_or,
+    bitwise_xor, bitwise_not, isnan, isinf, isfinite, sign, any, all, count_nonzero, nonzero, where,
+    masked_fill, clamp_min, clamp_max,
+)
+from .creation import int32, uint8, int8, int16
+from .size import Size
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64
 long = int64
+bool = _core.dtype.bool  # noqa: A001
+int = int32  # noqa: A001  (torch.int is int32)
+short = int16
 
 dtype.__repr__ = dtype.__str__ = lambda self: f"gdcore.{self.name}"
 # numpy defers to Tensor's reflected operators (np.float64(2) * t is a Tensor with history, as in torch).

@@ -13,6 +13,11 @@ from ._core import Generator, Tensor
 float32 = _core.dtype.float32
 float64 = _core.dtype.float64
 int64 = _core.dtype.int64
+bool_ = _core.dtype.bool  # gdcore.bool (named so here so that the builtin stays usable in this module)
+int32 = _core.dtype.int32
+uint8 = _core.dtype.uint8
+int8 = _core.dtype.int8
+int16 = _core.dtype.int16
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
@@ -106,7 +111,9 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``."""
-    if dtype is None and isinstance(fill_value, int) and not isinstance(fill_value, bool):
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = bool_  # full(size, True) is a bool tensor, as in torch
+    elif dtype is None and isinstance(fill_value, int):
         dtype = int64
     dtype = _dtype(dtype)
     if dtype == int64 and isinstance(fill_value, int) and not isinstance(fill_value, bool) and abs(fill_value) > 2**53:

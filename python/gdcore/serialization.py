@@ -44,7 +44,8 @@ FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<8sIQQ32s")  # magic, version, header length, payload length, SHA-256
 _ALIGN = 64
 _CHUNK = 8 << 20  # bytes per write/read/hash step, so huge tensors need no second copy
-_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8"), "int64": np.dtype("<i8")}
+_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8"), "int64": np.dtype("<i8"), "bool": np.dtype("?"),
+           "int32": np.dtype("<i4"), "uint8": np.dtype("u1"), "int8": np.dtype("i1"), "int16": np.dtype("<i2")}
 _STORABLE = "tensors, dicts, lists, tuples, ints, floats, strings, bools and None"
 
 
@@ -305,6 +306,8 @@ class _Decoder:
             self.handle.seek(self.payload_start + offset)
             if self.handle.readinto(memoryview(array.reshape(-1).view(np.uint8))) != nbytes:
                 raise ValueError(f"tensor {index}: the file ended inside its bytes")
+            if array.dtype == np.bool_ and array.size and array.view(np.uint8).max() > 1:
+                raise ValueError(f"tensor {index}: a bool tensor holds bytes other than 0 and 1")
             result = from_numpy(array)  # on a big-endian machine this converts to native order
         if entry.get("requires_grad") and result.is_floating_point():
             result.requires_grad_(True)

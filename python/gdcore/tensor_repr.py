@@ -1,5 +1,5 @@
-"""``repr(tensor)`` in torch's format: values, then dtype (when not float32 or int64,
-the defaults torch leaves out), then requires_grad or grad_fn.
+"""``repr(tensor)`` in torch's format: values, then dtype (when not float32, int64 or bool,
+the dtypes torch leaves out), then requires_grad or grad_fn.
 
 Floats follow torch's printing rules: integer-valued floats print as ``1.``; others
 with 4 decimals (``0.2500``); scientific notation (``1.0000e+05``) when the
@@ -64,8 +64,10 @@ def tensor_repr(t) -> str:
     extras = []
     if values.size == 0 and t.dim() != 1:
         extras.append(f"size={tuple(t.shape)}")
-    # An empty tensor has no values to tell int64 from float, so then only float32 goes unsaid (as torch does).
-    if t.dtype != _core.dtype.float32 and (t.dtype != _core.dtype.int64 or values.size == 0):
+    # float32, int64 and bool go unsaid (the dtypes torch infers from the printed values); an empty
+    # tensor has no values to tell them apart, so then only float32 does (as torch does).
+    implied = (_core.dtype.int64, _core.dtype.bool)
+    if t.dtype != _core.dtype.float32 and (t.dtype not in implied or values.size == 0):
         extras.append(f"dtype=gdcore.{t.dtype.name}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -174,4 +174,39 @@ MaxPool2dResult max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride,
 Tensor pool2d_gather(const Tensor& input, const Tensor& indices);
 Tensor pool2d_scatter_add(const Tensor& grad, const Tensor& indices, const Shape& input_shape);
 
+// ---- bool results, dtypes (ops/compare.cpp, ops/logical.cpp, ops/where.cpp) ------------
+// Throws (RuntimeError) unless `value` is a number `dtype` can hold (nan/inf/out of range for integers).
+void check_fits(double value, DType dtype, const char* name);
+// Comparisons as the user sees them: bool tensors, torch's promotion and broadcasting.
+Tensor compare_bool(const Tensor& a, const Tensor& b, CompareOp op);
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor isnan(const Tensor& a);
+Tensor isinf(const Tensor& a);
+Tensor isfinite(const Tensor& a);
+// logical_*: any dtype in (nonzero is true), bool out. bitwise_*: bool or integer tensors.
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
+Tensor logical_not(const Tensor& a);
+Tensor bitwise_and(const Tensor& a, const Tensor& b);
+Tensor bitwise_or(const Tensor& a, const Tensor& b);
+Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+Tensor bitwise_not(const Tensor& a);
+// Reductions to bool (uint8 for uint8 input, as torch); empty dims = all dims.
+Tensor any(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor all(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor count_nonzero(const Tensor& a, const std::vector<int64_t>& dims = {});  // int64
+Tensor nonzero(const Tensor& a);  // (count, ndim) int64 indices in row-major order
+// cond ? x : y elementwise with broadcasting; differentiable in x and y. cond must be bool.
+Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y);
+// self with `value` (a 0-d tensor, converted to self's dtype) where `mask` (bool) is true.
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value);
+Tensor clamp_min(const Tensor& a, const Tensor& min);
+Tensor clamp_max(const Tensor& a, const Tensor& max);
+
 }  // namespace gdcore

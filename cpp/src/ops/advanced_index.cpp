@@ -186,6 +186,20 @@ void index_put_(const Tensor& self, const std::vector<Tensor>& indices, const Te
   self.bump_version();
 }
 
+Tensor masked_select(const Tensor& a, const Tensor& mask) {
+  if (!is_mask_dtype(mask.dtype()))
+    throw std::runtime_error(std::string("masked_select: expected a bool mask, got ") + dtype_name(mask.dtype()) +
+                             "; make one with a comparison (x > 0) or .bool()");
+  const Shape b = broadcast_shapes(a.shape(), mask.shape(), "masked_select");
+  Tensor ab = a.shape() == b ? a : expand(a, b);
+  Tensor mb = mask.shape() == b ? mask : expand(mask.detach(), b);
+  if (b.empty()) {  // 0-d: one element or none
+    ab = reshape(ab, {1});
+    mb = reshape(mb, {1});
+  }
+  return index_tensors(ab, mask_positions(mb, "masked_select"));
+}
+
 std::vector<Tensor> mask_positions(const Tensor& mask, const char* op) {
   if (!is_mask_dtype(mask.dtype()))
     throw std::invalid_argument(std::string(op) + ": expected a bool mask, got " + dtype_name(mask.dtype()));

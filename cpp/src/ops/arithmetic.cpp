@@ -20,6 +20,12 @@ Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, bool f
   return GD_DISPATCH_ALL(dt, name, [&] { return map_binary<scalar_t>(x, y, shape, dt, f.template operator()<scalar_t>()); });
 }
 
+// x * y, with bool * bool as `and` (torch's result) without int arithmetic on bools.
+template <typename T> T bool_safe_mul(T x, T y) {
+  if constexpr (std::is_same_v<T, bool>) return x && y;
+  else return x * y;
+}
+
 #define GD_BINARY_FN(expr) []<typename T>() { return [](T x, T y) -> T { return expr; }; }
 
 // ---- add / sub ----
@@ -108,13 +114,16 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (a.defined() && b.defined() && a.dtype() == DType::Bool && b.dtype() == DType::Bool)
+    throw std::runtime_error("Subtraction, the `-` operator, with two bool tensors is not supported; use the `^` or "
+                             "logical_xor() operator instead");
   Tensor out = binary_forward(a, b, "sub", false, GD_BINARY_FN(x - y));
   record(kSub, {a, b}, out);
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward(a, b, "mul", false, GD_BINARY_FN(x * y));
+  Tensor out = binary_forward(a, b, "mul", false, GD_BINARY_FN(bool_safe_mul(x, y)));
   if (auto node = record(kMul, {a, b}, out)) {
     save(*node, a);
     save(*node, b);
@@ -159,6 +168,9 @@ Tensor pow(const Tensor& a, double p) {
 }
 
 Tensor neg(const Tensor& a) {
+  if (a.dtype() == DType::Bool)
+    throw std::runtime_error("Negation, the `-` operator, on a bool tensor is not supported; to invert a mask, use the "
+                             "`~` or logical_not() operator instead");
   Tensor out = GD_DISPATCH_ALL(a.dtype(), "neg", [&] { return map_unary<scalar_t>(a, a.dtype(), [](scalar_t v) { return -v; }); });
   record(kNeg, {a}, out);
   return out;
@@ -182,9 +194,18 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-// A Python number takes the tensor's dtype, except that a fractional number makes an int tensor float32.
+// A Python number takes the tensor's dtype, except that a fractional number makes a bool or integer
+// tensor float32, and an integer makes a bool tensor int64 (torch's rules for Python scalars).
 static DType scalar_dtype(const Tensor& a, double b) {
-  return is_floating(a.dtype()) || b == std::floor(b) ? a.dtype() : DType::Float32;
+  if (is_floating(a.dtype())) return a.dtype();
+  if (b != std::floor(b)) return DType::Float32;
+  if (a.dtype() == DType::Bool) return DType::Int64;
+  try {  // (beyond the tensor's range it goes in as int64 and wraps like torch's in-kernel cast)
+    check_fits(b, a.dtype(), "scalar");
+    return a.dtype();
+  } catch (const std::runtime_error&) {
+    return DType::Int64;
+  }
 }
 Tensor add(const Tensor& a, double b) { return add(a, scalar_tensor(b, scalar_dtype(a, b))); }
 Tensor mul(const Tensor& a, double b) { return mul(a, scalar_tensor(b, scalar_dtype(a, b))); }

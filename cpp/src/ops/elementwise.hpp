@@ -96,17 +96,18 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType ou
   return out;
 }
 
-// The dtype of a binary op's result, with torch's rule for 0-d tensors: a 0-d operand does not
-// widen a dimensioned one of the same kind (float32 x + 0-d float64 gives float32), but a 0-d
-// float does turn an int64 tensor into floats.
+// The dtype of a binary op's result, with torch's priorities: a 0-d operand (or a Python number,
+// which arrives as a 0-d tensor of the other operand's kind) does not widen a dimensioned one
+// of the same category (float32 x + 0-d float64 gives float32, int8 x + 0-d int64 gives int8),
+// but one of a higher category does count (a 0-d float turns an int tensor into floats).
 inline DType result_dtype(const Tensor& a, const Tensor& b) {
   const bool a0 = a.dim() == 0, b0 = b.dim() == 0;
   if (a0 == b0) return promote(a.dtype(), b.dtype());
-  const DType dimensioned = a0 ? b.dtype() : a.dtype(), zero_dim = a0 ? a.dtype() : b.dtype();
-  return is_floating(dimensioned) || !is_floating(zero_dim) ? dimensioned : zero_dim;
+  return a0 ? combine_categories(b.dtype(), a.dtype()) : combine_categories(a.dtype(), b.dtype());
 }
 
-// The float dtype an op computes in: the promoted dtype, with int64 becoming float32.
+// The float dtype an op computes in: the promoted dtype, with bool and integers becoming float32
+// (torch's default dtype: true division of integers gives float32).
 inline DType float_dtype(DType t) { return is_floating(t) ? t : DType::Float32; }
 
 // Gradient for input i only when that input needs one (saves work and saved-tensor access).

@@ -148,8 +148,11 @@ Tensor at_least_1d(const Tensor& t) { return t.dim() == 0 ? reshape(t, {1}) : t;
 
 Tensor detail::as_index_dtype(const Tensor& t, const char* op, bool index_error) {
   if (t.dtype() == DType::Int64) return t;
-  const std::string message = std::string(op) + ": tensors used as indices must be int64 (long), got " +
-                              dtype_name(t.dtype()) + "; convert with .long()";
+  // int32/int16/int8 are widened by a recorded cast (so a compiled step sees new values); bool and uint8 are masks.
+  if (t.dtype() == DType::Int32 || t.dtype() == DType::Int16 || t.dtype() == DType::Int8) return to_dtype(t, DType::Int64);
+  const std::string message = std::string(op) + ": tensors used as indices must be int64 (long) or int32 (int), got " +
+                              dtype_name(t.dtype()) + "; convert with .long()" +
+                              (is_mask_dtype(t.dtype()) ? " (a bool mask selects with x[mask] or masked_select)" : "");
   if (index_error) throw std::out_of_range(message);
   throw std::runtime_error(message);
 }

@@ -16,8 +16,8 @@ namespace gdcore::detail {
 // Anything else raises IndexError (index_error, as indexing does) or RuntimeError (as gather does).
 Tensor as_index_dtype(const Tensor& t, const char* op, bool index_error = true);
 
-// Dtypes whose tensors index as boolean masks (none until gdcore has a bool dtype).
-inline bool is_mask_dtype(DType) { return false; }
+// Dtypes whose tensors index as boolean masks: bool, and uint8 (deprecated in torch, still a mask there).
+inline bool is_mask_dtype(DType t) { return t == DType::Bool || t == DType::UInt8; }
 
 // Throws ValueError unless a value of shape `value` broadcasts to the indexed shape `target`.
 inline void check_value_shape(const Shape& value, const Shape& target) {

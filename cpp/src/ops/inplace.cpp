@@ -59,9 +59,12 @@ void apply_inplace(const Tensor& self, const Tensor& other, const char* name, F 
   if (b != self.shape())
     throw std::invalid_argument(std::string(name) + ": shape " + shape_str(other.shape()) +
                                 " cannot be broadcast to the in-place target's shape " + shape_str(self.shape()));
-  if (self.dtype() == DType::Int64 && is_floating(other.dtype()))
-    throw std::invalid_argument(std::string(name) + ": a float result cannot be written into an int64 tensor in place; "
-                                "convert the target with .float() first");
+  // torch's canCast: a float result never goes into an integer tensor, nor a number into a bool one.
+  const DType result = result_dtype(self, other);
+  if ((is_floating(result) && !is_floating(self.dtype())) || (result != DType::Bool && self.dtype() == DType::Bool))
+    throw std::runtime_error(std::string(name) + ": result type " + dtype_name(result) + " can't be cast to the desired "
+                             "output type " + dtype_name(self.dtype()) + " of the in-place target; convert the target "
+                             "first (e.g. x = x.float())");
   Tensor y = cast_data(other, self.dtype());
   GD_DISPATCH_ALL(self.dtype(), name, [&] {
     scalar_t* x = static_cast<scalar_t*>(self.impl()->storage->data());
@@ -113,8 +116,9 @@ void mul_(const Tensor& self, const Tensor& other) {
 void div_(const Tensor& self, const Tensor& other) {
   if (capture::is_capturing()) capture::on_inplace("div_", {self, other}, [](const std::vector<Tensor>& t) { div_(t[0], t[1]); });
   check_writable(self, "div_");
-  if (self.dtype() == DType::Int64)
-    throw std::invalid_argument("div_: true division of an int64 tensor in place would give floats; use .float() first");
+  if (!is_floating(self.dtype()))
+    throw std::runtime_error(std::string("div_: true division in place of an integer or bool tensor (") +
+                             dtype_name(self.dtype()) + ") would give floats; use .float() first");
   if (needs_history(self, other)) return rebase(self, "div_", [&](const Tensor& old) { return div(old, other); });
   apply_inplace(self, other, "div_", []<typename T>() { return [](T x, T y) { return static_cast<T>(x / y); }; });
 }
@@ -138,7 +142,7 @@ void copy_(const Tensor& self, const Tensor& src) {
   if (capture::is_capturing()) capture::on_inplace("copy_", {self, src}, [](const std::vector<Tensor>& t) { copy_(t[0], t[1]); });
   check_writable(self, "copy_");
   if (needs_history(self, src)) return rebase(self, "copy_", [&](const Tensor&) { return clone(expand(src, self.shape())); });
-  if (self.dtype() == DType::Int64 && is_floating(src.dtype())) {
+  if (self.dtype() != src.dtype()) {  // copy_ converts any dtype to any other, as torch's does
     Shape b = broadcast_shapes(self.shape(), src.shape(), "copy_");
     if (b != self.shape())
       throw std::invalid_argument("copy_: shape " + shape_str(src.shape()) + " cannot be broadcast to " + shape_str(self.shape()));

@@ -136,9 +136,11 @@ Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, 
     throw std::invalid_argument(std::string(name) + ": cannot reduce over an empty dimension of the tensor of shape " +
                                 shape_str(a.shape()) + " (there is no identity for max/min)");
   Tensor out = GD_DISPATCH_ALL(a.dtype(), name, [&] {
-    const scalar_t init = is_max ? std::numeric_limits<scalar_t>::lowest() : std::numeric_limits<scalar_t>::max();
-    return is_max ? fold_to_tensor<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v > r || v != v) ? v : r; })
-                  : fold_to_tensor<scalar_t, scalar_t>(a, p, init, [](scalar_t r, scalar_t v) { return (v < r || v != v) ? v : r; });
+    // (bools fold in uint8: a std::vector<bool> accumulator would be bit-packed)
+    using A = std::conditional_t<std::is_same_v<scalar_t, bool>, uint8_t, scalar_t>;
+    const A init = is_max ? std::numeric_limits<scalar_t>::lowest() : std::numeric_limits<scalar_t>::max();
+    return is_max ? fold_to_tensor<scalar_t, A>(a, p, init, [](A r, scalar_t v) { return (v > r || v != v) ? A(v) : r; })
+                  : fold_to_tensor<scalar_t, A>(a, p, init, [](A r, scalar_t v) { return (v < r || v != v) ? A(v) : r; });
   });
   return record_reduction(is_max ? kAmax : kAmin, a, out, p);
 }
@@ -181,16 +183,19 @@ Tensor arg_extreme(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   ReducePlan p = plan_reduction(a, dims, keepdim, "sum");
-  Tensor out = GD_DISPATCH_ALL(a.dtype(), "sum", [&] {
+  // Bools and integers sum in int64 (as torch's sum does): one kernel per compute type.
+  const Tensor x = is_floating(a.dtype()) ? a : cast_data(a, DType::Int64);
+  Tensor out = GD_DISPATCH_FLOAT_INT64(x.dtype(), "sum", [&] {
     using A = acc_t<scalar_t>;
-    return fold_to_tensor<scalar_t, A>(a, p, A(0), [](A r, scalar_t v) { return r + static_cast<A>(v); });
+    return fold_to_tensor<scalar_t, A>(x, p, A(0), [](A r, scalar_t v) { return r + static_cast<A>(v); });
   });
   return record_reduction(kSum, a, out, p);
 }
 
 Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   if (!is_floating(a.dtype()))
-    throw std::invalid_argument("mean: expected a float32 or float64 tensor, got int64; convert with .float() first");
+    throw std::invalid_argument(std::string("mean: expected a float32 or float64 tensor, got ") + dtype_name(a.dtype()) +
+                                "; convert with .float() first");
   ReducePlan p = plan_reduction(a, dims, keepdim, "mean");
   Tensor out = GD_DISPATCH_FLOAT(a.dtype(), "mean", [&] {
     return fold_to_tensor<scalar_t, double>(a, p, 0.0, [](double r, scalar_t v) { return r + static_cast<double>(v); },

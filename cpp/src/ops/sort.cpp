@@ -98,7 +98,11 @@ UniqueResult unique(const Tensor& a, bool /*sorted: always*/, bool return_invers
   // Slices along `dim` (single elements when dim is None) compared lexicographically.
   const int64_t d = dim ? wrap_dim(*dim, a.dim() == 0 ? 1 : a.dim(), "unique") : 0;
   if (dim && a.dim() == 0) throw std::out_of_range("unique: dim given for a 0-d tensor");
-  Tensor moved = dim ? transpose(a.detach(), 0, d) : reshape(a.detach(), {-1});
+  // (dim moved to the front with the others in order, as numpy's moveaxis: slices compare in that order)
+  std::vector<int64_t> front{d};
+  for (int64_t j = 0; j < a.dim(); ++j)
+    if (j != d) front.push_back(j);
+  Tensor moved = dim ? permute(a.detach(), front) : reshape(a.detach(), {-1});
   const Tensor rows = contiguous(reshape(moved, {moved.shape().empty() ? 1 : moved.shape()[0], -1}));
   const int64_t n = rows.shape()[0], width = rows.shape()[1];
   std::vector<int64_t> order(static_cast<size_t>(n)), inverse(static_cast<size_t>(n)), firsts, counts;
@@ -134,7 +138,9 @@ UniqueResult unique(const Tensor& a, bool /*sorted: always*/, bool return_invers
   } else {
     Shape s = moved.shape();
     s[0] = static_cast<int64_t>(firsts.size());
-    r.values = contiguous(transpose(reshape(picked, s), 0, d));
+    std::vector<int64_t> inverse_perm(front.size());
+    for (size_t j = 0; j < front.size(); ++j) inverse_perm[front[j]] = static_cast<int64_t>(j);
+    r.values = contiguous(permute(reshape(picked, s), inverse_perm));
   }
   if (return_inverse) r.inverse = reshape(long_tensor(inverse), dim ? Shape{n} : a.shape());
   if (return_counts) r.counts = long_tensor(counts);

@@ -92,10 +92,14 @@ const OpDef kClamp{"ClampBackward", clamp_backward};
 
 }  // namespace
 
+template <typename T> T int_abs(T v) {
+  if constexpr (std::is_signed_v<T>) return v < 0 ? T(-v) : v;
+  else return v;
+}
+
 Tensor abs(const Tensor& a) {
-  if (a.dtype() == DType::Int64) {
-    Tensor out = map_unary<int64_t>(a, DType::Int64, [](int64_t v) { return v < 0 ? -v : v; });
-    return out;
+  if (!is_floating(a.dtype())) {  // integers keep their dtype (no gradient); abs of a bool is itself
+    return GD_DISPATCH_INTEGRAL_AND_BOOL(a.dtype(), "abs", [&] { return map_unary<scalar_t>(a, a.dtype(), &int_abs<scalar_t>); });
   }
   return finish(kAbs, a, unary_forward(a, "abs", GD_UNARY_FN(std::abs(x))), Keep::Input);
 }

@@ -1,5 +1,7 @@
 // Tensors made from sizes and values: zeros, ones, full, arange, linspace, eye.
 #include <cmath>
+#include <limits>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 
@@ -8,16 +10,30 @@
 
 namespace gdcore {
 
+void check_fits(double value, DType dtype, const char* name) {
+  if (is_floating(dtype) || dtype == DType::Bool) return;
+  double lo = -9223372036854775808.0, hi = 9223372036854775808.0;  // [lo, hi) for int64
+  GD_DISPATCH_INTEGRAL_AND_BOOL(dtype, name, [&] {
+    if constexpr (!std::is_same_v<scalar_t, int64_t> && !std::is_same_v<scalar_t, bool>) {
+      lo = static_cast<double>(std::numeric_limits<scalar_t>::min());
+      hi = static_cast<double>(std::numeric_limits<scalar_t>::max()) + 1.0;
+    }
+  });
+  // (A double outside the range, or nan, has no value of the type: torch refuses it too.)
+  if (!(value >= lo && value < hi))
+    throw std::runtime_error(std::string(name) + ": value " + std::to_string(value) + " cannot be converted to type " +
+                             dtype_name(dtype) + " without overflow (its range is [" + std::to_string(lo) + ", " +
+                             std::to_string(hi) + "))");
+}
+
 Tensor full(const Shape& shape, double value, DType dtype) {
   // A double outside int64's range (or nan) has no int64 value; casting it would be undefined behaviour.
-  if (dtype == DType::Int64 && !(value >= -9223372036854775808.0 && value < 9223372036854775808.0))
-    throw std::invalid_argument("the value " + std::to_string(value) + " does not fit in int64 (|value| < 2**63, not "
-                                "nan); use a float dtype for it");
+  check_fits(value, dtype, "full");
   Tensor t = Tensor::empty(shape, dtype, value == 0.0);
   if (value != 0.0) {
     GD_DISPATCH_ALL(dtype, "full", [&] {
       scalar_t* p = t.data<scalar_t>();
-      const scalar_t v = static_cast<scalar_t>(value);
+      const scalar_t v = cast_value<scalar_t>(value);
       const int64_t n = t.numel();
       trace::launch([p, v, n] {
         for (int64_t k = 0; k < n; ++k) p[k] = v;
@@ -44,7 +60,7 @@ Tensor arange(double start, double end, double step, DType dtype) {
   Tensor t = Tensor::empty({n}, dtype);
   GD_DISPATCH_ALL(dtype, "arange", [&] {
     scalar_t* p = t.data<scalar_t>();
-    for (int64_t k = 0; k < n; ++k) p[k] = static_cast<scalar_t>(start + static_cast<double>(k) * step);
+    for (int64_t k = 0; k < n; ++k) p[k] = cast_value<scalar_t>(start + static_cast<double>(k) * step);
   });
   return t;
 }
@@ -60,8 +76,8 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
     // (steps == 1 gives just `start`, as in torch and numpy.)
     const int64_t half = steps == 1 ? 1 : steps / 2;
     for (int64_t k = 0; k < steps; ++k)
-      p[k] = static_cast<scalar_t>(k < half ? start + delta * static_cast<double>(k)
-                                            : end - delta * static_cast<double>(steps - 1 - k));
+      p[k] = cast_value<scalar_t>(k < half ? start + delta * static_cast<double>(k)
+                                           : end - delta * static_cast<double>(steps - 1 - k));
   });
   return t;
 }

@@ -116,7 +116,7 @@ void copy_into(const Tensor& dst, const Tensor& src) {
         const scalar_t* i = in + src.impl()->offset;
         const int64_t n = dst.numel();
         trace::launch([o, i, n] {
-          for (int64_t k = 0; k < n; ++k) o[k] = static_cast<dst_t>(i[k]);
+          for (int64_t k = 0; k < n; ++k) o[k] = cast_value<dst_t>(i[k]);
         });
         return;
       }
@@ -125,7 +125,7 @@ void copy_into(const Tensor& dst, const Tensor& src) {
         kernels::strided_loop<2>(shape, {sd.data(), ss.data()}, {od, os},
                                  [&](std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
                                    for (int64_t k = 0; k < n; ++k)
-                                     out[off[0] + k * st[0]] = static_cast<dst_t>(in[off[1] + k * st[1]]);
+                                     out[off[0] + k * st[0]] = cast_value<dst_t>(in[off[1] + k * st[1]]);
                                  });
       });
     });
