@@ -252,3 +252,78 @@ def test_value_of_the_wrong_shape_raises():
     t = gdcore.zeros(3, 4)
     with pytest.raises(ValueError, match=r"value tensor of shape \(3,\) cannot be broadcast to indexing result of shape \(2, 4\)"):
         t[[0, 1]] = gdcore.zeros(3)
+
+
+# ---- boolean masks ------------------------------------------------------------------------
+
+@SETTINGS
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple), data=st.data())
+def test_mask_over_k_dims_matches_numpy(shape, data):
+    """A bool mask covering dims start..start+k-1 (after ints and slices before it), get and set."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    a = rng.standard_normal(shape)
+    start = data.draw(st.integers(0, len(shape) - 1))
+    k = data.draw(st.integers(1, len(shape) - start))
+    mask = rng.random(shape[start:start + k]) < 0.5
+    lead = tuple(data.draw(st.sampled_from([slice(None), slice(1, None)])) for _ in range(start))
+    key = lead + (mask,)
+    got = gdcore.from_numpy(a)[lead + (gdcore.tensor(mask),)]
+    np.testing.assert_array_equal(got.numpy(), a[key])
+    t = gdcore.tensor(a)
+    t[lead + (gdcore.tensor(mask),)] = 0.0
+    expected = a.copy()
+    expected[key] = 0.0
+    np.testing.assert_array_equal(t.numpy(), expected)
+    x = gdcore.tensor(a, dtype=gdcore.float64, requires_grad=True)
+    assert gradcheck(lambda x: x[lead + (gdcore.tensor(mask),)], [x])
+
+
+def test_mask_from_a_comparison_get_set_and_gradients():
+    a = np.array([[-1.0, 2.0, 0.5], [3.0, -4.0, 0.7]])  # (no value near 0: finite differences keep the mask)
+    x = gdcore.tensor(a, dtype=gdcore.float64)
+    np.testing.assert_array_equal(x[x > 0].numpy(), a[a > 0])
+    y = x.clone()
+    y[y < 0] = gdcore.tensor([10.0, 20.0], dtype=gdcore.float64)  # a tensor with one value per True
+    expected = a.copy()
+    expected[a < 0] = [10.0, 20.0]
+    np.testing.assert_array_equal(y.numpy(), expected)
+    np.testing.assert_array_equal(gdcore.masked_select(x, x > 1).numpy(), [2.0, 3.0])
+    np.testing.assert_array_equal(x.masked_select(gdcore.tensor([True, False, True])).numpy(), a[:, [0, 2]].ravel())
+    xg = gdcore.tensor(a, dtype=gdcore.float64, requires_grad=True)
+    mask = xg.detach() > 0
+    assert gradcheck(lambda x: x.masked_select(mask), [xg])
+    v = gdcore.tensor([1.5], dtype=gdcore.float64, requires_grad=True)
+
+    def relu_by_mask(x, v):
+        y = x * 1.0
+        y[y < 0] = v  # index_put semantics: gradient to v and to x where it was kept
+        return y
+    assert gradcheck(relu_by_mask, [xg, v])
+
+
+def test_mask_mixed_with_index_tensors_lists_and_python_bools():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    t = gdcore.tensor(a)
+    m = np.array([True, False, False, True])  # a mask is its nonzero() positions, broadcast with the others
+    np.testing.assert_array_equal(t[:, [0, 2], gdcore.tensor(m)].numpy(), a[:, [0, 2], [0, 3]])
+    np.testing.assert_array_equal(t[[True, False]].numpy(), a[[True, False]])  # a list of bools is a mask
+    assert t[True].shape == (1, 2, 3, 4) and t[False].shape == (0, 2, 3, 4)
+    assert t[0, [True, False, True]].shape == (2, 4)
+
+
+def test_mask_of_the_wrong_shape_names_both_shapes():
+    with pytest.raises(IndexError) as info:
+        gdcore.zeros(3, 4)[gdcore.tensor([True, False])]
+    assert "(2,)" in str(info.value) and "(3, 4)" in str(info.value)
+    with pytest.raises(IndexError, match=r"mask \(2, 2\) at index 1 does not match .* \(2, 3\) at index 1"):
+        gdcore.zeros(2, 3)[gdcore.ones(2, 2, dtype=gdcore.bool)] = 1.0
+    with pytest.raises(RuntimeError, match="masked_select: expected a bool mask, got float32"):
+        gdcore.zeros(3).masked_select(gdcore.ones(3))
+
+
+def test_int32_index_tensors_work_as_int64():
+    a = np.arange(12.0).reshape(3, 4)
+    t = gdcore.tensor(a)
+    i = gdcore.tensor([2, 0], dtype=gdcore.int32)
+    np.testing.assert_array_equal(t[i, i].numpy(), a[[2, 0], [2, 0]])
+    np.testing.assert_array_equal(t.gather(1, gdcore.tensor([[1], [0], [3]], dtype=gdcore.int32)).numpy(), [[1.0], [4.0], [11.0]])
