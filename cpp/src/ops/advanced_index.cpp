@@ -129,12 +129,13 @@ Tensor index_tensors(const Tensor& a, const std::vector<Tensor>& indices) {
       throw std::out_of_range("index is out of bounds for dimension " + std::to_string(d) + " with size 0");
   Tensor out = Tensor::empty(shape, a.dtype());
   const Positions pos = Positions::make(idx, bshape, a);
-  const std::vector<int64_t> rest_off = element_offsets(rest, Shape(a.strides().begin() + k, a.strides().end()));
+  const Shape rest_strides(a.strides().begin() + k, a.strides().end());
+  const bool rest_contiguous = rest_strides == contiguous_strides(rest);
+  const std::vector<int64_t> rest_off = rest_contiguous ? std::vector<int64_t>() : element_offsets(rest, rest_strides);
   const int64_t inner = shape_numel(rest);
   const size_t item = itemsize(a.dtype());
   const char* src = static_cast<const char*>(a.impl()->storage->data()) + a.impl()->offset * item;
   char* dst = static_cast<char*>(out.raw_data());
-  const bool rest_contiguous = Shape(a.strides().begin() + k, a.strides().end()) == contiguous_strides(rest);
   trace::launch([pos, src, dst, rest_off, inner, item, rest_contiguous] {
     const std::vector<int64_t> at = pos.offsets();  // all checked before anything is read
     for (size_t b = 0; b < at.size(); ++b) {

@@ -3,6 +3,7 @@
 // Each backward scatters the gradient into zeros of the input's shape.
 #include <cstring>
 
+#include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "ops/index_positions.hpp"
 
@@ -224,6 +225,7 @@ ParsedIndex parse_index(const Tensor& a, const std::vector<IndexItem>& items) {
                                       " does not match the shape of the indexed tensor " + shape_str(a.shape()) +
                                       " at index " + std::to_string(dim + k));
           if (m.dim() == 0) {  // x[True] adds a dim of size 1, x[False] one of size 0 (as torch)
+            capture::on_unsupported("a 0-d boolean mask (x[True], x[flag]: the result's size depends on its value)");
             p.enc.insert(p.enc.end(), {2, 0, 0, 0});
             p.trivial = false;
             p.tensors.push_back(Tensor::empty({m.item() != 0.0 ? 1 : 0}, DType::Int64, /*zero=*/true));
