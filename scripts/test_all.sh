@@ -19,7 +19,8 @@ export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 python3 -m pip install -q cmake ninja "pybind11>=3" "scikit-build-core>=0.10"
 # Installs gdcore with its dependencies, scipy-openblas32 among them: the C++ builds below find
 # OpenBLAS through that package (CMake asks the same python3).
-python3 -m pip install -q ".[test]"
+# The mpi extra (mpi4py, Open MPI) too, so the distributed tests (tests/distributed) run instead of skipping.
+python3 -m pip install -q ".[test,mpi]"
 python="$(python3 -c 'import sys; print(sys.executable)')"
 
 # The airfoil data set lives beside the checkout (../shared/data), never in the repo.

@@ -176,7 +176,57 @@ COMMAND_LINE = [
 ]
 
 
-@pytest.mark.parametrize("call, error, words", SAVE_FILES + DATA_FILES + COMMAND_LINE)
+def _safetensors_header(header: str) -> bytes:
+    raw = header.encode()
+    return len(raw).to_bytes(8, "little") + raw + bytes(8)
+
+
+def _resume(folder, model, optimizer):
+    from gdcore.data import DataLoader, TensorDataset
+    from gdcore.train import fit
+    path = os.path.join(folder, "run.ckpt")
+    loader = DataLoader(TensorDataset(gdcore.ones(4, 2), gdcore.ones(4, 1)), batch_size=2)
+    first = gdcore.nn.Linear(2, 1)
+    fit(first, gdcore.nn.MSELoss(), gdcore.optim.SGD(first.parameters(), lr=0.1), loader, 1, checkpoint=path)
+    fit(model, gdcore.nn.MSELoss(), optimizer(model), loader, 2, checkpoint=path, resume=True)
+
+
+def _resume_from(folder, saved):
+    from gdcore.data import DataLoader, TensorDataset
+    from gdcore.train import fit
+    path = os.path.join(folder, "other.gdc")
+    gdcore.save(saved, path)
+    model = gdcore.nn.Linear(2, 1)
+    loader = DataLoader(TensorDataset(gdcore.ones(4, 2), gdcore.ones(4, 1)), batch_size=2)
+    fit(model, gdcore.nn.MSELoss(), gdcore.optim.SGD(model.parameters(), lr=0.1), loader, 1, checkpoint=path,
+        resume=True)
+
+
+# Issue 15: safetensors files, checkpoints, and the fuzz findings (each with its regression case here).
+SAFETENSORS_AND_CHECKPOINTS = [
+    bad("safetensors-f16", lambda tmp: gdcore.safetensors.load(
+        _safetensors_header('{"h":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}')), ValueError,
+        "tensor 'h' has dtype F16 (float16), which gdcore does not have"),
+    bad("safetensors-truncated", lambda tmp: gdcore.safetensors.load(
+        _safetensors_header('{"a":{"dtype":"F64","shape":[4],"data_offsets":[0,32]}}')), ValueError,
+        "data_offsets [0, 32] outside the 8 data bytes"),
+    # fuzz finding: a non-string dtype raised TypeError (unhashable list) instead of a clear error
+    bad("safetensors-dtype-list", lambda tmp: gdcore.safetensors.load(
+        _safetensors_header('{"a":{"dtype":[],"shape":[1],"data_offsets":[0,8]}}')), ValueError, "unknown dtype []"),
+    bad("safetensors-not-a-file", lambda tmp: gdcore.safetensors.load_file(_write(tmp, "x.safetensors", "{}")),
+        ValueError, "too short for a safetensors file"),
+    bad("checkpoint-other-shape", lambda tmp: _resume(tmp, gdcore.nn.Linear(3, 1), lambda m: gdcore.optim.SGD(
+        m.parameters(), lr=0.1)), RuntimeError, "size mismatch for weight: copying a param with shape (1, 2)"),
+    bad("checkpoint-not-one", lambda tmp: _resume_from(tmp, {"w": gdcore.ones(2)}), ValueError,
+        "is a gdcore save file but not a checkpoint written by fit"),
+    bad("checkpoint-incomplete", lambda tmp: _resume_from(tmp, {"format": "gdcore.fit checkpoint", "version": 1}),
+        ValueError, "is incomplete (missing ['history', 'model'"),
+    bad("checkpoint-other-optimizer", lambda tmp: _resume(tmp, gdcore.nn.Linear(2, 1), lambda m: gdcore.optim.Adam(
+        m.parameters())), ValueError, "was written with optimizer SGD but fit got Adam"),
+]
+
+
+@pytest.mark.parametrize("call, error, words", SAVE_FILES + DATA_FILES + COMMAND_LINE + SAFETENSORS_AND_CHECKPOINTS)
 def test_bad_input_raises_a_clear_error(call, error, words, tmp_path):
     check(call, error, words, tmp_path)
 

@@ -105,7 +105,7 @@ DTYPES = [
     bad("dtype-half", lambda: g.zeros(3, dtype="float16"), TypeError, "dtype float16 is not supported"),
     bad("dtype-unknown", lambda: g.zeros(3, dtype=5), TypeError, "unknown dtype 5"),
     bad("from-numpy-uint16", lambda: g.from_numpy(np.zeros(3, dtype=np.uint16)), TypeError,
-        "numpy dtype uint16 is not supported"),
+        "numpy dtype uint16, which is not supported"),
     bad("tensor-complex", lambda: g.tensor(np.ones(2, dtype=np.complex64)), TypeError, "numpy dtype complex64"),
     bad("tensor-strings", lambda: g.tensor([1, "a"]), TypeError, "it holds non-numbers"),
     bad("int-requires-grad", lambda: g.ones(2, dtype=g.int64, requires_grad=True), RuntimeError,
@@ -151,9 +151,9 @@ NON_FINITE = [
     bad("arange-zero-step", lambda: g.arange(0, 10, 0), ValueError, "step must be a non-zero finite number"),
     bad("linspace-inf", lambda: g.linspace(0, math.inf, 5),
         ValueError, "linspace: end must be a finite number, got inf"),
-    bad("normal-nan-std", lambda: g.normal(0.0, math.nan, (3,)), ValueError, "std must be non-negative, got nan"),
+    bad("normal-nan-std", lambda: g.normal(0.0, math.nan, (3,)), ValueError, "std must be a finite number >= 0, got nan"),
     bad("normal-nan-mean", lambda: g.normal(math.nan, 1.0, (3,)), ValueError, "normal: mean must be a finite number"),
-    bad("uniform-nan", lambda: g.zeros(3).uniform_(math.nan, 1.0), ValueError, "expected low <= high, got nan"),
+    bad("uniform-nan", lambda: g.zeros(3).uniform_(math.nan, 1.0), ValueError, "the bounds must be finite numbers, got from=nan"),
     bad("clamp-order", lambda: g.clamp(g.zeros(3), 2, 1), ValueError, "clamp: min (2.000000) is greater than max"),
 ]
 
@@ -278,10 +278,54 @@ INDEXING = [  # (advanced indexing, gather/scatter, sorting: tests/test_indexing
     bad("sort-dim", lambda: g.zeros(2).sort(dim=2), IndexError, "dimension 2 is out of range"),
 ]
 
+# In-place fills and setters validate as the function forms do; wrong types name function, argument, type (issue 15).
+SETTERS_AND_WRONG_TYPES = [
+    bad("normal_-nan-mean", lambda: g.zeros(3).normal_(math.nan, 1.0), ValueError,
+        "normal_: mean must be a finite number, got nan"),
+    bad("normal_-inf-mean", lambda: g.zeros(3).normal_(math.inf, 1.0), ValueError, "mean must be a finite number, got inf"),
+    bad("normal_-negative-std", lambda: g.zeros(3).normal_(0.0, -1.0), ValueError,
+        "normal_: std must be a finite number >= 0, got -1"),
+    bad("normal_-inf-std", lambda: g.zeros(3).normal_(0.0, math.inf), ValueError, "std must be a finite number >= 0, got inf"),
+    bad("uniform_-inf", lambda: g.zeros(3).uniform_(0.0, math.inf), ValueError,
+        "uniform_: the bounds must be finite numbers, got from=0 to=inf"),
+    bad("uniform_-reversed", lambda: g.zeros(3).uniform_(2.0, 1.0), ValueError, "expected from <= to, got from=2 to=1"),
+    bad("uniform_-overflow", lambda: g.zeros(3).uniform_(-1e308, 1e308), ValueError, "overflows a double"),
+    bad("fill_-str", lambda: g.zeros(3).fill_("a"), TypeError, "Tensor.fill_(): argument 'value' must be float, got str 'a'"),
+    bad("fill_-missing", lambda: g.zeros(3).fill_(), TypeError, "Tensor.fill_(): missing required argument 'value'"),
+    bad("fill_-keyword", lambda: g.zeros(3).fill_(val=1), TypeError, "got an unexpected keyword argument 'val'"),
+    bad("grad-setter-float", lambda: setattr(_leaf(), "grad", 5.0), TypeError,
+        "Tensor.grad: the assigned gradient must be a Tensor or None, got float 5.0"),
+    bad("grad-setter-dtype", lambda: setattr(_leaf(), "grad", g.ones(2, dtype=g.float64)), TypeError,
+        "assigned grad has dtype float64 but the tensor has dtype float32"),
+    bad("data-setter-number", lambda: setattr(g.ones(2), "data", 5), TypeError,
+        "Tensor.data: the assigned data must be a Tensor, got int 5"),
+    bad("data-setter-int-under-grad", lambda: setattr(_leaf(), "data", g.ones(2, dtype=g.int64)), RuntimeError,
+        "data set to a tensor that requires gradients must be floating point, got int64"),
+    bad("requires_grad_-int", lambda: g.ones(2, dtype=g.int64).requires_grad_(), RuntimeError,
+        "only floating point tensors can require gradients, got int64"),
+    bad("name-setter-int", lambda: setattr(g.ones(2), "name", 3), TypeError, "Tensor.name: the assigned value must be str"),
+    bad("value-str", lambda: g.Value("a"), TypeError, "expected a real number (int or float), got str 'a'"),
+    bad("backward-list", lambda: (_leaf() * 2).sum().backward([1.0, 2.0]), TypeError,
+        "Tensor.backward(): argument 'gradient' must be Tensor or None, got list [1.0, 2.0]"),
+    bad("mm-str", lambda: g.mm(g.ones(2, 2), "a"), TypeError, "mm(): argument 'mat2' must be Tensor, got str 'a'"),
+    bad("generator-seed-str", lambda: g.Generator("x"), TypeError, "Generator(): argument 'seed' must be int"),
+    bad("generator-bad-state", lambda: g.Generator().set_state((1, 2, 3, 4, "x")), TypeError,
+        "expected the tuple (int, int, int, bool, float) returned by get_state()"),
+    bad("set_rng_state-str", lambda: g.set_rng_state("a"), TypeError,
+        "gdcore.set_rng_state(): argument 'state' must be tuple, got str 'a'"),
+    bad("sum-dim-str", lambda: g.ones(2).sum(dim="a"), TypeError, "Tensor.sum(): dim must be an int"),
+    bad("add-str", lambda: g.add("a", "b"), TypeError, "add(): argument 'input' or 'other' must be a Tensor"),
+    bad("zeros_like-str", lambda: g.zeros_like("a"), TypeError,
+        "gdcore.zeros_like(): argument 't' must be Tensor, got str 'a'"),
+    bad("functional-linear-str", lambda: g.nn.functional.linear(g.ones(2), "w"), TypeError, "weight"),
+    bad("sgd-step-closure", lambda: g.optim.SGD([_leaf()], lr=0.1).step("x"), TypeError,
+        "SGD.step(): argument 'closure' must be"),
+]
+
 
 @pytest.mark.parametrize("call, error, words",
                          SHAPES + DTYPES + EMPTY_AND_ZERO_D + NON_FINITE + SIZES_AND_MEMORY + NUMPY_INPUTS + AUTOGRAD
-                         + IN_PLACE + INDEXING)
+                         + IN_PLACE + SETTERS_AND_WRONG_TYPES + INDEXING)
 def test_bad_input_raises_a_clear_error(call, error, words, tmp_path):
     check(call, error, words, tmp_path)
 

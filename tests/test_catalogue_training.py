@@ -97,7 +97,7 @@ LAYERS = [
         "negative_slope nan is not a valid number"),
     bad("init-std", lambda: nn.init.normal_(g.zeros(3), 0, -1), ValueError, "std must be >= 0, got -1"),
     bad("module-to-int", lambda: nn.Linear(2, 2).to(g.int64), TypeError, "only accepts floating point dtypes"),
-    bad("module-to-cuda", lambda: nn.Linear(2, 2).to("cuda"), ValueError, "gdcore runs on the CPU only"),
+    bad("module-to-cuda", lambda: nn.Linear(2, 2).to("cuda"), RuntimeError, "gdcore runs on the CPU only"),
 ]
 
 HYPERPARAMETERS = [

@@ -60,10 +60,10 @@ def test_demo_quick_writes_every_plot(tmp_path, capsys, monkeypatch, data_dir):
     status, out, err = run_cli(capsys, "demo", "--out", str(out_dir), "--quick")
     assert status == 0, err
     pngs = sorted(p.name for p in out_dir.glob("*.png"))
-    for prefix in ("a_", "b_", "c_", "d_", "e_", "f_airfoil_compare"):
+    for prefix in ("a_", "b_", "c_", "d_", "e_", "f_airfoil_compare", "h_"):
         assert any(name.startswith(prefix) for name in pngs), (prefix, pngs)
     assert all(p.stat().st_size > 0 for p in out_dir.glob("*.png"))
-    for name in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)"):
+    for name in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(h)"):
         assert name in out
     assert "lr=0.001" in out                       # the caught divergence of (b) is reported
 
@@ -115,6 +115,17 @@ def test_train_diverging_run_exits_1_with_advice(table, capsys):
     assert err.count("\n") == 1 and "lr=0.01" in err and "--standardize" in err and "Traceback" not in err
 
 
+def test_train_check_lr_stops_before_a_diverging_run(table, capsys):
+    path, X, _ = table                               # unscaled b ~ 50: lr 0.01 is beyond the stability limit
+    status, out, err = run_cli(capsys, "train", "--csv", path, "--epochs", "20", "--check-lr")
+    assert status == 1 and err.count("\n") == 1 and "above the stability bound" in err and "lr=0.01" in err
+    bound = float(re.search(r"diverges above lr = 2 / lambda_max = (\S+);", out).group(1))
+    assert f"{bound:.4g}" in err and bound < 0.01 and "epoch" not in out
+    status, out, err = run_cli(capsys, "train", "--csv", path, "--epochs", "3", "--check-lr", "--lr", f"{bound / 3:g}")
+    assert status == 0, err
+    assert len(epoch_losses(out)) == 3
+
+
 @pytest.mark.parametrize("argv", [
     ["train", "--csv", "x.csv", "--bogus"],
     ["train"],
@@ -124,6 +135,7 @@ def test_train_diverging_run_exits_1_with_advice(table, capsys):
     ["train", "--csv", "x.csv", "--model", "cnn"],
     ["train", "--dataset", "airfoil", "--target", "2"],
     ["demo", "--only", "xyz"],
+    ["train", "--csv", "x.csv", "--optimizer", "adam", "--check-lr"],
     ["frobnicate"],
     [],
 ])
@@ -160,3 +172,24 @@ def test_failed_training_leaves_an_existing_model_file_alone(table, tmp_path, ca
     model_file.write_bytes(b"precious")
     status, _, _ = run_cli(capsys, "train", "--csv", path, "--epochs", "20", "--save", str(model_file))
     assert status == 1 and model_file.read_bytes() == b"precious"
+
+
+def test_train_checkpoint_and_resume_match_one_run(table, tmp_path, capsys):
+    path, _, _ = table
+    common = ("train", "--csv", path, "--model", "mlp", "--hidden", "8", "--optimizer", "momentum", "--lr", "0.01",
+              "--standardize", "--batch-size", "16", "--seed", "2")
+    status, out, err = run_cli(capsys, *common, "--epochs", "6", "--save", str(tmp_path / "once.gdc"))
+    assert status == 0, err
+    whole = epoch_losses(out)
+    ckpt = str(tmp_path / "run.ckpt")
+    status, out, err = run_cli(capsys, *common, "--epochs", "2", "--checkpoint", ckpt, "--checkpoint-every", "3")
+    assert status == 0, err
+    status, out, err = run_cli(capsys, *common, "--epochs", "6", "--checkpoint", ckpt, "--resume",
+                               "--save", str(tmp_path / "resumed.gdc"))
+    assert status == 0, err
+    assert "resuming from" in out and epoch_losses(out) == whole[2:]
+    once, resumed = gdcore.load(str(tmp_path / "once.gdc")), gdcore.load(str(tmp_path / "resumed.gdc"))
+    for key in once:
+        assert once[key].numpy().tobytes() == resumed[key].numpy().tobytes()
+    status, _, err = run_cli(capsys, "train", "--csv", path, "--resume")
+    assert status == 2 and "--resume and --checkpoint-every need --checkpoint FILE" in err

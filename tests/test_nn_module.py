@@ -235,7 +235,7 @@ def test_to_double_and_float_keep_parameter_objects():
     net.to("cpu")
     with pytest.raises(TypeError, match="floating point dtypes"):
         net.to(gdcore.int64)
-    with pytest.raises(ValueError, match="CPU only"):
+    with pytest.raises(RuntimeError, match="CPU only"):
         net.to("cuda")
 
 

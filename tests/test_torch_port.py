@@ -119,9 +119,9 @@ def test_to_cpu_and_cpu_are_no_ops_and_to_still_converts_dtype():
 
 
 def test_to_an_unavailable_device_says_cpu_only():
-    with pytest.raises(ValueError, match="CPU only"):
+    with pytest.raises(RuntimeError, match="CPU only"):
         torch.ones(2).to("cuda")
-    with pytest.raises(ValueError, match="CPU only"):
+    with pytest.raises(RuntimeError, match="CPU only"):
         torch.ones(2).to(device="cuda:0")
 
 

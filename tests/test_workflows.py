@@ -11,6 +11,7 @@ import gdcore
 from gdcore.train import DivergenceError
 from gdcore.workflows import (airfoil_minibatch_sgd, custom_module, lenet, linear_regression_by_hand,
                               linear_sgd_save_load, manual_updates)
+from gdcore.workflows import curvature_tools
 
 TWENTY_Y = [3, 4, 5, 5, 2, 4, 7, 8, 11, 8, 12, 11, 13, 13, 16, 17, 18, 17, 19, 21]
 
@@ -151,6 +152,12 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
     ("linear_sgd_save_load.py", ["--epochs", "40"], "the loaded model predicts f(5)"),
     ("lenet.py", ["--steps", "5"], "conv1.bias.grad after backward"),
     ("airfoil_minibatch_sgd.py", ["--quick"], "s/epoch"),
+    ("curvature_tools.py", ["--quick"], "diverged at step"),
+    ("hessian_spectrum.py", ["--samples", "20"], "dense Hessian (numpy eigvalsh)"),
+    ("lr_advisor.py", [], "warned before the first step"),
+    ("sharpness.py", ["--steps", "40", "--every", "20"], "sharpness"),
+    ("lr_find.py", ["--steps", "30"], "lr range test"),
+    ("optimizer_race.py", ["--steps", "30", "--function", "beale"], "ends at"),
 ])
 def test_examples_run_headless_and_save_their_plots(script, args, prints, tmp_path, capsys, data_dir):
     spec = importlib.util.spec_from_file_location(script[:-3], os.path.join(EXAMPLES, script))
@@ -159,3 +166,24 @@ def test_examples_run_headless_and_save_their_plots(script, args, prints, tmp_pa
     module.main(args + ["--out", str(tmp_path)] + (["--data", data_dir] if script.startswith("airfoil") else []))
     assert prints in capsys.readouterr().out
     assert any(p.suffix == ".png" and p.stat().st_size > 0 for p in tmp_path.iterdir())
+
+
+def test_h_advisor_predictions_come_true_and_sharpness_reaches_two_over_lr():
+    result = curvature_tools.run(quick=True)
+    X, _ = manual_updates.make_data()
+    x = X.numpy().astype(np.float64)
+    lam = np.linalg.eigvalsh(2 * np.array([[x @ x, x.sum()], [x.sum(), len(x)]]))[-1]   # closed form
+    assert result.learned["lambda_max"] == pytest.approx(lam, rel=1e-5)
+    assert result.learned["bound"] == pytest.approx(2 / lam, rel=1e-5)
+    assert result.learned["bound"] < manual_updates.TUTORIAL_LR
+    assert result.learned["tutorial"].startswith("diverged")             # the prediction for lr=0.001 held
+    above = manual_updates.run(lr=1.02 * 2 / lam, epochs=400)             # 2% either side of the bound:
+    below = manual_updates.run(lr=0.98 * 2 / lam, epochs=400)
+    assert above.final_loss > 1e6 * below.final_loss                      # the error grows ~1.04x a step above
+    stable = manual_updates.run(lr=result.learned["suggested_lr"])        # and the suggestion converges
+    assert stable.final_loss == pytest.approx(result.learned["suggested_loss"])
+    assert stable.final_loss < 2 * stable.learned["least_squares_loss"]
+    late = result.learned["sharpness"][len(result.learned["sharpness"]) // 2:]
+    limit = 2 / curvature_tools.MLP_LR
+    assert max(result.learned["sharpness"]) > limit                      # it rose past 2 / lr ...
+    assert 0.8 * limit < min(late) and max(late) < 1.1 * limit           # ... and settled at the edge of stability

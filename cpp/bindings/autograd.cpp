@@ -49,7 +49,7 @@ void bind_autograd(py::module_& m) {
         py::list out;
         for (size_t i = 0; i < n.inputs.size(); ++i) {
           const Edge& e = n.inputs[i];
-          if (e.fn) out.append(py::make_tuple(py::cast(e.fn), 0));
+          if (e.fn) out.append(py::make_tuple(py::cast(e.fn), e.output_nr));
           else if (had_leaf(e)) out.append(py::make_tuple(py::cast(LeafEdge{e.leaf, n.input_shapes[i]}), 0));
           else out.append(py::make_tuple(py::none(), 0));
         }

@@ -23,13 +23,14 @@ std::pair<Tensor, Tensor> tensor_pair(py::handle a, py::handle b, const char* na
   if (py::isinstance<TensorImpl>(a)) {
     Tensor ta = a.cast<Tensor>();
     std::optional<Tensor> tb = operand(ta, b);
-    if (!tb) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(b)));
+    if (!tb) throw py::type_error(std::string(name) + ": argument 'other' must be a tensor or a number, got " + std::string(py::repr(b)));
     return {ta, *tb};
   }
-  if (!py::isinstance<TensorImpl>(b)) throw py::type_error(std::string(name) + ": at least one argument must be a tensor");
+  if (!py::isinstance<TensorImpl>(b))
+    throw py::type_error(std::string(name) + ": at least one of the arguments 'input' and 'other' must be a tensor");
   Tensor tb = b.cast<Tensor>();
   std::optional<Tensor> ta = operand(tb, a);
-  if (!ta) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(a)));
+  if (!ta) throw py::type_error(std::string(name) + ": argument 'input' must be a tensor or a number, got " + std::string(py::repr(a)));
   return {*ta, tb};
 }
 

@@ -98,8 +98,8 @@ DType inferred_dtype(const py::array& arr) {
 Tensor from_numpy(py::array arr) {
   auto dt = dtype_of_array(arr);
   if (!dt)
-    throw py::type_error("from_numpy: numpy dtype " + std::string(py::str(arr.dtype())) +
-                         " is not supported; gdcore holds " + supported_dtypes() + " (convert with arr.astype(...))");
+    throw py::type_error("from_numpy: argument 'ndarray' has numpy dtype " + std::string(py::str(arr.dtype())) +
+                         ", which is not supported; gdcore holds " + supported_dtypes() + " (convert with arr.astype(...))");
   const auto item = static_cast<py::ssize_t>(itemsize(*dt));
   Shape shape, strides;
   bool shareable = arr.dtype().byteorder() != '>';

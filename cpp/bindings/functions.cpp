@@ -38,7 +38,12 @@ void bind_functions(py::module_& m) {
       })
       .def("set_state", [](Generator& g, py::tuple t) {
         if (t.size() != 5) throw py::value_error("set_state: expected the 5-tuple returned by get_state()");
-        g.set_state({t[0].cast<uint64_t>(), t[1].cast<uint64_t>(), t[2].cast<uint64_t>(), t[3].cast<bool>(), t[4].cast<double>()});
+        try {
+          g.set_state({t[0].cast<uint64_t>(), t[1].cast<uint64_t>(), t[2].cast<uint64_t>(), t[3].cast<bool>(), t[4].cast<double>()});
+        } catch (const py::cast_error&) {
+          throw py::type_error("set_state: expected the tuple (int, int, int, bool, float) returned by get_state(), got " +
+                               std::string(py::repr(t)));
+        }
       }, py::arg("state"))
       .def("random", &Generator::uniform, "One uniform number in [0, 1).")
       .def("randbelow", &Generator::below, py::arg("n"), "One uniform integer in [0, n).");
@@ -84,13 +89,15 @@ void bind_functions(py::module_& m) {
       if (py::isinstance<TensorImpl>(a)) {
         Tensor ta = a.cast<Tensor>();
         std::optional<Tensor> tb = operand(ta, b);
-        if (!tb) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(b)));
+        if (!tb) throw py::type_error(std::string(name) + "(): argument 'other' must be a Tensor or a number, got " + std::string(py::repr(b)));
         return op(ta, *tb);
       }
-      if (!py::isinstance<TensorImpl>(b)) throw py::type_error(std::string(name) + ": at least one argument must be a tensor");
+      if (!py::isinstance<TensorImpl>(b))
+        throw py::type_error(std::string(name) + "(): argument 'input' or 'other' must be a Tensor, got " + std::string(py::repr(a)) +
+                             " and " + std::string(py::repr(b)));
       Tensor tb = b.cast<Tensor>();
       std::optional<Tensor> ta = operand(tb, a);
-      if (!ta) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(a)));
+      if (!ta) throw py::type_error(std::string(name) + "(): argument 'input' must be a Tensor or a number, got " + std::string(py::repr(a)));
       return op(*ta, tb);
     }, py::arg("input"), py::arg("other"));
   };

@@ -43,17 +43,25 @@ Tensor scatter_any(const Tensor& self, int64_t dim, const Tensor& index, py::obj
 
 std::vector<Tensor> index_list(py::handle indices) {
   if (py::isinstance<TensorImpl>(indices)) return {indices.cast<Tensor>()};
+  if (!py::isinstance<py::tuple>(indices) && !py::isinstance<py::list>(indices))
+    throw py::type_error("index_put: argument 'indices' must be a tuple of tensors, got " + std::string(py::repr(indices)));
   std::vector<Tensor> out;
   for (py::handle h : indices) {
     if (!py::isinstance<TensorImpl>(h))
-      throw py::type_error("index_put: indices must be a tuple of tensors, got an element " + std::string(py::repr(h)));
+      throw py::type_error("index_put: argument 'indices' must be a tuple of tensors, got an element " +
+                           std::string(py::repr(h)));
     out.push_back(h.cast<Tensor>());
   }
   return out;
 }
 
 Tensor values_for(const Tensor& self, py::handle values) {
-  std::optional<Tensor> v = operand(self, values);
+  std::optional<Tensor> v;
+  try {
+    v = operand(self, values);
+  } catch (const std::exception& e) {  // (data numpy cannot convert: say which argument it was)
+    throw py::type_error(std::string("index_put: argument 'values' must be a tensor or a number: ") + e.what());
+  }
   if (!v) throw py::type_error("index_put: values must be a tensor or a number, got " + std::string(py::repr(values)));
   return *v;
 }
@@ -143,15 +151,18 @@ void bind_indexing(py::module_& m) {
 
   // ---- index_put ----
   m.def("index_put", [](const Tensor& t, py::handle indices, py::handle values, bool accumulate) {
-        return index_put(t, index_list(indices), values_for(t, values), accumulate);
+        const std::vector<Tensor> idx = index_list(indices);  // (checked first: argument order)
+        return index_put(t, idx, values_for(t, values), accumulate);
       }, py::arg("input"), py::arg("indices"), py::arg("values"), py::arg("accumulate") = false,
       "A copy of input with input[indices] = values (accumulate=True: += values, duplicates adding up).");
   cls.def("index_put", [](const Tensor& t, py::handle indices, py::handle values, bool accumulate) {
-        return index_put(t, index_list(indices), values_for(t, values), accumulate);
+        const std::vector<Tensor> idx = index_list(indices);
+        return index_put(t, idx, values_for(t, values), accumulate);
       }, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
   cls.def("index_put_", [](const Tensor& t, py::handle indices, py::handle values, bool accumulate) {
+        const std::vector<Tensor> idx = index_list(indices);
         std::vector<Tensor> operands{t, values_for(t, values)};
-        for (const Tensor& i : index_list(indices)) operands.push_back(i);
+        operands.insert(operands.end(), idx.begin(), idx.end());
         in_place("index_put_", operands, [accumulate](const std::vector<Tensor>& x) {
           index_put_(x[0], std::vector<Tensor>(x.begin() + 2, x.end()), x[1], accumulate);
         });

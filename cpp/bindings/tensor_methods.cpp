@@ -69,7 +69,7 @@ Tensor tensor_to(const Tensor& t, py::object first, py::object second, py::objec
 
 void inplace_binary(const Tensor& self, py::handle other, const char* name, void (*op)(const Tensor&, const Tensor&)) {
   std::optional<Tensor> o = operand(self, other);
-  if (!o) throw py::type_error(std::string(name) + ": expected a tensor or a number, got " + std::string(py::repr(other)));
+  if (!o) throw py::type_error(std::string(name) + "(): argument 'other' must be a Tensor or a number, got " + std::string(py::repr(other)));
   op(self, *o);
 }
 
@@ -191,7 +191,13 @@ void bind_tensor(py::module_& m) {
         Tensor g = t.grad();
         capture::on_grad_read(t, g);  // gdcore.compile
         return g;
-      }, [](Tensor& t, std::optional<Tensor> g) {
+      }, [](Tensor& t, py::object value) {
+        if (!value.is_none() && !py::isinstance<TensorImpl>(value))
+          throw py::type_error("Tensor.grad: the assigned gradient must be a Tensor or None, got " +
+                               std::string(py::str(py::type::handle_of(value).attr("__name__"))) + " " +
+                               std::string(py::repr(value)));
+        std::optional<Tensor> g;
+        if (!value.is_none()) g = value.cast<Tensor>();
         if (g && g->shape() != t.shape())
           throw py::value_error("assigned grad has shape " + shape_str(g->shape()) + " but the tensor has shape " + shape_str(t.shape()));
         if (g && g->dtype() != t.dtype())
@@ -204,7 +210,18 @@ void bind_tensor(py::module_& m) {
         Tensor d = t.data_alias();
         capture::on_alias(t, d, /*is_data=*/true);
         return d;
-      }, [](Tensor& t, const Tensor& other) {
+      }, [](Tensor& t, py::object value) {
+        if (!py::isinstance<TensorImpl>(value))
+          throw py::type_error("Tensor.data: the assigned data must be a Tensor, got " +
+                               std::string(py::str(py::type::handle_of(value).attr("__name__"))) + " " +
+                               std::string(py::repr(value)) + "; wrap numbers with gdcore.tensor(...)");
+        const Tensor other = value.cast<Tensor>();
+        // float32 <-> float64 is allowed (Module.double() works this way, as in torch); integer data under a
+        // tensor that requires grad is not: its gradient could not exist.
+        if (t.requires_grad() && !is_floating(other.dtype()))
+          throw std::runtime_error(std::string("Tensor.data: data set to a tensor that requires gradients must be "
+                                   "floating point, got ") + dtype_name(other.dtype()) +
+                                   "; convert it with .float() or .double(), or call requires_grad_(False) first");
         const TensorImpl& o = *other.impl();
         const bool same = o.storage == t.impl()->storage && o.offset == t.impl()->offset && o.shape == t.shape() &&
                           o.strides == t.strides() && o.dtype == t.dtype();
@@ -336,7 +353,7 @@ void bind_tensor(py::module_& m) {
   // ---- named ops (also module functions, see functions.cpp) ----
   cls.def("add", [](const Tensor& a, py::handle b, double alpha) {
         std::optional<Tensor> o = operand(a, b);
-        if (!o) throw py::type_error("add: expected a tensor or a number");
+        if (!o) throw py::type_error("add(): argument 'other' must be a Tensor or a number, got " + std::string(py::repr(b)));
         return add(a, alpha == 1.0 ? *o : mul(*o, alpha));
       }, py::arg("other"), py::arg("alpha") = 1.0)
       .def("sub", [](const Tensor& a, py::handle b) { return binary(a, b, &sub, false); }, py::arg("other"))
@@ -384,13 +401,13 @@ void bind_tensor(py::module_& m) {
   // ---- in place ----
   cls.def("add_", [](Tensor& t, py::handle other, double alpha) {
         std::optional<Tensor> o = operand(t, other);
-        if (!o) throw py::type_error("add_: expected a tensor or a number");
+        if (!o) throw py::type_error("add_(): argument 'other' must be a Tensor or a number, got " + std::string(py::repr(other)));
         add_(t, *o, alpha);
         return t;
       }, py::arg("other"), py::arg("alpha") = 1.0)
       .def("sub_", [](Tensor& t, py::handle other, double alpha) {
         std::optional<Tensor> o = operand(t, other);
-        if (!o) throw py::type_error("sub_: expected a tensor or a number");
+        if (!o) throw py::type_error("sub_(): argument 'other' must be a Tensor or a number, got " + std::string(py::repr(other)));
         add_(t, *o, -alpha);
         return t;
       }, py::arg("other"), py::arg("alpha") = 1.0)

@@ -22,8 +22,10 @@
 // log, division by zero and overflow give nan/inf as numpy does (micrograd's floats raise).
 #include <Python.h>
 
+#include <cmath>
 #include <new>
 #include <string>
+#include <unordered_map>
 
 #include "gdcore/scalar_tape.hpp"
 #include "tensor_caster.hpp"
@@ -39,6 +41,8 @@ struct PyValue {
   PyObject_HEAD
   ScalarNode* node;  // one reference, never null after construction
   PyObject* label;   // a str, or null for ''
+  PyObject* given;   // (children tuple, op str) from Value(data, _children, _op), or null
+  bool canonical;    // this object is what _prev hands out for its node (see canonical_values)
 };
 
 PyTypeObject* value_type = nullptr;
@@ -48,6 +52,17 @@ PyTypeObject* value_type = nullptr;
 constexpr int kMaxFreeValues = 256;
 PyValue* free_values[kMaxFreeValues];
 int free_value_count = 0;
+
+// micrograd's tools walk a graph through v._prev and tell Values apart by identity (sets of
+// Values, id(v) as the drawing's node name), so a node must come back as the same object every
+// time. A node knows nothing of Python objects (and must stay small), so this map says which
+// Value object stands for a node: the one made by the constructor, the one given a label, or the
+// one _prev made. Ops never touch it (a Value made by an op is registered only when something
+// asks for it), and an object leaves it when it dies; it holds a reference to its node, so the
+// node outlives its entry.
+std::unordered_map<ScalarNode*, PyObject*> canonical_values;
+
+void make_canonical(PyObject* o, bool take_over = false);
 
 bool is_value(PyObject* o) { return Py_IS_TYPE(o, value_type) || PyObject_TypeCheck(o, value_type); }
 ScalarNode* node_of(PyObject* o) { return reinterpret_cast<PyValue*>(o)->node; }
@@ -64,7 +79,41 @@ PyObject* wrap(ScalarNode* n) {
   }
   v->node = n;
   v->label = nullptr;
+  v->given = nullptr;
+  v->canonical = false;
   return reinterpret_cast<PyObject*>(v);
+}
+
+// Registers `o` for its node unless another object already stands for it; `take_over` replaces
+// that one (a Value given a label is the one a drawing must show).
+void make_canonical(PyObject* o, bool take_over) {
+  auto* v = reinterpret_cast<PyValue*>(o);
+  if (v->canonical) return;
+  auto [it, inserted] = canonical_values.emplace(v->node, o);
+  if (!inserted && take_over) {
+    reinterpret_cast<PyValue*>(it->second)->canonical = false;
+    it->second = o;
+    inserted = true;
+  }
+  v->canonical = inserted;
+}
+
+void drop_canonical(PyValue* v) {
+  if (!v->canonical) return;
+  auto it = canonical_values.find(v->node);
+  if (it != canonical_values.end() && it->second == reinterpret_cast<PyObject*>(v)) canonical_values.erase(it);
+  v->canonical = false;
+}
+
+// The Value object that stands for node `n` (a new reference): the registered one, or a new
+// Value holding a reference to `n`, registered from now on.
+PyObject* value_for(ScalarNode* n) {
+  auto it = canonical_values.find(n);
+  if (it != canonical_values.end()) return Py_NewRef(it->second);
+  scalar::retain(n);
+  PyObject* o = wrap(n);
+  if (o) make_canonical(o);
+  return o;
 }
 
 // Runs a tape call, turning a C++ exception into a Python one.
@@ -209,23 +258,61 @@ PyObject* value_backward(PyObject* self, PyObject*) {
   });
 }
 
+// Value(data, _children=(), _op='', label=''), micrograd's signature. _children and _op are kept
+// for _prev and _op (graph drawings): the new Value is a leaf of the tape all the same, as a
+// micrograd Value built this way is until someone gives it a _backward.
 PyObject* value_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-  static const char* keywords[] = {"data", "label", nullptr};
+  static const char* keywords[] = {"data", "_children", "_op", "label", nullptr};
   PyObject* data = nullptr;
+  PyObject* children = nullptr;
+  PyObject* op = nullptr;
   PyObject* label = nullptr;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:Value", const_cast<char**>(keywords), &data, &label)) return nullptr;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOO:Value", const_cast<char**>(keywords), &data, &children, &op,
+                                   &label))
+    return nullptr;
   double x;
   if (!real_number(data, "Value(data)", x)) return nullptr;
   if (label && !PyUnicode_Check(label)) {
     PyErr_Format(PyExc_TypeError, "Value(label=...): label must be a str, got %s", describe(label).c_str());
     return nullptr;
   }
+  if (op && !PyUnicode_Check(op)) {
+    PyErr_Format(PyExc_TypeError, "Value(_op=...): _op must be a str (the op's symbol, e.g. '+'), got %s",
+                 describe(op).c_str());
+    return nullptr;
+  }
+  PyObject* given = nullptr;
+  if ((children && children != Py_None) || (op && PyUnicode_GET_LENGTH(op) > 0)) {
+    PyObject* kids = children && children != Py_None ? PySequence_Tuple(children) : PyTuple_New(0);
+    if (!kids) {
+      if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "Value(_children=...): expected a tuple of Values, got %s", describe(children).c_str());
+      }
+      return nullptr;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kids); ++i)
+      if (!is_value(PyTuple_GET_ITEM(kids, i))) {
+        PyErr_Format(PyExc_TypeError, "Value(_children=...): child %zd is %s; expected Values", i,
+                     describe(PyTuple_GET_ITEM(kids, i)).c_str());
+        Py_DECREF(kids);
+        return nullptr;
+      }
+    given = Py_BuildValue("(NO)", kids, op ? op : Py_None);
+    if (!given) return nullptr;
+  }
   auto* v = reinterpret_cast<PyValue*>(type->tp_alloc(type, 0));
-  if (!v) return nullptr;
+  if (!v) {
+    Py_XDECREF(given);
+    return nullptr;
+  }
   v->node = nullptr;
   v->label = nullptr;
+  v->given = given;
+  v->canonical = false;
   try {
     v->node = scalar::make_leaf(x);
+    make_canonical(reinterpret_cast<PyObject*>(v));  // `a in c._prev` is True for the a the user made
   } catch (const std::bad_alloc&) {
     Py_DECREF(v);
     return PyErr_NoMemory();
@@ -236,8 +323,10 @@ PyObject* value_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
 
 void value_dealloc(PyObject* self) {
   auto* v = reinterpret_cast<PyValue*>(self);
+  drop_canonical(v);
   if (v->node) scalar::release(v->node);
   Py_CLEAR(v->label);
+  Py_CLEAR(v->given);
   PyTypeObject* type = Py_TYPE(self);
   if (type == value_type && free_value_count < kMaxFreeValues) {
     free_values[free_value_count++] = v;  // PyObject_Init in wrap() takes the type reference again
@@ -283,8 +372,11 @@ int set_data(PyObject* self, PyObject* value, void*) {
   // it was computed in (and the Values built from it) keep the old node.
   try {
     ScalarNode* leaf = scalar::make_leaf(x);
+    const bool was_canonical = v->canonical;
+    drop_canonical(v);
     scalar::release(v->node);
     v->node = leaf;
+    if (was_canonical) make_canonical(self);
   } catch (const std::bad_alloc&) {
     PyErr_NoMemory();
     return -1;
@@ -311,7 +403,77 @@ int set_label(PyObject* self, PyObject* value, void*) {
     return -1;
   }
   Py_XSETREF(reinterpret_cast<PyValue*>(self)->label, Py_NewRef(value));
+  make_canonical(self, /*take_over=*/true);  // a labelled Value is the one drawings show for its node
   return 0;
+}
+
+// micrograd's spelling of each op (its Value has + * ** relu tanh exp; the others are named here).
+const char* op_symbol(ScalarOp op) {
+  switch (op) {
+    case ScalarOp::Leaf: return "";
+    case ScalarOp::Add: case ScalarOp::AddConst: return "+";
+    case ScalarOp::Sub: case ScalarOp::SubConst: case ScalarOp::RSubConst: return "-";
+    case ScalarOp::Mul: case ScalarOp::MulConst: return "*";
+    case ScalarOp::Div: case ScalarOp::DivConst: case ScalarOp::RDivConst: return "/";
+    case ScalarOp::PowConst: return "**";
+    case ScalarOp::Neg: return "neg";
+    case ScalarOp::Relu: return "ReLU";
+    case ScalarOp::Tanh: return "tanh";
+    case ScalarOp::Exp: return "exp";
+    case ScalarOp::Log: return "log";
+    case ScalarOp::Sigmoid: return "sigmoid";
+    case ScalarOp::Count: break;
+  }
+  return "?";
+}
+
+PyObject* get_op(PyObject* self, void*) {
+  auto* v = reinterpret_cast<PyValue*>(self);
+  if (v->given) {
+    PyObject* op = PyTuple_GET_ITEM(v->given, 1);
+    return op == Py_None ? PyUnicode_FromStringAndSize("", 0) : Py_NewRef(op);
+  }
+  const ScalarNode& n = *v->node;
+  if (n.op != ScalarOp::PowConst) return PyUnicode_FromString(op_symbol(n.op));
+  // f'**{other}' as micrograd writes it: '**2' and '**-1' for the usual integer exponents.
+  PyObject* number = n.constant == static_cast<double>(static_cast<long long>(n.constant)) && std::abs(n.constant) < 1e15
+                         ? PyLong_FromLongLong(static_cast<long long>(n.constant))
+                         : PyFloat_FromDouble(n.constant);
+  if (!number) return nullptr;
+  PyObject* out = PyUnicode_FromFormat("**%R", number);
+  Py_DECREF(number);
+  return out;
+}
+
+// The set of Values `self` was computed from, made when asked (ops never build it). A number
+// that an op took (a + 1, 2 * a) appears as a Value holding it, as micrograd's operators wrap
+// numbers; the exponent of ** does not (micrograd keeps it in _op).
+PyObject* get_prev(PyObject* self, void*) {
+  auto* v = reinterpret_cast<PyValue*>(self);
+  if (v->given) return PySet_New(PyTuple_GET_ITEM(v->given, 0));
+  PyObject* out = PySet_New(nullptr);
+  if (!out) return nullptr;
+  const ScalarNode& n = *v->node;
+  PyObject* items[2] = {nullptr, nullptr};
+  const int inputs = scalar::value_inputs(n.op);
+  if (inputs >= 1) items[0] = value_for(n.a);
+  if (inputs == 2) {
+    items[1] = value_for(n.b);
+  } else if (n.op >= ScalarOp::AddConst && n.op <= ScalarOp::RDivConst) {
+    try {
+      items[1] = wrap(scalar::make_leaf(n.constant));
+    } catch (const std::bad_alloc&) {
+      PyErr_NoMemory();
+    }
+  }
+  bool ok = !PyErr_Occurred();
+  for (PyObject* item : items)
+    if (item) {
+      ok = ok && PySet_Add(out, item) == 0;
+      Py_DECREF(item);
+    }
+  if (!ok) Py_CLEAR(out);
+  return out;
 }
 
 PyObject* get_tensor(PyObject* self, void*) {
@@ -329,6 +491,12 @@ PyGetSetDef value_getset[] = {
     {"data", get_data, set_data, "The number (float). Assigning to a computed Value makes it a fresh leaf.", nullptr},
     {"grad", get_grad, set_grad, "d(root)/d(self) summed over backward() calls (float); set it to 0.0 to reset.", nullptr},
     {"label", get_label, set_label, "A name for printing graphs (str, '' by default).", nullptr},
+    {"_prev", get_prev, nullptr,
+     "The set of Values this one was computed from (micrograd's _prev); numbers an op took appear as Values. "
+     "Empty for a leaf, or the _children given to the constructor.", nullptr},
+    {"_op", get_op, nullptr,
+     "The op that made this Value, spelled as micrograd does ('+', '*', '**2', 'ReLU', 'tanh', 'exp'; also '-', '/', "
+     "'neg', 'log', 'sigmoid'); '' for a leaf, or the _op given to the constructor.", nullptr},
     {"tensor", get_tensor, nullptr,
      "The number as a new 0-d float64 gdcore.Tensor, detached (requires_grad=False): Values record on the scalar "
      "tape, not on the tensor tape, so gradients do not flow between the two.", nullptr},
@@ -350,9 +518,9 @@ PyMethodDef value_methods[] = {
 
 PyType_Slot value_slots[] = {
     {Py_tp_doc, const_cast<char*>(
-        "Value(data, label='')\n--\n\n"
+        "Value(data, _children=(), _op='', label='')\n--\n\n"
         "A float64 scalar with a gradient, as micrograd's Value: + - * / with Values or numbers on either side, "
-        "** with an int or float exponent, relu/tanh/exp/log/sigmoid, backward(), .data, .grad, .label. "
+        "** with an int or float exponent, relu/tanh/exp/log/sigmoid, backward(), .data, .grad, .label, ._prev, ._op. "
         "Recorded on gdcore's scalar tape (a tape of its own, built for speed; see the README's design section).")},
     {Py_tp_new, reinterpret_cast<void*>(value_new)},
     {Py_tp_dealloc, reinterpret_cast<void*>(value_dealloc)},

@@ -41,6 +41,10 @@ from ._core import (  # noqa: A004  (any/all shadow the builtins here, as in tor
 )
 from .creation import int32, uint8, int8, int16
 from .size import Size
+from .device import device, set_default_device, get_default_device
+from . import cuda, accelerator, backends
+from . import tensor_attributes as _tensor_attributes
+from . import tensor_pickle as _tensor_pickle
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64
@@ -94,3 +98,30 @@ def numel(input: Tensor) -> int:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+from . import safetensors  # noqa: E402  (gdcore.safetensors; the package itself is imported on first use)
+
+# Wrong-type arguments to the public Python functions above get a message naming the argument (_argument_check).
+from ._argument_check import install as _install_argument_check  # noqa: E402
+
+_install_argument_check(globals(), "gdcore.")
+
+_tensor_attributes.install()  # Tensor.device, .to(device), .cuda(), .mT, .nelement(), .element_size()
+_tensor_pickle.install()  # pickle / multiprocessing (DataLoader workers)
+
+# Submodules that cost import time (matplotlib for plot) load on first use: gdcore.plot, gdcore.optimize, ...
+_LAZY_SUBMODULES = ("optimize", "plot", "curvature")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)  # also sets gdcore.<name>
+    raise AttributeError(f"module 'gdcore' has no attribute {name!r}")
+
+
+# Keep last: axis=/keepdims= on every reduction defined above (by whichever module defined it).
+import sys as _sys  # noqa: E402
+from . import numpy_spellings as _numpy_spellings  # noqa: E402
+_numpy_spellings.install([Tensor, _sys.modules[__name__]])

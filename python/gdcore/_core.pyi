@@ -381,8 +381,19 @@ class Value:
     A float64 scalar with a gradient, as micrograd's Value: + - * / with Values or numbers on either side, ** with an int or float exponent, relu/tanh/exp/log/sigmoid, backward(), .data, .grad, .label. Recorded on gdcore's scalar tape (a tape of its own, built for speed; see the README's design section).
     """
     label: str
-    def __init__(self, data: typing.SupportsFloat | typing.SupportsIndex, label: str = '') -> None:
+    def __init__(self, data: typing.SupportsFloat | typing.SupportsIndex, _children: collections.abc.Iterable[Value] = (),
+                 _op: str = '', label: str = '') -> None:
         ...
+    @property
+    def _prev(self) -> set[Value]:
+        """
+        The set of Values this one was computed from (micrograd's _prev).
+        """
+    @property
+    def _op(self) -> str:
+        """
+        The op that made this Value, spelled as micrograd does ('+', '*', '**2', 'ReLU', 'tanh', 'exp', ...).
+        """
     def __add__(self, other: Value | float) -> Value:
         ...
     def __radd__(self, other: float) -> Value:
@@ -492,6 +503,16 @@ def _capture_abort() -> None:
     """
     Drops the capture in progress (the step raised).
     """
+def _call_uncaptured(fn: typing.Callable[[], typing.Any]) -> typing.Any:
+    """
+    Calls fn() with gdcore.compile's recording paused on this thread.
+    """
+def _function_record(name: str, ctx: typing.Any, inputs: collections.abc.Sequence[Tensor], outputs: collections.abc.Sequence[Tensor], differentiable: collections.abc.Sequence[bool], replay: typing.Any) -> Node | None:
+    """
+    Records a custom Function's node (the grad_fn of its differentiable outputs), or returns None when nothing needs a gradient. Its backward calls ctx._engine_backward(node, grads, retain_graph).
+    """
+def _function_saved_output(node: Node, output_nr: typing.SupportsInt, tensor: Tensor) -> Tensor:
+    ...
 def _capture_active() -> bool:
     """
     True while a capture records on this thread.

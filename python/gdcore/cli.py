@@ -58,18 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gdcore", description="Gradient descent from the ground up: run the chapter's "
                      "workflows, or fit your own data.")
     parser.add_argument("--version", action="version", version=f"gdcore {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{demo,train}", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="{demo,train,launch}", parser_class=_Parser)
 
-    demo = commands.add_parser("demo", help="run workflows (a)-(f), print a summary table, save the plots",
-                               description="Run the chapter's workflows (a)-(f) on built-in data, print a summary "
+    demo = commands.add_parser("demo", help="run workflows (a)-(f) and (h), print a summary table, save the plots",
+                               description="Run the chapter's workflows (a)-(f) and the curvature tools (h) on "
+                               "built-in data, print a summary "
                                "table and save every plot into --out. The airfoil workflow (f) runs when "
                                "airfoil_self_noise.dat is found in $GDCORE_DATA_DIR or the user cache.")
     demo.add_argument("--out", default="gdcore-demo", metavar="DIR", help="folder for the plots (default: %(default)s)")
     demo.add_argument("--quick", action="store_true", help="smaller settings (a few seconds in all)")
     demo.add_argument("--download", action="store_true",
                       help="download the airfoil data from the UCI archive when it is not found")
-    demo.add_argument("--only", default="abcdef", metavar="LETTERS",
-                      help="run only these workflows, e.g. --only af (default: all of abcdef)")
+    demo.add_argument("--only", default="abcdefh", metavar="LETTERS",
+                      help="run only these workflows, e.g. --only af (default: all of abcdefh)")
     demo.add_argument("--verbose", "-v", action="store_true", help="print each workflow's progress lines")
 
     train = commands.add_parser("train", help="fit a linear model or an MLP to a CSV file or the airfoil data",
@@ -97,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--plot", metavar="PNG", help="save the loss curve to this image file")
     train.add_argument("--save", metavar="FILE", help="save the model's state_dict with gdcore.save")
     train.add_argument("--download", action="store_true", help="with --dataset airfoil: download it when missing")
+    train.add_argument("--checkpoint", metavar="FILE", help="write a checkpoint (model, optimizer, random states, "
+                       "position) to FILE after every epoch; Ctrl-C writes one and stops")
+    train.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
+                       help="with --checkpoint: every N steps instead of every epoch")
+    train.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint FILE "
+                       "(same data and options); ends with the weights an uninterrupted run would have")
+    train.add_argument("--check-lr", action="store_true",
+                       help="before training, compute the stability bound 2 / lambda_max on the first batch (sgd and "
+                       "momentum), print it, and stop with an error when --lr is above it")
+    from .launch import add_parser as add_launch_parser
+    add_launch_parser(commands)
     return parser
 
 
@@ -117,10 +129,15 @@ def _train(args) -> int:
     from .workflows.train_table import train_table
     if args.target is not None and args.csv is None:
         raise UsageError("--target only applies to --csv (the airfoil label is its last column)")
+    if (args.resume or args.checkpoint_every is not None) and args.checkpoint is None:
+        raise UsageError("--resume and --checkpoint-every need --checkpoint FILE")
+    if args.check_lr and args.optimizer == "adam":
+        raise UsageError("--check-lr applies to --optimizer sgd or momentum (the bound 2 / lambda_max is not Adam's)")
     train_table(csv=args.csv, target=args.target, dataset=args.dataset, model=args.model, hidden=args.hidden,
                 optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
                 seed=args.seed, standardize=args.standardize, plot=args.plot, save=args.save,
-                download=args.download, log=print)
+                download=args.download, log=print, check_lr=args.check_lr, checkpoint=args.checkpoint,
+                checkpoint_every=args.checkpoint_every or "epoch", resume=args.resume)
     return 0
 
 
@@ -130,10 +147,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        print("gdcore: error: choose a command, demo or train (see 'gdcore --help')", file=sys.stderr)
+        print("gdcore: error: choose a command, demo, train or launch (see 'gdcore --help')", file=sys.stderr)
         return 2
     prog = f"gdcore {args.command}"
     try:
+        if args.command == "launch":
+            from .launch import run as launch
+            return launch(args)
         return _demo(args) if args.command == "demo" else _train(args)
     except UsageError as err:
         print(f"{prog}: error: {err} (see '{prog} --help')", file=sys.stderr)

@@ -48,6 +48,11 @@ call is a buffer the next call reuses, unless you still hold it (that call then 
 so a gradient you kept is never changed). Steps that create tensors, use ops whose loops are
 not recorded (cat, stack, indexing, random fills, ...), take arguments that require grad
 or change their arguments in place keep replaying op by op.
+
+Custom autograd Functions (``gdcore.autograd.Function``) are recorded as one entry each: a
+replay calls the Function again (its Python forward, and its Python backward inside the
+replayed backward), so reading values into numpy inside a Function's forward is fine. Such
+steps replay op by op; a replay raises if the Function's outputs change shape or dtype.
 ``step._captures[key].program.lowering`` says which; ``GDCORE_COMPILE_LOWER=0`` turns it off.
 """
 from __future__ import annotations

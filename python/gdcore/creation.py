@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _core
 from ._core import Generator, Tensor
+from .device import check_device
 
 float32 = _core.dtype.float32
 float64 = _core.dtype.float64
@@ -78,39 +79,51 @@ def _finite(value, what: str, name: str) -> float:
     return value
 
 
-def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested list, numpy array or tensor).
 
     Floats become float32 and ints int64 unless ``dtype`` says otherwise (as in torch);
     a numpy array keeps its dtype when it is float32, float64 or int64.
     """
+    if device is not None:
+        check_device(device, "tensor")
     return _core._tensor(data, None if dtype is None else _dtype(dtype), requires_grad)
 
 
-def as_tensor(data: Any, dtype=None) -> Tensor:
+def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
     """``data`` as a tensor without copying when it already is one of the right dtype."""
+    if device is not None:
+        check_device(device, "as_tensor")
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == _dtype(dtype) else data.to(_dtype(dtype))
     return tensor(data, dtype=dtype)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of the given size filled with 0."""
+    if device is not None:
+        check_device(device, "zeros")
     return _core._full(_size(size, name="zeros"), 0.0, _dtype(dtype), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of the given size filled with 1."""
+    if device is not None:
+        check_device(device, "ones")
     return _core._full(_size(size, name="ones"), 1.0, _dtype(dtype), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of the given size (filled with 0: gdcore never hands out uninitialised memory)."""
+    if device is not None:
+        check_device(device, "empty")
     return _core._full(_size(size, name="empty"), 0.0, _dtype(dtype), requires_grad)
 
 
-def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value: float, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``."""
+    if device is not None:
+        check_device(device, "full")
     if dtype is None and isinstance(fill_value, bool):
         dtype = bool_  # full(size, True) is a bool tensor, as in torch
     elif dtype is None and isinstance(fill_value, int):
@@ -122,28 +135,41 @@ def full(size, fill_value: float, dtype=None, requires_grad: bool = False) -> Te
     return _core._full(_size((size,), name="full"), float(fill_value), dtype, requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    if device is not None:
+        check_device(device, "zeros_like")
     return _core._full(list(t.shape), 0.0, _dtype(dtype, t.dtype), requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    if device is not None:
+        check_device(device, "ones_like")
     return _core._full(list(t.shape), 1.0, _dtype(dtype, t.dtype), requires_grad)
 
 
-def full_like(t: Tensor, fill_value: float, dtype=None, requires_grad: bool = False) -> Tensor:
+def full_like(t: Tensor, fill_value: float, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    if device is not None:
+        check_device(device, "full_like")
     return _core._full(list(t.shape), float(fill_value), _dtype(dtype, t.dtype), requires_grad)
 
 
-def rand_like(t: Tensor, dtype=None, generator: Optional[Generator] = None) -> Tensor:
+def rand_like(t: Tensor, dtype=None, generator: Optional[Generator] = None, device=None) -> Tensor:
+    if device is not None:
+        check_device(device, "rand_like")
     return _core._rand(list(t.shape), _dtype(dtype, t.dtype), _generator(generator, "rand_like"), False)
 
 
-def randn_like(t: Tensor, dtype=None, generator: Optional[Generator] = None) -> Tensor:
+def randn_like(t: Tensor, dtype=None, generator: Optional[Generator] = None, device=None) -> Tensor:
+    if device is not None:
+        check_device(device, "randn_like")
     return _core._randn(list(t.shape), _dtype(dtype, t.dtype), _generator(generator, "randn_like"), False)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start: float, end: Optional[float] = None, step: float = 1, dtype=None,
+           requires_grad: bool = False, device=None) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; int64 when all are ints."""
+    if device is not None:
+        check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -152,39 +178,51 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return _core._arange(float(start), float(end), float(step), _dtype(dtype), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if device is not None:
+        check_device(device, "linspace")
     if not isinstance(steps, int) or isinstance(steps, bool):
         raise TypeError(f"linspace: steps must be an int, got {steps!r}")
     start, end = _finite(start, "start", "linspace"), _finite(end, "end", "linspace")
     return _core._linspace(start, end, steps, _dtype(dtype), requires_grad)
 
 
-def eye(n: int, m: Optional[int] = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: Optional[int] = None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """The (n, m) identity matrix (m defaults to n)."""
+    if device is not None:
+        check_device(device, "eye")
     return _core._eye(n, n if m is None else m, _dtype(dtype), requires_grad)
 
 
-def rand(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform numbers in [0, 1) from gdcore's generator (seed it with manual_seed)."""
+    if device is not None:
+        check_device(device, "rand")
     return _core._rand(_size(size, name="rand"), _dtype(dtype), _generator(generator, "rand"), requires_grad)
 
 
-def randn(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, generator: Optional[Generator] = None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal numbers from gdcore's generator."""
+    if device is not None:
+        check_device(device, "randn")
     return _core._randn(_size(size, name="randn"), _dtype(dtype), _generator(generator, "randn"), requires_grad)
 
 
 def normal(mean: float = 0.0, std: float = 1.0, size=(), generator: Optional[Generator] = None, dtype=None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, device=None) -> Tensor:
     """Normal numbers with the given mean and standard deviation, of shape ``size``."""
+    if device is not None:
+        check_device(device, "normal")
     return _core._normal(_finite(mean, "mean", "normal"), float(std), _size((size,), name="normal"), _dtype(dtype),
                          _generator(generator, "normal"), requires_grad)
 
 
 def randint(low: int = 0, high: Optional[int] = None, size=(), generator: Optional[Generator] = None,
-            dtype=None) -> Tensor:
+            dtype=None, device=None) -> Tensor:
     """Uniform integers in [low, high) (``randint(high, size)`` also works, as in torch)."""
+    if device is not None:
+        check_device(device, "randint")
     if high is None:
         raise TypeError("randint: high is required (randint(low, high, size) or randint(high, size=...))")
     if isinstance(high, (tuple, list)):  # randint(high, size): torch's two-argument form
@@ -196,8 +234,10 @@ def randint(low: int = 0, high: Optional[int] = None, size=(), generator: Option
                           _generator(generator, "randint"))
 
 
-def randperm(n: int, generator: Optional[Generator] = None, dtype=None) -> Tensor:
+def randperm(n: int, generator: Optional[Generator] = None, dtype=None, device=None) -> Tensor:
     """A random permutation of 0..n-1."""
+    if device is not None:
+        check_device(device, "randperm")
     n = int(n)
     if n > _INT64_MAX:
         raise ValueError(f"randperm: n={n} does not fit in int64 (at most 2**63 - 1)")
@@ -220,9 +260,13 @@ def initial_seed() -> int:
     return _core.default_generator().initial_seed()
 
 
-def get_rng_state():
+def get_rng_state() -> tuple:
+    """The state of gdcore's default generator, as torch.get_rng_state (a tuple here, not a byte tensor):
+    pass it to set_rng_state to replay the same random numbers. Generator.get_state() does the same per
+    generator."""
     return _core.default_generator().get_state()
 
 
-def set_rng_state(state) -> None:
+def set_rng_state(state: tuple) -> None:
+    """Restore the default generator to a state from get_rng_state() (as torch.set_rng_state)."""
     _core.default_generator().set_state(state)

@@ -249,10 +249,14 @@ def _read_prefix(path: str, handle, size: int):
     return header_length, payload_length, checksum
 
 
-def _check_checksum(path: str, handle, expected: bytes) -> None:
+def _check_checksum(path: str, handle, expected: bytes, length: int) -> None:
     digest = hashlib.sha256()
-    for block in iter(lambda: handle.read(_CHUNK), b""):
+    while length > 0:  # reads of at most the bytes left: a small file never costs an 8 MB buffer
+        block = handle.read(min(_CHUNK, length))
+        if not block:
+            break
         digest.update(block)
+        length -= len(block)
     if digest.digest() != expected:
         raise SaveFileError(f"load: {path!r} is corrupt: its SHA-256 checksum is {digest.hexdigest()}, but the file "
                             f"records {expected.hex()}; its bytes were changed after saving. Use an intact copy.")
@@ -329,7 +333,7 @@ def load(f) -> Any:
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         header_length, payload_length, checksum = _read_prefix(path, handle, size)
-        _check_checksum(path, handle, checksum)
+        _check_checksum(path, handle, checksum, header_length + payload_length)
         handle.seek(_PREFIX.size)
         try:
             header = json.loads(handle.read(header_length).decode("utf-8"))

@@ -16,9 +16,14 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ._core import Tensor
+from .checkpoint import TrainingCheckpoint
 from .grad_mode import no_grad
+from .curvature.advisor import suggest_lr
+from .curvature.training import FitCurvature
+from .lr_finder import LRFinderResult, lr_find
 
-__all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss"]
+__all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss", "suggest_lr", "lr_find",
+           "LRFinderResult"]
 
 
 class DivergenceError(FloatingPointError):
@@ -71,6 +76,8 @@ class History:
     ``epochs[i]`` is the x position (in epochs, fractional for evaluation points) of ``losses[i]``;
     ``train_losses[e]`` is the mean training loss of epoch e+1 and ``seconds_per_epoch[e]`` its training
     time (evaluation excluded, as the chapter's timer does). ``label`` names the curve in plots.
+    With ``fit(track_sharpness=N)``: ``sharpness[i]`` is the Hessian's largest eigenvalue at step
+    ``sharpness_steps[i]`` and ``sharpness_limits[i]`` the value at which that step's lr becomes unstable (2 / lr).
     """
 
     epochs: list = field(default_factory=list)
@@ -79,6 +86,9 @@ class History:
     seconds_per_epoch: list = field(default_factory=list)
     steps: int = 0
     label: Optional[str] = None
+    sharpness_steps: list = field(default_factory=list)
+    sharpness: list = field(default_factory=list)
+    sharpness_limits: list = field(default_factory=list)
 
     @property
     def final_loss(self) -> float:
@@ -201,7 +211,10 @@ def _progress_bar(progress: Optional[bool], total: Optional[int]):
 
 def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs: int, *,
         eval_every: Optional[int] = None, eval_data: Any = None, progress: Optional[bool] = None,
-        callback: Optional[Callable[[History], None]] = None, label: Optional[str] = None) -> History:
+        callback: Optional[Callable[[History], None]] = None, label: Optional[str] = None,
+        check_lr: Any = False, track_sharpness: Optional[int] = None,
+        scheduler: Any = None, checkpoint: Any = None, checkpoint_every: Any = "epoch",
+        resume: bool = False) -> History:
     """Train ``model`` for ``epochs`` passes over ``loader``; return a History.
 
     Each step: ``optimizer.zero_grad()``; ``loss = loss_fn(model(X), y)`` (its mean when it has one value per
@@ -217,6 +230,19 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
     ``callback(history)`` runs after every epoch. A nan/inf loss raises DivergenceError naming the step,
     epoch and learning rate (and the model's non-finite parameters, when it has ``named_parameters``); so
     does a parameter left nan/inf at the end of an epoch. ``model.train()`` is called first when the model has it.
+
+    ``check_lr=True`` runs ``suggest_lr`` on the first batch before the first update and warns
+    (UnstableLearningRateWarning) when the SGD learning rate is above the stability bound 2 / lambda_max (its
+    momentum form with momentum); ``check_lr="error"`` raises ValueError instead. ``track_sharpness=N`` records
+    lambda_max on the first batch before training and every N steps (``history.sharpness``; see
+    gdcore.curvature.training), without changing the run.
+
+    ``scheduler``: an lr scheduler (gdcore.optim.lr_scheduler), stepped once at the end of every epoch.
+    ``checkpoint=PATH`` writes a checkpoint (gdcore.checkpoint: model, optimizer, scheduler, every random
+    generator, the position and the History, atomically with gdcore.save) at the end of every epoch, or every
+    ``checkpoint_every=N`` steps (and at the end); ``resume=True`` continues from it, so a run killed at any
+    point and resumed ends with the same weights, bit for bit, as one never interrupted. With a checkpoint,
+    Ctrl-C finishes the current step, writes a checkpoint, prints where, and raises KeyboardInterrupt.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
@@ -235,29 +261,51 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
     if eval_every is not None and steps_per_epoch is None:
         raise TypeError("fit: eval_every needs a loader with a length (len(loader)) to place points in epochs")
 
+    if not isinstance(resume, bool):
+        raise TypeError(f"fit: resume must be True or False, got {resume!r}")
+    if resume and checkpoint is None:
+        raise ValueError("fit: resume=True needs checkpoint=PATH, the file to resume from")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"fit: the scheduler must have a step() method, got {type(scheduler).__name__}")
+    keeper = (TrainingCheckpoint(checkpoint, checkpoint_every, model, optimizer, scheduler, loader)
+              if checkpoint is not None else None)
+
     history = History(label=label)
+    position = keeper.resume(history) if resume else None
+    curvature = FitCurvature.make(check_lr, track_sharpness, model, loss_fn, optimizer, history)
     full = eval_data if eval_data is not None else _full_data(loader)
     if hasattr(model, "train") and callable(model.train):
         model.train()
-    if eval_every is not None:
+    if eval_every is not None and position is None:
         history.epochs.append(0.0)
         history.losses.append(check_finite(evaluate_loss(model, loss_fn, full), step=0, lr=_learning_rate(optimizer)))
 
+    first_epoch = position["epoch"] if position else 1
     bar = _progress_bar(progress, epochs * steps_per_epoch if steps_per_epoch else None)
+    if keeper is not None:
+        keeper.__enter__()  # Ctrl-C now means: finish the step, write a checkpoint, stop
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first_epoch, epochs + 1):
+            resumed = position if position is not None and epoch == first_epoch else None
             started, eval_seconds = time.perf_counter(), 0.0
-            total, count = 0.0, 0
-            for batch in loader:
+            total, count = (resumed["total"], resumed["count"]) if resumed else (0.0, 0)
+            done = resumed["batches_done"] if resumed else 0
+            before = resumed["epoch_seconds"] if resumed else 0.0
+            batches = keeper.batches(loader, epoch) if keeper is not None else iter(loader)
+            for batch in batches:
                 X, y = _batch(batch)
+                if curvature is not None:
+                    curvature.before_step(X, y)
                 optimizer.zero_grad()
                 loss = _reduce(loss_fn(model(X), y))
                 history.steps += 1
                 value = _watch(loss, model, step=history.steps, epoch=epoch, lr=_learning_rate(optimizer))
                 loss.backward()
                 optimizer.step()
+                if curvature is not None:
+                    curvature.after_step(history.steps)
                 n = int(X.shape[0]) if X.dim() > 0 else 1
-                total, count = total + value * n, count + n
+                total, count, done = total + value * n, count + n, done + 1
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(epoch=epoch, loss=f"{value:.4g}", refresh=False)
@@ -267,7 +315,12 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
                     history.losses.append(check_finite(evaluate_loss(model, loss_fn, full), step=history.steps,
                                                        epoch=epoch, lr=_learning_rate(optimizer)))
                     eval_seconds += time.perf_counter() - t0
-            history.seconds_per_epoch.append(time.perf_counter() - started - eval_seconds)
+                if keeper is not None:
+                    seconds = before + time.perf_counter() - started - eval_seconds
+                    if keeper.due(history.steps):
+                        keeper.write(history, epoch, done, total, count, seconds)
+                    keeper.stop_if_interrupted(history, epoch, done, total, count, seconds)
+            history.seconds_per_epoch.append(before + time.perf_counter() - started - eval_seconds)
             _check_parameters(model, history.steps, epoch, _learning_rate(optimizer))
             if count == 0:
                 raise ValueError(f"fit: the loader yielded no batches in epoch {epoch}")
@@ -275,13 +328,19 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
             if eval_every is None:
                 history.epochs.append(float(epoch))
                 history.losses.append(total / count)
+            if scheduler is not None:
+                scheduler.step()
             if callback is not None:
                 if bar is not None:
                     bar.clear()              # let the callback print on a clean line; the bar redraws below
                 callback(history)
                 if bar is not None:
                     bar.refresh()
+            if keeper is not None and (keeper.every == "epoch" or epoch == epochs):
+                keeper.write(history, epoch + 1, 0, 0.0, 0, 0.0)
     finally:
         if bar is not None:
             bar.close()
+        if keeper is not None:
+            keeper.__exit__(None, None, None)
     return history

@@ -3,6 +3,7 @@
 // (retain_graph, in-place checks, grad mode per thread, very deep chains).
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <thread>
 
 #include "check_grad.hpp"
@@ -118,6 +119,20 @@ TEST(Random, SameSeedSameNumbersAndIndependentGenerators) {
     EXPECT_GE(v, -2);
     EXPECT_LE(v, 2);
   }
+}
+
+TEST(Random, FillsRefuseNonFiniteOrReversedBounds) {
+  Tensor t = Tensor::empty({3}, DType::Float64);
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(normal_(t, nan, 1.0, nullptr), std::invalid_argument);
+  EXPECT_THROW(normal_(t, inf, 1.0, nullptr), std::invalid_argument);
+  EXPECT_THROW(normal_(t, 0.0, -1.0, nullptr), std::invalid_argument);
+  EXPECT_THROW(normal_(t, 0.0, nan, nullptr), std::invalid_argument);
+  EXPECT_THROW(uniform_(t, 0.0, inf, nullptr), std::invalid_argument);
+  EXPECT_THROW(uniform_(t, 2.0, 1.0, nullptr), std::invalid_argument);
+  EXPECT_THROW(uniform_(t, -1e308, 1e308, nullptr), std::invalid_argument);
+  uniform_(t, 1.0, 1.0, nullptr);  // an empty range is allowed, as in torch
+  EXPECT_EQ(values(t), std::vector<double>({1.0, 1.0, 1.0}));
 }
 
 // ---- autograd engine -------------------------------------------------------------------

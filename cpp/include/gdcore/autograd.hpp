@@ -14,6 +14,7 @@
 namespace gdcore {
 
 struct Node;
+class CustomFunction;  // custom_function.hpp
 
 // Returns one gradient per input (undefined where that input needs none).
 using BackwardFn = std::vector<Tensor> (*)(Node& node, const Tensor& grad_output);
@@ -29,6 +30,7 @@ struct OpDef {
 struct Edge {
   std::shared_ptr<Node> fn;
   std::weak_ptr<TensorImpl> leaf;
+  uint32_t output_nr = 0;  // which output of `fn` (only custom Functions have several)
   bool needs_grad() const { return fn != nullptr || !leaf.expired(); }
 };
 
@@ -67,6 +69,10 @@ struct Node {
   Tensor saved_tensor(size_t i);
   std::shared_ptr<Node> self;  // set only while the engine runs this node (for saved outputs)
   std::weak_ptr<TensorImpl> retained_output;  // a non-leaf output whose .grad is kept (retain_grad)
+  // A custom autograd.Function's node (custom_function.hpp): its backward is this function
+  // object, which may have several outputs; null for the ops of the op table.
+  std::shared_ptr<CustomFunction> custom;
+  uint32_t num_outputs = 1;
 };
 
 // Builds the node for an op whose `inputs` produced `output`, when grad mode is on and any

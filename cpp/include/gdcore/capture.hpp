@@ -53,6 +53,10 @@ std::shared_ptr<Node> on_record(const OpDef& op, const std::vector<Tensor>& inpu
 std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
                              bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs,
                              bool allow_unused);
+// A custom autograd.Function applied to `inputs` gave `outputs`; each replay calls `apply`
+// (the Function's Python code) again on the replayed inputs, as one entry (custom_function.hpp).
+void on_function(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                 std::function<std::vector<Tensor>(const std::vector<Tensor>&)> apply);
 // An in-place op on operands[0]; `redo` repeats it on the replayed operands.
 void on_inplace(const char* name, const std::vector<Tensor>& operands,
                 std::function<void(const std::vector<Tensor>&)> redo);
@@ -113,7 +117,7 @@ class Program {
   ~Program();
 
   // What an entry does; the lowering (lowered_step.cpp) treats each kind its own way.
-  enum class Kind { Op, Backward, InPlace, GradRead, GradNoneCheck, GradWrite, Alias, Create, Optimizer };
+  enum class Kind { Op, Backward, InPlace, GradRead, GradNoneCheck, GradWrite, Alias, Create, Optimizer, Function };
   struct Entry {
     Kind kind = Kind::Op;
     std::string what;

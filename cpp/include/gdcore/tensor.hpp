@@ -26,6 +26,7 @@ struct TensorImpl {
   // Autograd state.
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;           // null for leaves
+  uint32_t output_nr = 0;                  // which output of grad_fn this is (custom Functions have several)
   std::shared_ptr<TensorImpl> grad;        // accumulated gradient of a leaf
   std::shared_ptr<std::atomic<uint64_t>> version;  // shared by views of one base
   bool is_view = false;  // aliases another tensor's memory (in-place on it + autograd is refused)

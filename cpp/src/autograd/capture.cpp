@@ -270,6 +270,48 @@ std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector
   return results;
 }
 
+void on_function(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                 std::function<std::vector<Tensor>(const std::vector<Tensor>&)> apply) {
+  if (!is_capturing()) return;
+  Recorder& rec = recorder();
+  Program::Entry e;
+  e.kind = Program::Kind::Function;
+  std::string n = name;
+  const std::string suffix = "Backward";
+  if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
+    n.resize(n.size() - suffix.size());
+  e.what = n;
+  e.side_effect = true;  // Python code: it runs at every replay, as in the eager step, even if nothing reads its outputs
+  e.in = rec.input_slots(inputs, e.what.c_str());
+  std::vector<Shape> shapes;
+  std::vector<DType> dtypes;
+  for (const Tensor& t : outputs) {
+    e.out.push_back(rec.new_slot(t));
+    shapes.push_back(t.shape());
+    dtypes.push_back(t.dtype());
+  }
+  const std::vector<int> in = e.in, out = e.out;
+  e.run = [in, out, shapes, dtypes, n, apply = std::move(apply)](std::vector<Tensor>& slots, int64_t) {
+    std::vector<Tensor> r = apply(gather(slots, in));
+    bool same = r.size() == out.size();
+    for (size_t k = 0; same && k < r.size(); ++k)
+      same = r[k].defined() && r[k].shape() == shapes[k] && r[k].dtype() == dtypes[k];
+    if (!same) {
+      std::string got, want;
+      for (size_t k = 0; k < r.size(); ++k)
+        got += (k ? ", " : "") + (r[k].defined() ? describe_tensor(r[k]) : std::string("None"));
+      for (size_t k = 0; k < shapes.size(); ++k)
+        want += (k ? ", " : "") + std::string("a ") + dtype_name(dtypes[k]) + " tensor of shape " + shape_str(shapes[k]);
+      throw std::runtime_error("gdcore.compile: the custom Function " + n + " returned [" + got +
+                               "] at this replay but [" + want + "] when the step was captured; a compiled step "
+                               "needs the same output shapes and dtypes at every call (compile the step again, or "
+                               "run it eagerly)");
+    }
+    for (size_t k = 0; k < out.size(); ++k) slots[out[k]] = std::move(r[k]);
+  };
+  rec.add(std::move(e));
+}
+
 void on_inplace(const char* name, const std::vector<Tensor>& operands,
                 std::function<void(const std::vector<Tensor>&)> redo) {
   if (!is_capturing()) return;

@@ -9,6 +9,7 @@
 
 #include "gdcore/autograd.hpp"
 #include "gdcore/capture.hpp"
+#include "gdcore/custom_function.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "gdcore/kernel_trace.hpp"
 #include "gdcore/ops.hpp"
@@ -99,19 +100,31 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   // Where results go when autograd.grad asked for specific inputs.
   NodeMap<TensorImpl*, size_t> leaf_slot;
   NodeMap<Node*, size_t> node_slot;
+  struct OutputSlot {  // an input that is output `output_nr` of a node with several (custom Functions)
+    Node* node;
+    uint32_t output_nr;
+    size_t slot;
+  };
+  PoolVector<OutputSlot> output_slots;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const Tensor& t = inputs[k];
     if (!t.requires_grad())
       throw std::runtime_error("autograd.grad: input " + std::to_string(k) +
                                " does not require grad; call requires_grad_() on it before computing the outputs");
-    if (t.grad_fn()) node_slot[t.grad_fn().get()] = k;
+    if (t.grad_fn() && t.grad_fn()->num_outputs > 1) output_slots.push_back({t.grad_fn().get(), t.impl()->output_nr, k});
+    else if (t.grad_fn()) node_slot[t.grad_fn().get()] = k;
     else leaf_slot[t.get()] = k;
   }
   std::vector<Tensor> results(inputs.size());
 
   NodeMap<Node*, Tensor> buffers;
+  NodeMap<Node*, std::vector<Tensor>> output_buffers;  // nodes with several outputs: one gradient per output
   auto deliver = [&](const Edge& e, const Tensor& g) {
-    if (e.fn) {
+    if (e.fn && e.fn->num_outputs > 1) {
+      std::vector<Tensor>& b = output_buffers[e.fn.get()];
+      b.resize(e.fn->num_outputs);
+      accumulate(b.at(e.output_nr), g);
+    } else if (e.fn) {
       accumulate(buffers[e.fn.get()], g);
     } else if (auto leaf = e.leaf.lock()) {
       if (into_leaves) {
@@ -145,8 +158,12 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     }
     if (g.dtype() != root.dtype()) g = to_dtype(g, root.dtype());
     Edge e;
-    if (root.grad_fn()) e.fn = root.grad_fn();
-    else e.leaf = root.impl();
+    if (root.grad_fn()) {
+      e.fn = root.grad_fn();
+      e.output_nr = root.impl()->output_nr;
+    } else {
+      e.leaf = root.impl();
+    }
     deliver(e, g);
     if (!e.fn) continue;
     if (seen.insert(e.fn.get()).second) {
@@ -167,22 +184,41 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
             [](const std::shared_ptr<Node>& a, const std::shared_ptr<Node>& b) { return a->sequence > b->sequence; });
 
   for (const std::shared_ptr<Node>& node : nodes) {
-    auto it = buffers.find(node.get());
-    if (it == buffers.end()) continue;  // no gradient reached this node
-    Tensor g = std::move(it->second);
-    buffers.erase(it);
-    if (!into_leaves) {
-      auto slot = node_slot.find(node.get());
-      if (slot != node_slot.end()) accumulate(results[slot->second], g);
+    // The gradient(s) that reached the node: one, or one per output for a node with several.
+    Tensor g;
+    std::vector<Tensor> gs;
+    if (node->num_outputs > 1) {
+      auto it = output_buffers.find(node.get());
+      if (it == output_buffers.end()) continue;  // no gradient reached this node
+      gs = std::move(it->second);
+      output_buffers.erase(it);
+      if (!into_leaves)
+        for (const OutputSlot& o : output_slots)
+          if (o.node == node.get() && gs[o.output_nr].defined()) accumulate(results[o.slot], gs[o.output_nr]);
+    } else {
+      auto it = buffers.find(node.get());
+      if (it == buffers.end()) continue;  // no gradient reached this node
+      g = std::move(it->second);
+      buffers.erase(it);
+      if (!into_leaves) {
+        auto slot = node_slot.find(node.get());
+        if (slot != node_slot.end()) accumulate(results[slot->second], g);
+      }
     }
     if (auto out = node->retained_output.lock()) {
+      const Tensor& go = node->num_outputs > 1 ? gs[out->output_nr] : g;
       Tensor existing(out->grad);
-      out->grad = (existing.defined() ? add(existing, g) : own_copy(g, create_graph)).impl();
+      if (go.defined()) out->grad = (existing.defined() ? add(existing, go) : own_copy(go, create_graph)).impl();
     }
     node->self = node;
     std::vector<Tensor> grads;
     try {
-      grads = node->op->backward(*node, g);
+      if (node->custom) {  // a custom Function: its backward takes every output's gradient
+        if (node->num_outputs <= 1) gs.assign(1, std::move(g));
+        grads = node->custom->backward(node, std::move(gs), retain_graph);
+      } else {
+        grads = node->op->backward(*node, g);
+      }
     } catch (...) {
       node->self.reset();
       throw;

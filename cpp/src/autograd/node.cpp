@@ -5,6 +5,7 @@
 
 #include "gdcore/autograd.hpp"
 #include "gdcore/capture.hpp"
+#include "gdcore/custom_function.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "gdcore/kernel_trace.hpp"
 #include "gdcore/object_pool.hpp"
@@ -14,6 +15,8 @@ namespace gdcore {
 namespace {
 std::atomic<uint64_t> next_sequence{1};
 }
+
+uint64_t next_node_sequence() { return next_sequence.fetch_add(1, std::memory_order_relaxed); }
 
 bool any_requires_grad(const std::vector<Tensor>& inputs) {
   for (const Tensor& t : inputs)
@@ -40,8 +43,12 @@ std::shared_ptr<Node> record_range(const OpDef& op, const Tensor* inputs, size_t
     const Tensor& t = inputs[i];
     Edge e;
     if (t.defined() && t.requires_grad()) {
-      if (t.grad_fn()) e.fn = t.grad_fn();
-      else e.leaf = t.impl();
+      if (t.grad_fn()) {
+        e.fn = t.grad_fn();
+        e.output_nr = t.impl()->output_nr;
+      } else {
+        e.leaf = t.impl();
+      }
     }
     node->inputs.push_back(std::move(e));
     node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
@@ -52,6 +59,7 @@ std::shared_ptr<Node> record_range(const OpDef& op, const Tensor* inputs, size_t
   node->output_dtype = output.dtype();
   output.impl()->requires_grad = true;
   output.impl()->grad_fn = node;
+  output.impl()->output_nr = 0;
   if (capture::is_capturing())  // gdcore.compile
     capture::on_record(op, std::vector<Tensor>(inputs, inputs + count), output, node);
   return node;
@@ -103,19 +111,30 @@ Node::~Node() {
   // Every node this one keeps alive (through an edge, or through a saved tensor that only
   // this node holds) is moved into `pending` before the members are destroyed, so member
   // destruction never recurses; the outermost destructor releases them in a loop.
+  // A custom Function's backward object is released in the same loop: it owns what its
+  // Function saved (inputs with their own graphs), so releasing it inside this destructor
+  // would recurse down a chain of Functions.
   thread_local std::vector<std::shared_ptr<Node>> pending;
+  thread_local std::vector<std::shared_ptr<CustomFunction>> pending_custom;
   thread_local bool draining = false;
   for (Edge& e : inputs)
     if (e.fn) pending.push_back(std::move(e.fn));
   for (SavedTensor& s : saved)
     if (s.tensor.defined() && s.tensor.impl().use_count() == 1 && s.tensor.impl()->grad_fn)
       pending.push_back(std::move(s.tensor.impl()->grad_fn));
+  if (custom) pending_custom.push_back(std::move(custom));
   if (draining) return;
   draining = true;
-  while (!pending.empty()) {
-    std::shared_ptr<Node> n = std::move(pending.back());
-    pending.pop_back();
-    n.reset();  // may push more nodes onto `pending`
+  while (!pending.empty() || !pending_custom.empty()) {
+    if (!pending.empty()) {
+      std::shared_ptr<Node> n = std::move(pending.back());
+      pending.pop_back();
+      n.reset();  // may push more nodes onto `pending`
+    } else {
+      std::shared_ptr<CustomFunction> c = std::move(pending_custom.back());
+      pending_custom.pop_back();
+      c.reset();  // may push more nodes onto `pending`
+    }
   }
   draining = false;
 }

@@ -30,6 +30,7 @@ Tensor history_snapshot(const Tensor& self) {
   Tensor old = self.clone_data();
   old.impl()->requires_grad = self.requires_grad();
   old.impl()->grad_fn = self.grad_fn();
+  old.impl()->output_nr = self.impl()->output_nr;
   return old;
 }
 
@@ -49,6 +50,7 @@ void rebase(const Tensor& self, const char* name, OutOfPlace compute) {
   copy_into(self, result);
   self.bump_version();
   self.impl()->grad_fn = result.grad_fn();
+  self.impl()->output_nr = result.impl()->output_nr;
   self.impl()->requires_grad = result.requires_grad();
 }
 

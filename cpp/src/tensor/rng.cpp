@@ -4,6 +4,8 @@
 #include "gdcore/rng.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <stdexcept>
 
 #include "gdcore/grad_mode.hpp"
@@ -97,6 +99,15 @@ void check_fillable(const Tensor& t, const char* name) {
   }
 }
 
+// A double as Python prints it (nan, inf, 0.5), for messages.
+std::string number_text(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 template <typename Draw>
 void fill_with(const Tensor& t, const char* name, Draw draw) {
   check_fillable(t, name);
@@ -112,13 +123,24 @@ void fill_with(const Tensor& t, const char* name, Draw draw) {
 }  // namespace
 
 void uniform_(const Tensor& t, double low, double high, Generator* gen) {
-  if (!(low <= high)) throw std::invalid_argument("uniform_: expected low <= high, got " + std::to_string(low) + " and " + std::to_string(high));
+  // Non-finite bounds would fill inf/nan silently (and inf - inf is nan): refuse them, as torch does.
+  if (!std::isfinite(low) || !std::isfinite(high))
+    throw std::invalid_argument("uniform_: the bounds must be finite numbers, got from=" + number_text(low) +
+                                " to=" + number_text(high));
+  if (!(low <= high))
+    throw std::invalid_argument("uniform_: expected from <= to, got from=" + number_text(low) + " to=" + number_text(high) +
+                                "; swap them");
+  if (!std::isfinite(high - low))
+    throw std::invalid_argument("uniform_: the range to - from = " + number_text(high) + " - " + number_text(low) +
+                                " overflows a double; use a narrower range");
   Generator& g = pick(gen);
   fill_with(t, "uniform_", [&] { return low + (high - low) * g.uniform(); });
 }
 
 void normal_(const Tensor& t, double mean, double std, Generator* gen) {
-  if (!(std >= 0.0)) throw std::invalid_argument("normal_: std must be non-negative, got " + std::to_string(std));
+  if (!std::isfinite(mean)) throw std::invalid_argument("normal_: mean must be a finite number, got " + number_text(mean));
+  if (!(std >= 0.0) || !std::isfinite(std))
+    throw std::invalid_argument("normal_: std must be a finite number >= 0, got " + number_text(std));
   Generator& g = pick(gen);
   fill_with(t, "normal_", [&] { return mean + std * g.normal(); });
 }

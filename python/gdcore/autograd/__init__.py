@@ -1,6 +1,7 @@
 """gdcore.autograd: gradients of tensors as in torch.autograd, plus the tools for
 learning and checking them (finite differences, gradcheck, graph drawings, Hessians)."""
 from ..grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .function import Function, FunctionCtx, once_differentiable
 from .functional import backward, grad, hessian, hvp, jacobian
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .graph import graph, render_graph
@@ -8,4 +9,5 @@ from .graph import graph, render_graph
 __all__ = [
     "backward", "grad", "hessian", "hvp", "jacobian", "numerical_grad", "gradcheck", "GradcheckError",
     "graph", "render_graph", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "Function", "FunctionCtx", "once_differentiable",
 ]

@@ -1,5 +1,5 @@
-"""The computational graph behind a tensor as Graphviz DOT text, and rendered to
-SVG/PNG with Graphviz's ``dot`` when it is installed."""
+"""The computational graph behind a tensor, or behind a micrograd-style ``Value``, as
+Graphviz DOT text, and rendered to SVG/PNG with Graphviz's ``dot`` when it is installed."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import tempfile
 
-from .._core import Tensor
+from typing import Union
+
+from .._core import Tensor, Value
 
 
 def _shape(shape) -> str:
@@ -19,12 +21,54 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def graph(t: Tensor, name: str = "output") -> str:
+def _record_text(text: str) -> str:
+    """Text safe inside a field of a DOT record label (braces, bars and angle brackets are fields and ports)."""
+    for ch in "\\{}|<>\"":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", "\\n")
+
+
+def _value_graph(root: Value, name: str) -> str:
+    """micrograd's draw_dot as DOT text: a record { label | data | grad } per Value, an oval per op
+    feeding the Value it made, edges from each Value in ``_prev`` to that op. Walked with a stack."""
+    lines = ["digraph gdcore {", '  rankdir="LR";', '  node [fontname="Helvetica", fontsize=10];']
+    ids: dict = {}
+    keep_alive = [root]  # id() keys stay unique while the objects live
+    stack, seen = [root], set()
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        uid = ids.setdefault(id(v), f"v{len(ids)}")
+        label = v.label or (name if v is root else "")
+        lines.append(f'  {uid} [label="{{ {_record_text(label)} | data {v.data:.4f} | grad {v.grad:.4f} }}", '
+                     'shape=record];')
+        op = v._op
+        target = uid
+        if op:
+            target = uid + "_op"
+            lines.append(f'  {target} [label="{_escape(op)}"];')
+            lines.append(f"  {target} -> {uid};")
+        for child in v._prev:
+            keep_alive.append(child)
+            cid = ids.setdefault(id(child), f"v{len(ids)}")
+            lines.append(f"  {cid} -> {target};")
+            stack.append(child)
+    return "\n".join(dict.fromkeys(lines)) + "\n}"
+
+
+def graph(t: Union[Tensor, Value], name: str = "output") -> str:
     """DOT text for the graph that produced ``t``: one box per op (with its output
     shape), one ellipse per leaf (with its ``name`` if set, and shape). Edges follow
-    the data, from inputs to the op that used them."""
+    the data, from inputs to the op that used them.
+
+    For a ``Value``, the drawing is micrograd's ``draw_dot``: a record with the label, data
+    and grad of every Value (``name`` labels an unlabelled root), and an oval per op."""
+    if isinstance(t, Value):
+        return _value_graph(t, name)
     if not isinstance(t, Tensor):
-        raise TypeError(f"graph: expected a Tensor, got {type(t).__name__}")
+        raise TypeError(f"graph: expected a Tensor or a Value, got {type(t).__name__}")
     lines = ["digraph gdcore {", '  rankdir="LR";', '  node [fontname="Helvetica", fontsize=10];']
     ids: dict = {}
 
@@ -71,8 +115,8 @@ def graph(t: Tensor, name: str = "output") -> str:
     return "\n".join(dict.fromkeys(lines)) + "\n}"
 
 
-def render_graph(t: Tensor, path: str, name: str = "output") -> str:
-    """Writes the graph of ``t`` to ``path`` (format from the suffix: .svg, .png or .pdf); returns the path."""
+def render_graph(t: Union[Tensor, Value], path: str, name: str = "output") -> str:
+    """Writes the graph of ``t`` (a Tensor or a Value) to ``path`` (format from the suffix: .svg, .png or .pdf); returns the path."""
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
     if fmt not in ("svg", "png", "pdf"):
         raise ValueError(f"render_graph: unsupported file type {fmt!r}; use a .svg, .png or .pdf path")

@@ -7,7 +7,7 @@ train/eval); the layers (Linear, Conv2d, MaxPool2d, activations, Flatten, MSELos
 """
 from __future__ import annotations
 
-from . import functional, init
+from . import functional, init, parallel
 from .activation import ReLU, Sigmoid, Tanh
 from .containers import ModuleList, Sequential
 from .conv import Conv2d
@@ -17,6 +17,8 @@ from .loss import MSELoss
 from .module import Module
 from .parameter import Parameter
 from .pooling import MaxPool2d
+from .lazy import LazyLinear, UninitializedParameter
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
-           "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init"]
+           "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init",
+           "LazyLinear", "UninitializedParameter", "parallel"]

@@ -148,3 +148,9 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     _require_tensor(input, "input", "mse_loss")
     _require_tensor(target, "target", "mse_loss")
     return _core.mse_loss(input, target, reduction)
+
+
+# Wrong-type arguments get a message naming the function, the argument and the wanted type (_argument_check).
+from .._argument_check import install as _install_argument_check  # noqa: E402
+
+_install_argument_check(globals(), "nn.functional.")

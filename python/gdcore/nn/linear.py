@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _core
 from .._core import Tensor
+from ..device import check_device
 from . import functional as F
 from . import init
 from .module import Module
@@ -14,8 +15,8 @@ __all__ = ["Linear", "Identity"]
 
 def _factory_dtype(dtype, device):
     """The dtype for new parameters (float32 by default); devices other than the CPU are refused."""
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"gdcore runs on the CPU only, got device {device!r}")
+    if device is not None:
+        check_device(device, "layer parameters")
     if dtype is None:
         return _core.dtype.float32
     dtype = dtype if isinstance(dtype, _core.dtype) else _core._dtype_from(dtype)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _core
 from .._core import Tensor
+from ..device import check_device, is_device_name
 from ..grad_mode import no_grad
 from .parameter import Parameter
 
@@ -43,14 +44,6 @@ def _check_name(kind: str, name) -> None:
 
 def _as_dtype(dtype):
     return dtype if isinstance(dtype, _core.dtype) else _core._dtype_from(dtype)
-
-
-def _is_dtype_name(name: str) -> bool:
-    try:
-        _core._dtype_from(name)
-        return True
-    except (TypeError, ValueError):
-        return False
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -324,6 +317,10 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}")
+        for name, module in list(self.named_modules()):  # lazy layers take their shapes from the checkpoint
+            materialize = getattr(type(module), "_materialize_from_state_dict", None)
+            if materialize is not None:
+                materialize(module, state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -376,27 +373,45 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """``to(dtype)`` converts float parameters and buffers in place; a device ('cpu') is accepted
-        and ignored, since gdcore runs on the CPU only. Returns self."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` or ``to(device=..., dtype=...,
+        non_blocking=...)``, as torch: float parameters and buffers are converted in place (they keep their
+        identity, so an optimizer built before still sees them). The device must be the CPU, where
+        everything already is. Returns self."""
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for arg in args:
-            if isinstance(arg, str) and not _is_dtype_name(arg):
+            if isinstance(arg, bool):
+                continue  # non_blocking, positionally
+            if isinstance(arg, Tensor):
+                arg = arg.dtype if arg.is_floating_point() else None  # to(tensor): its dtype when it is a float
+                if arg is None:
+                    continue
+            if is_device_name(arg) or (isinstance(arg, int) and device is None):
                 device = arg
             elif dtype is None:
                 dtype = arg
             else:
                 raise TypeError(f"to() got more than one dtype: {dtype!r} and {arg!r}")
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"to(): gdcore runs on the CPU only, got device {device!r}")
+        if device is not None:
+            check_device(device, "Module.to()")
         if dtype is None:
             return self
         dtype = _as_dtype(dtype)
         if not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, got {dtype!r}")
         return self._apply_to_tensors(lambda t: t.to(dtype))
+
+    def cpu(self) -> "Module":
+        """Returns self: everything already lives on the CPU."""
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        """Refused: gdcore runs on the CPU only."""
+        raise RuntimeError("Module.cuda(): gdcore runs on the CPU only, there is no CUDA device; use .to('cpu') "
+                           "or leave the module where it is")
 
     def float(self) -> "Module":
         """Converts float parameters and buffers to float32."""

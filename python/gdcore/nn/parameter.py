@@ -36,6 +36,10 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
+    def __reduce_ex__(self, protocol):
+        # A Parameter pickles as one (its data as a plain tensor), so a module crosses processes intact.
+        return _rebuild_parameter, (self.detach(), self.requires_grad)
+
     def __deepcopy__(self, memo) -> "Parameter":
         """A Parameter over a copy of the data (``copy.deepcopy(model)`` gives independent weights)."""
         if id(self) in memo:
@@ -43,3 +47,8 @@ class Parameter(Tensor):
         copy = Parameter(self.detach().clone(), self.requires_grad)
         memo[id(self)] = copy
         return copy
+
+
+
+def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
+    return Parameter(data, requires_grad)

@@ -16,3 +16,10 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "lr_scheduler", "schedules"]
+
+# Wrong-type arguments get a message naming the method, the argument and the wanted type (_argument_check).
+from .._argument_check import install_class as _install_argument_check  # noqa: E402
+
+for _cls in (Optimizer, SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW):
+    _install_argument_check(_cls)
+del _cls

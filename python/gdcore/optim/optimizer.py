@@ -71,7 +71,7 @@ class Optimizer:
         """
         name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry, "
+            raise TypeError(f"{name}: a parameter group (param_group) must be a dict with a 'params' entry, "
                             f"got {type(param_group).__name__}; do not mix tensors and dicts in params")
         if "params" not in param_group:
             raise ValueError(f"{name}: parameter group {param_group!r} has no 'params' entry")

@@ -1,4 +1,4 @@
-"""``gdcore demo``: run workflows (a)-(f) one after another with the settings of the chapter (or smaller ones
+"""``gdcore demo``: run workflows (a)-(f) and (h) one after another with the settings of the chapter (or smaller ones
 with ``quick``), collect their results and lay them out as a table. The examples call the same workflow
 functions, so the demo and the scripts cannot drift apart."""
 from __future__ import annotations
@@ -7,12 +7,12 @@ import os
 
 from .result import Log, WorkflowResult
 
-LETTERS = "abcdef"
+LETTERS = "abcdefh"
 
 
 def run_all(out: str = "gdcore-demo", quick: bool = False, download: bool = False, log: Log = None,
             only: str = LETTERS) -> tuple:
-    """Run the workflows named by the letters in ``only`` (default all of a-f), saving plots into ``out``;
+    """Run the workflows named by the letters in ``only`` (default all of them), saving plots into ``out``;
     return (results, notes).
 
     ``notes`` are one-line remarks for the user: the divergence (b) catches, and why (f) was skipped when the
@@ -20,7 +20,7 @@ def run_all(out: str = "gdcore-demo", quick: bool = False, download: bool = Fals
     ``download``)."""
     unknown = sorted(set(only) - set(LETTERS))
     if unknown or not only:
-        raise ValueError(f"demo: workflows are named by the letters a-f, got {only!r}")
+        raise ValueError(f"demo: workflows are named by the letters {LETTERS}, got {only!r}")
     from . import (airfoil_minibatch_sgd, custom_module, lenet, linear_regression_by_hand,
                    linear_sgd_save_load, manual_updates)
     os.makedirs(out, exist_ok=True)
@@ -48,6 +48,9 @@ def run_all(out: str = "gdcore-demo", quick: bool = False, download: bool = Fals
             notes.append(f"(f) airfoil skipped: {' '.join(str(err).split())}")
         else:
             results.append(airfoil_minibatch_sgd.run(data, quick=quick, out=out, log=log))
+    if "h" in only:
+        from . import curvature_tools
+        results.append(curvature_tools.run(quick=quick, out=out, log=log))
     return results, notes
 
 

@@ -3,7 +3,8 @@ the airfoil data) by mini-batch gradient descent with nn.MSELoss, printing the m
 
 With ``standardize`` the feature columns are scaled to mean 0 and standard deviation 1 for training; the
 scaling is then folded into the first layer (W' = W / std, b' = b - W' mean), so a saved model takes the raw
-features like the file's.
+features like the file's. Under ``gdcore launch -n N -m gdcore train ...`` the ranks train one model data
+parallel (workflows/data_parallel.py).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import gdcore
 from .. import data as gdata
 from .. import nn, optim
 from ..train import History, fit
+from .data_parallel import data_parallel
 from .result import Log, close, emit
 
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
@@ -102,11 +104,14 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
                 model: str = "linear", hidden: int = 64, optimizer: str = "sgd", lr: Optional[float] = None,
                 batch_size: int = 32, epochs: int = 10, seed: int = 0, standardize: bool = False,
                 plot: Optional[str] = None, save: Optional[str] = None, download: bool = False,
-                log: Log = None) -> History:
+                log: Log = None, check_lr: bool = False, checkpoint: Optional[str] = None,
+                checkpoint_every="epoch", resume: bool = False) -> History:
     """Fit and report; returns the History (mean training MSE per epoch). Raises ValueError/OSError for bad
-    data or paths and gdcore.train.DivergenceError when the loss stops being finite."""
+    data or paths and gdcore.train.DivergenceError when the loss stops being finite. ``check_lr``: print the
+    stability bound on the first batch first, and raise ValueError when lr is above it."""
     _check_output(plot, "--plot")
     _check_output(save, "--save")
+    _check_output(checkpoint, "--checkpoint")
     X, y, description = load_table(csv, target, dataset, download)
     mean = std = None
     if standardize:
@@ -117,15 +122,40 @@ def train_table(csv: Optional[str] = None, target: Optional[str] = None, dataset
     opt = build_optimizer(optimizer, net.parameters(), lr)
     loader = gdata.DataLoader(gdata.TensorDataset(X, y), batch_size=batch_size, shuffle=True,
                               generator=gdcore.Generator(seed))
+    trained, parallel = net, data_parallel(batch_size)       # under gdcore launch: DDP, rank 0 reports
+    if parallel is not None:
+        if check_lr:
+            raise ValueError("--check-lr runs in one process: use it without gdcore launch, then train data "
+                             "parallel with the lr it suggests")
+        if checkpoint is not None or resume:
+            raise ValueError("--checkpoint and --resume run in one process for now (every rank would write the "
+                             "same file); train without gdcore launch to use them")
+        trained, loader = parallel.wrap(net), parallel.loader(loader.dataset, seed)
+        log = log if parallel.is_main else None
+        plot, save = (plot, save) if parallel.is_main else (None, None)
     emit(log, f"{description}; model {model}" + (f" ({hidden} hidden)" if model == "mlp" else "")
          + f", {optimizer} lr={lr:g}, batch size {batch_size}" + (", standardised features" if standardize else ""))
 
     def report(history: History) -> None:
+        if parallel is not None:
+            parallel.end_of_epoch(history)
         epoch = len(history.train_losses)
         emit(log, f"epoch {epoch:{len(str(epochs))}d}/{epochs}  loss {history.train_losses[-1]:.6g}  "
                   f"({history.seconds_per_epoch[-1]:.3f} s)")
 
-    history = fit(net, nn.MSELoss(), opt, loader, epochs, callback=report, label=f"{model}, {optimizer}")
+    if check_lr:
+        from ..curvature.advisor import suggest_lr
+        state = loader.generator.get_state()         # peek at fit's first batch without changing the shuffling
+        X0, y0 = next(iter(loader))
+        loader.generator.set_state(state)
+        advice = suggest_lr(net, nn.MSELoss(), (X0, y0), opt, generator=gdcore.Generator(0))
+        emit(log, f"--check-lr: lambda_max = {advice.lambda_max:.4g} on the first batch; {optimizer} "
+                  f"diverges above lr = {advice.formula} = {advice.bound:.4g}; suggested lr {advice.suggested_lr:.4g}")
+    if resume:
+        emit(log, f"resuming from {checkpoint}")
+    history = fit(trained, nn.MSELoss(), opt, loader, epochs, callback=report, label=f"{model}, {optimizer}",
+                  check_lr="error" if check_lr else False, checkpoint=checkpoint,
+                  checkpoint_every=checkpoint_every, resume=resume)
     if plot is not None:
         from .. import plot as gplot
         close(gplot.plot_losses(history, path=plot, ylabel="mean squared error",
