@@ -19,6 +19,7 @@ from gdcore import _core
 
 from . import c_reference
 from .anchors import Anchors
+from .classification import classification_workloads
 from .kernels import kernel_workloads
 from .machine import machine_info
 from .memory import measure_memory
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
         *kernel_workloads(KERNEL_SIZE, anchors, c_lib),
         linear_1_1(anchors), *airfoil(anchors), per_sample_sgd(anchors, args.quick),
         *lenet_workloads(anchors), value_mlp(anchors),
-        *matmul_workloads(anchors), *op_overhead_workloads(anchors),
+        *matmul_workloads(anchors), *op_overhead_workloads(anchors), *classification_workloads(anchors),
     ]
     if args.only:
         workloads = [w for w in workloads if any(w.key.startswith(p) for p in args.only)]

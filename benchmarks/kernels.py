@@ -158,6 +158,46 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
     if torch:
         mse["torch"] = torch_mse
 
+    # ---- cross_entropy + gradient on 4096 x 1000 logits (fixed, as the issue states it) ----
+    rows, classes = 4096, 1000
+    ce_rng = np.random.default_rng(1)
+    ce_x = ce_rng.standard_normal((rows, classes)).astype(np.float32)
+    ce_t = ce_rng.integers(0, classes, size=rows)
+
+    def gd_ce():
+        logits, target = gdcore.from_numpy(ce_x.copy()).requires_grad_(True), gdcore.from_numpy(ce_t.copy())
+
+        def step():
+            logits.grad = None
+            gdcore.nn.functional.cross_entropy(logits, target).backward()
+        return step
+
+    def numpy_ce():
+        x, t = ce_x.copy(), ce_t.copy()
+
+        def step():
+            shifted = x - x.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            s = e.sum(axis=1, keepdims=True)
+            loss = (np.log(s[:, 0]) - shifted[np.arange(rows), t]).mean()
+            grad = e / s
+            grad[np.arange(rows), t] -= 1.0
+            grad /= rows
+            return loss, grad
+        return step
+
+    def torch_ce():
+        logits, target = torch.from_numpy(ce_x.copy()).requires_grad_(True), torch.from_numpy(ce_t.copy())
+
+        def step():
+            logits.grad = None
+            torch.nn.functional.cross_entropy(logits, target).backward()
+        return step
+
+    ce = {"gdcore": gd_ce, "numpy": numpy_ce}
+    if torch:
+        ce["torch"] = torch_ce
+
     size = f"2^{int(math.log2(n))}" if n & (n - 1) == 0 else str(n)
     return [
         Workload("kernel.sgd", f"SGD step, {size} float32", sgd, bytes_per_call=12 * n),
@@ -165,4 +205,7 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
         Workload("kernel.adam", f"Adam step, {size} float32", adam, bytes_per_call=28 * n),
         Workload("kernel.mse", f"mse_loss + backward, {size} float32", mse, bytes_per_call=12 * n,
                  notes=["gdcore/torch: p.grad = None; mse_loss(p, t).backward() (a fresh gradient each call)"]),
+        Workload("kernel.cross_entropy", f"cross_entropy + backward, {rows} x {classes} float32 logits", ce,
+                 bytes_per_call=8 * rows * classes,
+                 notes=["gdcore/torch: logits.grad = None; cross_entropy(logits, target).backward()"]),
     ]

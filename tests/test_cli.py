@@ -60,10 +60,10 @@ def test_demo_quick_writes_every_plot(tmp_path, capsys, monkeypatch, data_dir):
     status, out, err = run_cli(capsys, "demo", "--out", str(out_dir), "--quick")
     assert status == 0, err
     pngs = sorted(p.name for p in out_dir.glob("*.png"))
-    for prefix in ("a_", "b_", "c_", "d_", "e_", "f_airfoil_compare", "h_"):
+    for prefix in ("a_", "b_", "c_", "d_", "e_", "f_airfoil_compare", "g_mlp_regions", "h_"):
         assert any(name.startswith(prefix) for name in pngs), (prefix, pngs)
     assert all(p.stat().st_size > 0 for p in out_dir.glob("*.png"))
-    for name in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(h)"):
+    for name in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)", "(h)"):
         assert name in out
     assert "lr=0.001" in out                       # the caught divergence of (b) is reported
 

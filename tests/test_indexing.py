@@ -61,7 +61,7 @@ def keys(draw, max_dims=4, max_side=4):
         if d in array_dims:
             # a shape that broadcasts to b: a suffix of b with some sizes turned into 1
             tail = b[draw(st.integers(0, len(b))):]
-            ashape = tuple(s if draw(st.booleans()) else 1 for s in tail)
+            ashape = tuple(s if draw(st.booleans()) else 1 for s in tail) or (1,)  # (0-d index tensors act as ints)
             items.append(np.array(draw(st.lists(st.integers(-size, size - 1), min_size=int(np.prod(ashape)),
                                                 max_size=int(np.prod(ashape))))).reshape(ashape).astype(np.int64))
         else:

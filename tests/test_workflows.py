@@ -158,6 +158,7 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
     ("sharpness.py", ["--steps", "40", "--every", "20"], "sharpness"),
     ("lr_find.py", ["--steps", "30"], "lr range test"),
     ("optimizer_race.py", ["--steps", "30", "--function", "beale"], "ends at"),
+    ("classification.py", ["--quick"], "MLP on spirals: validation accuracy"),
 ])
 def test_examples_run_headless_and_save_their_plots(script, args, prints, tmp_path, capsys, data_dir):
     spec = importlib.util.spec_from_file_location(script[:-3], os.path.join(EXAMPLES, script))

@@ -21,6 +21,11 @@ void bind_nn(py::module_& m) {
           return std::make_pair(r.values, r.indices);
         }, py::arg("input"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding"), Release(),
         "2-d max pooling: (values, int64 indices into each input plane), both (N, C, OH, OW).");
+  m.def("_avg_pool2d", &avg_pool2d, py::arg("input"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding"),
+        py::arg("count_include_pad"), Release(), "2-d average pooling: (N, C, H, W) -> (N, C, OH, OW).");
+  m.def("_avg_pool2d_backward", &avg_pool2d_backward, py::arg("grad_output"), py::arg("input_shape"),
+        py::arg("kernel_size"), py::arg("stride"), py::arg("padding"), py::arg("count_include_pad"), Release(),
+        "Gradient of avg_pool2d w.r.t. its input (its adjoint), shape input_shape.");
   m.def("_pool2d_gather", &pool2d_gather, py::arg("input"), py::arg("indices"), Release());
   m.def("_pool2d_scatter_add", &pool2d_scatter_add, py::arg("grad"), py::arg("indices"), py::arg("input_shape"),
         Release());

@@ -45,6 +45,16 @@ from .device import device, set_default_device, get_default_device
 from . import cuda, accelerator, backends
 from . import tensor_attributes as _tensor_attributes
 from . import tensor_pickle as _tensor_pickle
+# The everyday math ops (issue 11): functions here, Tensor methods, gdcore.linalg and einsum.
+from .mathops import (  # noqa: E402
+    softmax, log_softmax, logsumexp, norm, var, std, var_mean, std_mean, prod, cumsum, dot, mv, outer, ger, meshgrid,
+    square, floor, ceil, round, trunc, fix, erf, erfinv, log1p, expm1, log2, log10, rsqrt, reciprocal,
+)
+from .mathops import install_methods as _install_math_methods
+from .einsum import einsum
+from . import linalg, special
+from . import metrics  # gdcore.metrics: accuracy, top_k_accuracy, confusion_matrix (issue 12)
+_install_math_methods()
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64

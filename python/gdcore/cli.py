@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gdcore {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{demo,train,launch}", parser_class=_Parser)
 
-    demo = commands.add_parser("demo", help="run workflows (a)-(f) and (h), print a summary table, save the plots",
+    demo = commands.add_parser("demo", help="run workflows (a)-(h), print a summary table, save the plots",
                                description="Run the chapter's workflows (a)-(f) and the curvature tools (h) on "
                                "built-in data, print a summary "
                                "table and save every plot into --out. The airfoil workflow (f) runs when "
@@ -69,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true", help="smaller settings (a few seconds in all)")
     demo.add_argument("--download", action="store_true",
                       help="download the airfoil data from the UCI archive when it is not found")
-    demo.add_argument("--only", default="abcdefh", metavar="LETTERS",
-                      help="run only these workflows, e.g. --only af (default: all of abcdefh)")
+    demo.add_argument("--only", default="abcdefgh", metavar="LETTERS",
+                      help="run only these workflows, e.g. --only af (default: all of abcdefgh)")
     demo.add_argument("--verbose", "-v", action="store_true", help="print each workflow's progress lines")
 
     train = commands.add_parser("train", help="fit a linear model or an MLP to a CSV file or the airfoil data",
@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--dataset", choices=["airfoil"], help="a built-in dataset (airfoil: 1500 rows, standardised)")
     train.add_argument("--target", metavar="COL", help="the target column of --csv, by name or 0-based index "
                        "(default: the last column)")
+    train.add_argument("--task", choices=["regression", "classification"], default="regression",
+                       help="regression (MSE on a numeric target) or classification (cross-entropy on a column of "
+                       "class labels, names or integers; accuracy per epoch) (default: %(default)s)")
     train.add_argument("--model", choices=["linear", "mlp"], default="linear", help="default: %(default)s")
     train.add_argument("--hidden", type=_positive_int, default=64, metavar="N",
                        help="hidden units of the MLP (default: %(default)s)")
@@ -131,6 +134,8 @@ def _train(args) -> int:
         raise UsageError("--target only applies to --csv (the airfoil label is its last column)")
     if (args.resume or args.checkpoint_every is not None) and args.checkpoint is None:
         raise UsageError("--resume and --checkpoint-every need --checkpoint FILE")
+    if args.task == "classification":
+        return _train_classifier(args)
     if args.check_lr and args.optimizer == "adam":
         raise UsageError("--check-lr applies to --optimizer sgd or momentum (the bound 2 / lambda_max is not Adam's)")
     train_table(csv=args.csv, target=args.target, dataset=args.dataset, model=args.model, hidden=args.hidden,
@@ -138,6 +143,18 @@ def _train(args) -> int:
                 seed=args.seed, standardize=args.standardize, plot=args.plot, save=args.save,
                 download=args.download, log=print, check_lr=args.check_lr, checkpoint=args.checkpoint,
                 checkpoint_every=args.checkpoint_every or "epoch", resume=args.resume)
+    return 0
+
+
+def _train_classifier(args) -> int:
+    from .workflows.train_classifier import train_classifier
+    if args.csv is None:
+        raise UsageError("--task classification needs --csv FILE (a table with a column of class labels)")
+    if args.check_lr or args.checkpoint is not None:
+        raise UsageError("--check-lr and --checkpoint apply to --task regression")
+    train_classifier(csv=args.csv, target=args.target, model=args.model, hidden=args.hidden, optimizer=args.optimizer,
+                     lr=args.lr, batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
+                     standardize=args.standardize, plot=args.plot, save=args.save, log=print)
     return 0
 
 

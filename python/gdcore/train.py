@@ -21,6 +21,7 @@ from .grad_mode import no_grad
 from .curvature.advisor import suggest_lr
 from .curvature.training import FitCurvature
 from .lr_finder import LRFinderResult, lr_find
+from .train_metrics import EpochMetrics
 
 __all__ = ["DivergenceError", "History", "check_finite", "fit", "evaluate_loss", "suggest_lr", "lr_find",
            "LRFinderResult"]
@@ -89,6 +90,9 @@ class History:
     sharpness_steps: list = field(default_factory=list)
     sharpness: list = field(default_factory=list)
     sharpness_limits: list = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)  # name -> per-epoch values on the training batches
+    val_losses: list = field(default_factory=list)  # fit(val_data=...): per-epoch validation loss
+    val_metrics: dict = field(default_factory=dict)  # name -> per-epoch values on val_data
 
     @property
     def final_loss(self) -> float:
@@ -106,7 +110,10 @@ class History:
 
     def summary(self) -> str:
         """One line: epochs, steps, final loss and seconds per epoch."""
-        return (f"{len(self.seconds_per_epoch)} epochs, {self.steps} steps, final loss {self.final_loss:.6g}, "
+        extra = "".join(f", {name} {values[-1]:.4g}" for name, values in self.metrics.items() if values)
+        extra += f", val loss {self.val_losses[-1]:.6g}" if self.val_losses else ""
+        extra += "".join(f", val {name} {values[-1]:.4g}" for name, values in self.val_metrics.items() if values)
+        return (f"{len(self.seconds_per_epoch)} epochs, {self.steps} steps, final loss {self.final_loss:.6g}{extra}, "
                 f"{self.mean_seconds_per_epoch:.4f} s/epoch")
 
     def __str__(self) -> str:
@@ -214,7 +221,7 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
         callback: Optional[Callable[[History], None]] = None, label: Optional[str] = None,
         check_lr: Any = False, track_sharpness: Optional[int] = None,
         scheduler: Any = None, checkpoint: Any = None, checkpoint_every: Any = "epoch",
-        resume: bool = False) -> History:
+        resume: bool = False, metrics: Optional[dict] = None, val_data: Any = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``loader``; return a History.
 
     Each step: ``optimizer.zero_grad()``; ``loss = loss_fn(model(X), y)`` (its mean when it has one value per
@@ -243,6 +250,11 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
     ``checkpoint_every=N`` steps (and at the end); ``resume=True`` continues from it, so a run killed at any
     point and resumed ends with the same weights, bit for bit, as one never interrupted. With a checkpoint,
     Ctrl-C finishes the current step, writes a checkpoint, prints where, and raises KeyboardInterrupt.
+
+    ``metrics={"accuracy": gdcore.metrics.accuracy, ...}`` records each ``fn(output, y)`` per epoch
+    (sample-weighted over the epoch's batches) in ``history.metrics[name]``; ``val_data`` (an (X, y) pair or
+    batches) adds the validation loss and metrics after each epoch (``history.val_losses``,
+    ``history.val_metrics``; the model in eval mode meanwhile). See gdcore.train_metrics.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
@@ -273,6 +285,7 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
     history = History(label=label)
     position = keeper.resume(history) if resume else None
     curvature = FitCurvature.make(check_lr, track_sharpness, model, loss_fn, optimizer, history)
+    tracker = EpochMetrics.make(metrics, val_data, model, loss_fn, history)
     full = eval_data if eval_data is not None else _full_data(loader)
     if hasattr(model, "train") and callable(model.train):
         model.train()
@@ -297,7 +310,10 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
                 if curvature is not None:
                     curvature.before_step(X, y)
                 optimizer.zero_grad()
-                loss = _reduce(loss_fn(model(X), y))
+                output = model(X)
+                loss = _reduce(loss_fn(output, y))
+                if tracker is not None:
+                    tracker.on_batch(output, y, X)
                 history.steps += 1
                 value = _watch(loss, model, step=history.steps, epoch=epoch, lr=_learning_rate(optimizer))
                 loss.backward()
@@ -325,6 +341,8 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
             if count == 0:
                 raise ValueError(f"fit: the loader yielded no batches in epoch {epoch}")
             history.train_losses.append(total / count)
+            if tracker is not None:
+                tracker.end_epoch()
             if eval_every is None:
                 history.epochs.append(float(epoch))
                 history.losses.append(total / count)

@@ -173,6 +173,12 @@ MaxPool2dResult max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride,
 // position indices[n, c, k] of a zero tensor of `input_shape`. Each is the other's backward.
 Tensor pool2d_gather(const Tensor& input, const Tensor& indices);
 Tensor pool2d_scatter_add(const Tensor& grad, const Tensor& indices, const Shape& input_shape);
+// Mean over kh x kw windows (N, C, H, W) -> (N, C, OH, OW); padding counts as zeros and, with
+// count_include_pad, in the divisor. avg_pool2d_backward is its adjoint (the gradient w.r.t. the
+// input, shape input_shape); each is the other's backward.
+Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding, bool count_include_pad);
+Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_shape, Size2 kernel_size, Size2 stride,
+                           Size2 padding, bool count_include_pad);
 
 // ---- bool results, dtypes (ops/compare.cpp, ops/logical.cpp, ops/where.cpp) ------------
 // Throws (RuntimeError) unless `value` is a number `dtype` can hold (nan/inf/out of range for integers).

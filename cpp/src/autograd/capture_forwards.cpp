@@ -9,6 +9,7 @@
 
 #include "gdcore/autograd.hpp"
 #include "gdcore/ops.hpp"
+#include "gdcore/ops_math.hpp"
 
 namespace gdcore::capture {
 
@@ -93,6 +94,12 @@ const std::unordered_map<std::string, ForwardFn>& table() {
       {"MaxPool2dBackward", GD_FORWARD(if (a.ints.size() != 6) throw std::logic_error("max_pool2d: no geometry");
                                        return max_pool2d(x[0], {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]},
                                                          {a.ints[4], a.ints[5]}).values)},
+      // avg_pool.cpp: (kernel, stride, padding, count_include_pad) and the input shape
+      {"AvgPool2dBackward", GD_FORWARD(return avg_pool2d(x[0], {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]},
+                                                         {a.ints[4], a.ints[5]}, a.ints[6] != 0))},
+      {"AvgPool2dAdjointBackward",
+       GD_FORWARD(return avg_pool2d_backward(x[0], a.shape, {a.ints[0], a.ints[1]}, {a.ints[2], a.ints[3]},
+                                             {a.ints[4], a.ints[5]}, a.ints[6] != 0))},
       // views.cpp: the output shape (fixed for a signature) says everything a view needs.
       {"ReshapeBackward", GD_FORWARD(return reshape(x[0], shape))},
       {"ViewBackward", GD_FORWARD(return view(x[0], shape))},
@@ -117,6 +124,32 @@ const std::unordered_map<std::string, ForwardFn>& table() {
       {"SortIndices", GD_FORWARD(return sort_indices(x[0], a.ints[0], a.ints[1] != 0, a.ints[2]))},
       // join.cpp
       {"CatBackward", GD_FORWARD(return cat(x, a.ints[0]))},
+      // ops_math.hpp: softmax.cpp, norms.cpp, scan.cpp, rounding.cpp, special.cpp, cross_entropy.cpp
+      // (a reduction kept its dims when the output has the input's rank and the keepdim shape)
+      {"SoftmaxBackward", GD_FORWARD(return softmax(x[0], a.ints[0]))},
+      {"LogSoftmaxBackward", GD_FORWARD(return log_softmax(x[0], a.ints[0]))},
+      {"LogsumexpBackward", GD_FORWARD(return logsumexp(x[0], a.ints, shape == a.shape && shape.size() == x[0].shape().size()))},
+      {"NormBackward", GD_FORWARD(return vector_norm(x[0], a.reals[0], a.ints, shape == a.shape && shape.size() == x[0].shape().size()))},
+      {"CumsumBackward", GD_FORWARD(return cumsum(x[0], a.ints[0], a.ints[1] != 0))},
+      {"ProdBackward", GD_FORWARD(return prod(x[0], a.ints[0], shape.size() == x[0].shape().size()))},
+      {"FloorBackward", GD_FORWARD(return floor(x[0]))},
+      {"CeilBackward", GD_FORWARD(return ceil(x[0]))},
+      {"RoundBackward", GD_FORWARD(return round(x[0]))},
+      {"TruncBackward", GD_FORWARD(return trunc(x[0]))},
+      {"ErfBackward", GD_FORWARD(return erf(x[0]))},
+      {"ErfinvBackward", GD_FORWARD(return erfinv(x[0]))},
+      {"Log1pBackward", GD_FORWARD(return log1p(x[0]))},
+      {"Expm1Backward", GD_FORWARD(return expm1(x[0]))},
+      {"Log2Backward", GD_FORWARD(return log2(x[0]))},
+      {"Log10Backward", GD_FORWARD(return log10(x[0]))},
+      {"RsqrtBackward", GD_FORWARD(return rsqrt(x[0]))},
+      {"ReciprocalBackward", GD_FORWARD(return reciprocal(x[0]))},
+      {"CrossEntropyLossBackward", GD_FORWARD(return cross_entropy(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), a.ints[1],
+                                                                  a.reals[0], static_cast<Reduction>(a.ints[0])))},
+      {"NllLossBackward", GD_FORWARD(return nll_loss(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), a.ints[1],
+                                                     static_cast<Reduction>(a.ints[0])))},
+      {"BinaryCrossEntropyBackward", GD_FORWARD(return binary_cross_entropy(x[0], x[1], x.size() > 2 ? x[2] : Tensor(),
+                                                                            static_cast<Reduction>(a.ints[0])))},
   };
   return t;
 }

@@ -118,10 +118,51 @@ void max_pool_plane(const T* plane, const Window2d& w, T* out, int64_t* arg) {
   }
 }
 
+// Calls f(hs, he, xs, xe, divisor, k) for each window k of the plane, clipped to the plane.
+// Callers ensure padding <= kernel / 2, so every window holds a pixel and the padded window
+// never reaches past the padded plane: with count_include_pad the divisor is the full kernel.
+template <typename T, typename F>
+void for_each_avg_window(const Window2d& w, bool count_include_pad, F f) {
+  const T full = static_cast<T>(w.kernel_h * w.kernel_w);
+  for (int64_t i = 0; i < w.out_h; ++i) {
+    const int64_t h0 = i * w.stride_h - w.pad_h;
+    const int64_t hs = std::max<int64_t>(h0, 0), he = std::min(h0 + w.kernel_h, w.height);
+    for (int64_t j = 0; j < w.out_w; ++j) {
+      const int64_t x0 = j * w.stride_w - w.pad_w;
+      const int64_t xs = std::max<int64_t>(x0, 0), xe = std::min(x0 + w.kernel_w, w.width);
+      const T divisor = count_include_pad ? full : static_cast<T>((he - hs) * (xe - xs));
+      f(hs, he, xs, xe, divisor, i * w.out_w + j);
+    }
+  }
+}
+
+template <typename T>
+void avg_pool_plane(const T* plane, const Window2d& w, bool count_include_pad, T* out) {
+  for_each_avg_window<T>(w, count_include_pad, [&](int64_t hs, int64_t he, int64_t xs, int64_t xe, T divisor,
+                                                   int64_t k) {
+    T total = 0;
+    for (int64_t h = hs; h < he; ++h)
+      for (int64_t x = xs; x < xe; ++x) total += plane[h * w.width + x];
+    out[k] = total / divisor;
+  });
+}
+
+template <typename T>
+void avg_pool_plane_adjoint(const T* grad, const Window2d& w, bool count_include_pad, T* plane) {
+  for_each_avg_window<T>(w, count_include_pad, [&](int64_t hs, int64_t he, int64_t xs, int64_t xe, T divisor,
+                                                   int64_t k) {
+    const T share = grad[k] / divisor;
+    for (int64_t h = hs; h < he; ++h)
+      for (int64_t x = xs; x < xe; ++x) plane[h * w.width + x] += share;
+  });
+}
+
 #define GD_CONV_KERNELS(T)                                                                              \
   template void im2col<T>(const T*, int64_t, const Window2d&, T*, int64_t);                             \
   template void col2im<T>(const T*, int64_t, int64_t, const Window2d&, T*);                             \
-  template void max_pool_plane<T>(const T*, const Window2d&, T*, int64_t*);
+  template void max_pool_plane<T>(const T*, const Window2d&, T*, int64_t*);                             \
+  template void avg_pool_plane<T>(const T*, const Window2d&, bool, T*);                                 \
+  template void avg_pool_plane_adjoint<T>(const T*, const Window2d&, bool, T*);
 GD_CONV_KERNELS(float)
 GD_CONV_KERNELS(double)
 #undef GD_CONV_KERNELS

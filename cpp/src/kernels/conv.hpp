@@ -34,4 +34,14 @@ void col2im(const T* cols, int64_t row_stride, int64_t channels, const Window2d&
 template <typename T>
 void max_pool_plane(const T* plane, const Window2d& w, T* out, int64_t* arg);
 
+// Mean over each window of one plane: out[i, j] = sum of the window's pixels / divisor, where the
+// divisor is kernel_h * kernel_w (count_include_pad) or the number of pixels inside the plane.
+template <typename T>
+void avg_pool_plane(const T* plane, const Window2d& w, bool count_include_pad, T* out);
+
+// The adjoint of avg_pool_plane: adds grad[i, j] / divisor onto every pixel of window (i, j).
+// `plane` must be zeroed (or hold values to add to) beforehand.
+template <typename T>
+void avg_pool_plane_adjoint(const T* grad, const Window2d& w, bool count_include_pad, T* plane);
+
 }  // namespace gdcore::kernels

@@ -29,6 +29,12 @@ void on_op(const OpDef& op) {
       "IndexBackward",   "IndexScatterBackward", "IndexSelectBackward", "CopySlicesBackward",
       "IndexTensorsBackward", "IndexPutBackward", "GatherBackward", "ScatterBackward",
       "ScatterAddBackward", "IndexAddBackward", "SortIndices",
+      // ops_math.hpp (prod's backward and the rounding ops' zero gradients are not listed)
+      "SoftmaxBackward", "LogSoftmaxBackward", "LogsumexpBackward", "NormBackward", "CumsumBackward",
+      "ErfBackward", "ErfinvBackward", "Log1pBackward", "Expm1Backward", "Log2Backward", "Log10Backward",
+      "RsqrtBackward", "ReciprocalBackward", "CrossEntropyLossBackward", "NllLossBackward",
+      "BinaryCrossEntropyBackward",
+      "AvgPool2dBackward", "AvgPool2dAdjointBackward",
   };
   if (!active()) return;
   const std::string_view name(op.name);

@@ -22,3 +22,12 @@ __all__ = [
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler", "WorkerInfo",
     "get_worker_info", "DistributedSampler",
 ]
+
+# Classification (issue 12): synthetic sets, the IDX reader, MNIST and Fashion-MNIST.
+from .classification_sets import make_blobs, make_moons, make_spirals  # noqa: E402
+from .idx import IDXError, read_idx, write_idx  # noqa: E402
+from .mnist import MNIST, FashionMNIST  # noqa: E402
+from .csv_labels import load_labelled_csv  # noqa: E402
+
+__all__ += ["make_moons", "make_blobs", "make_spirals", "IDXError", "read_idx", "write_idx", "MNIST", "FashionMNIST",
+            "load_labelled_csv"]

@@ -19,6 +19,23 @@ from .parameter import Parameter
 from .pooling import MaxPool2d
 from .lazy import LazyLinear, UninitializedParameter
 
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss, SmoothL1Loss
+from . import utils
+
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Flatten", "Conv2d", "MaxPool2d", "MSELoss", "functional", "init",
            "LazyLinear", "UninitializedParameter", "parallel"]
+__all__ += ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+            "KLDivLoss", "utils"]
+
+# Classification layers (issue 12).
+from . import functional_layers  # noqa: E402
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax, Softplus  # noqa: E402
+from .dropout import Dropout  # noqa: E402
+from .embedding import Embedding  # noqa: E402
+from .flatten import Unflatten  # noqa: E402
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
+from .pooling import AdaptiveAvgPool2d, AvgPool2d  # noqa: E402
+
+__all__ += ["Softmax", "LogSoftmax", "LeakyReLU", "GELU", "ELU", "SiLU", "Softplus", "Dropout", "BatchNorm1d",
+            "BatchNorm2d", "LayerNorm", "Embedding", "AvgPool2d", "AdaptiveAvgPool2d", "Unflatten"]

@@ -150,6 +150,25 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _core.mse_loss(input, target, reduction)
 
 
+# The classification and robust-regression losses, softmax and log_softmax (nn/functional_losses.py).
+from .functional_losses import (  # noqa: E402
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div, l1_loss, log_softmax,
+    nll_loss, smooth_l1_loss, softmax,
+)
+
+__all__ += ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss",
+            "smooth_l1_loss", "huber_loss", "kl_div", "softmax", "log_softmax"]
+
+
+# The functional forms of the classification layers (nn/functional_layers.py).
+from .functional_layers import (  # noqa: E402
+    adaptive_avg_pool2d, avg_pool2d, batch_norm, dropout, elu, embedding, gelu, layer_norm, leaky_relu, silu, softplus,
+)
+
+__all__ += ["leaky_relu", "gelu", "elu", "silu", "softplus", "dropout", "batch_norm", "layer_norm", "embedding",
+            "avg_pool2d", "adaptive_avg_pool2d"]
+
+
 # Wrong-type arguments get a message naming the function, the argument and the wanted type (_argument_check).
 from .._argument_check import install as _install_argument_check  # noqa: E402
 

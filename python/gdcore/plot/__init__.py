@@ -12,3 +12,8 @@ from .race import RACE_TRACKS, optimizer_race
 
 __all__ = ["show_trace", "show_trace_2d", "plot_losses", "plot_fit", "sharpness", "lr_find", "optimizer_race",
            "RACE_TRACKS"]
+
+# Classification (issue 12): decision regions of a 2-D classifier and a confusion matrix.
+from .classification import confusion_matrix, decision_boundary  # noqa: E402
+
+__all__ += ["decision_boundary", "confusion_matrix"]

@@ -5,6 +5,8 @@ What ``plot_losses`` accepts (its "curve protocol"):
   as the History that gdcore.train.fit returns; its ``label`` attribute, if any, names the curve;
 - a plain sequence / numpy array / 1-D tensor of losses, drawn against epochs 1, 2, ..., n;
 - a list of any of those (several curves), or a dict mapping a label to one of those.
+A History from ``fit(metrics=..., val_data=...)`` also gets its validation loss (dashed) beside its
+training loss and a second panel with its metrics per epoch (train solid, validation dashed).
 """
 from __future__ import annotations
 
@@ -85,16 +87,47 @@ def plot_losses(curves, labels: Optional[Sequence[str]] = None, path: Optional[P
         labels = list(labels)
         if len(labels) != len(named):
             raise ValueError(f"plot_losses: got {len(labels)} labels for {len(named)} curves")
-    fig, ax = new_figure(figsize)
+    with_metrics = any(_is_history(obj) and (getattr(obj, "metrics", None) or getattr(obj, "val_losses", None))
+                       for _, obj in named)
+    fig, ax = new_figure((figsize[0] * 2, figsize[1]) if with_metrics else figsize)
+    metric_ax = fig.add_subplot(1, 2, 2) if with_metrics else None
+    if metric_ax is not None:
+        ax.set_subplotspec(fig.add_gridspec(1, 2)[0, 0])
     any_label = False
     for i, (name, obj) in enumerate(named):
         x, losses, default = _curve(obj, i)
         label = labels[i] if labels is not None else (name if name is not None else default)
         any_label = any_label or label is not None
-        ax.plot(x, losses, "-", label=None if label is None else str(label))
+        shown = "train" if label is None and with_metrics else label
+        line, = ax.plot(x, losses, "-", label=None if shown is None else str(shown))
+        if metric_ax is not None and _is_history(obj):
+            _draw_metrics(ax, metric_ax, obj, line.get_color(), label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_yscale(yscale)
-    if any_label:
+    if any_label or with_metrics:
         ax.legend()
+    if metric_ax is not None:
+        metric_ax.set_xlabel("epoch")
+        metric_ax.set_ylabel("metric")
+        metric_ax.legend()
     return finish(fig, path, title)
+
+
+def _draw_metrics(loss_ax, metric_ax, history, color, label) -> None:
+    """A History's validation loss (dashed, beside its training loss) and its metrics per epoch
+    (train solid, validation dashed) on the second axes."""
+    prefix = f"{label} " if label is not None else ""
+    epochs = np.arange(1, len(history.train_losses) + 1, dtype=float)
+    if history.val_losses:
+        loss_ax.plot(epochs[:len(history.val_losses)], _floats(history.val_losses, "validation losses"), "--",
+                     color=color, label=f"{prefix}validation")
+    styles = ["-", "-.", ":"]
+    for k, (name, values) in enumerate(history.metrics.items()):
+        if values:
+            metric_ax.plot(epochs[:len(values)], _floats(values, name), styles[k % 3], color=color,
+                           label=f"{prefix}train {name}")
+        val = history.val_metrics.get(name)
+        if val:
+            metric_ax.plot(epochs[:len(val)], _floats(val, name), "--", color=color, marker=".",
+                           label=f"{prefix}validation {name}")

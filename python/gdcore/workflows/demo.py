@@ -1,4 +1,4 @@
-"""``gdcore demo``: run workflows (a)-(f) and (h) one after another with the settings of the chapter (or smaller ones
+"""``gdcore demo``: run workflows (a)-(h) one after another with the settings of the chapter (or smaller ones
 with ``quick``), collect their results and lay them out as a table. The examples call the same workflow
 functions, so the demo and the scripts cannot drift apart."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import os
 
 from .result import Log, WorkflowResult
 
-LETTERS = "abcdefh"
+LETTERS = "abcdefgh"
 
 
 def run_all(out: str = "gdcore-demo", quick: bool = False, download: bool = False, log: Log = None,
@@ -48,6 +48,11 @@ def run_all(out: str = "gdcore-demo", quick: bool = False, download: bool = Fals
             notes.append(f"(f) airfoil skipped: {' '.join(str(err).split())}")
         else:
             results.append(airfoil_minibatch_sgd.run(data, quick=quick, out=out, log=log))
+    if "g" in only:
+        from . import classification
+        found, remarks = classification.run(quick=quick, out=out, log=log, download=download)
+        results.extend(found)
+        notes.extend(remarks)
     if "h" in only:
         from . import curvature_tools
         results.append(curvature_tools.run(quick=quick, out=out, log=log))
