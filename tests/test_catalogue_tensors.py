@@ -246,6 +246,38 @@ IN_PLACE = [
         "true division in place of an integer or bool tensor (int64) would give floats"),
 ]
 
+INDEXING = [  # (advanced indexing, gather/scatter, sorting: tests/test_indexing*.py)
+    bad("mask-shape", lambda: g.zeros(3, 4)[g.ones(3, 5, dtype=g.bool)], IndexError,
+        "the shape of the mask (3, 5) at index 1 does not match the shape of the indexed tensor (3, 4) at index 1"),
+    bad("mask-setitem-shape", lambda: g.zeros(3).__setitem__(g.ones(2, dtype=g.bool), 1.0), IndexError,
+        "the shape of the mask (2,) at index 0 does not match"),
+    bad("index-lists-broadcast", lambda: g.zeros(3, 4)[[0, 1], [0, 1, 2]], IndexError,
+        "indexing tensors could not be broadcast together with shapes (2,), (3,)"),
+    bad("index-second-dim-range", lambda: g.zeros(3, 4)[[0], [4]], IndexError,
+        "index 4 is out of bounds for dimension 1 with size 4"),
+    bad("setitem-index-range", lambda: g.zeros(3).__setitem__([3], 1.0), IndexError,
+        "index 3 is out of bounds for dimension 0 with size 3"),
+    bad("setitem-value-shape", lambda: g.zeros(3, 2).__setitem__([0, 1], g.ones(3)), ValueError,
+        "value tensor of shape (3,) cannot be broadcast to indexing result of shape (2, 2)"),
+    bad("negative-step", lambda: g.zeros(3)[::-1], ValueError, "step must be greater than zero"),
+    bad("gather-float-index", lambda: g.zeros(2, 2).gather(1, g.zeros(2, 2)), RuntimeError,
+        "gather: tensors used as indices must be int64 (long) or int32 (int), got float32"),
+    bad("gather-range", lambda: g.zeros(2, 2).gather(0, g.tensor([[2, 0]])), RuntimeError,
+        "index 2 is out of bounds for dimension 0 with size 2"),
+    bad("scatter-range", lambda: g.zeros(2).scatter_add(0, g.tensor([5]), g.ones(1)), RuntimeError,
+        "index 5 is out of bounds for dimension 0 with size 2"),
+    bad("scatter-src-small", lambda: g.zeros(4).scatter(0, g.tensor([0, 1]), g.ones(1)), RuntimeError,
+        "expected index (2,) to be no larger than src (1,)"),
+    bad("index-add-range", lambda: g.zeros(2).index_add(0, g.tensor([-1]), g.ones(1)), IndexError,
+        "index -1 is out of bounds for dimension 0 with size 2"),
+    bad("index-put-range", lambda: g.zeros(2).index_put_((g.tensor([2]),), g.tensor(1.0)), IndexError,
+        "index 2 is out of bounds for dimension 0 with size 2"),
+    bad("masked-select-float-mask", lambda: g.zeros(2).masked_select(g.ones(2)), RuntimeError,
+        "masked_select: expected a bool mask, got float32"),
+    bad("topk-k", lambda: g.zeros(2, 3).topk(4), RuntimeError, "selected index k out of range: k = 4"),
+    bad("sort-dim", lambda: g.zeros(2).sort(dim=2), IndexError, "dimension 2 is out of range"),
+]
+
 # In-place fills and setters validate as the function forms do; wrong types name function, argument, type (issue 15).
 SETTERS_AND_WRONG_TYPES = [
     bad("normal_-nan-mean", lambda: g.zeros(3).normal_(math.nan, 1.0), ValueError,
@@ -293,7 +325,7 @@ SETTERS_AND_WRONG_TYPES = [
 
 @pytest.mark.parametrize("call, error, words",
                          SHAPES + DTYPES + EMPTY_AND_ZERO_D + NON_FINITE + SIZES_AND_MEMORY + NUMPY_INPUTS + AUTOGRAD
-                         + IN_PLACE + SETTERS_AND_WRONG_TYPES)
+                         + IN_PLACE + SETTERS_AND_WRONG_TYPES + INDEXING)
 def test_bad_input_raises_a_clear_error(call, error, words, tmp_path):
     check(call, error, words, tmp_path)
 

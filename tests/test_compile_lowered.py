@@ -29,7 +29,7 @@ def as_bytes(tensors):
 
 
 # Ops whose loops all go through the kernel trace; the others replay op by op.
-NOT_LOWERED = {"cat", "stack", "index", "index_new_axis", "linear"}
+NOT_LOWERED = {"cat", "stack"}
 
 
 @pytest.mark.parametrize("name, shape, fn", OPS, ids=[case[0] for case in OPS])

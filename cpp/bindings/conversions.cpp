@@ -264,8 +264,9 @@ IndexItem index_item(py::handle h) {
     if (!start.is_none()) it.start = slice_bound(start);
     if (!stop.is_none()) it.stop = slice_bound(stop);
     if (!step.is_none()) it.step = slice_bound(step);
-  } else if (PyBool_Check(h.ptr())) {
-    throw py::index_error("boolean indices are not supported; use an int64 index tensor");
+  } else if (PyBool_Check(h.ptr())) {  // x[True] adds a dim of size 1, x[False] one of size 0 (as torch)
+    it.kind = IndexItem::Tensor_;
+    it.tensor = full({}, h.ptr() == Py_True ? 1.0 : 0.0, DType::Bool);
   } else if (PyLong_Check(h.ptr())) {
     int overflow = 0;
     it.index = as_int64(h, &overflow);
@@ -273,18 +274,22 @@ IndexItem index_item(py::handle h) {
       throw py::index_error("index " + std::string(py::repr(h)) + " is out of bounds (it does not even fit in int64)");
   } else if (py::isinstance<TensorImpl>(h)) {
     Tensor t = h.cast<Tensor>();
-    if (t.dim() == 0 && is_integral(t.dtype())) {
+    // (While gdcore.compile captures, a 0-d index stays a tensor: its value may change between replays.
+    // uint8 tensors are masks, as in torch.)
+    if (t.dim() == 0 && is_integral(t.dtype()) && t.dtype() != DType::UInt8 && !capture::is_capturing()) {
       it.index = static_cast<int64_t>(t.item());
     } else {
       it.kind = IndexItem::Tensor_;
       it.tensor = t;
     }
-  } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h)) {
+  } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h) || PyRange_Check(h.ptr()) ||
+             py::isinstance<py::tuple>(h)) {  // (a tuple inside the key is a sequence of indices, as in torch)
     py::array arr = py::module_::import("numpy").attr("asarray")(h);
-    if (arr.dtype().kind() != 'i' && arr.dtype().kind() != 'u' && arr.size() > 0)
-      throw py::index_error("index arrays must hold integers, got numpy dtype " + std::string(py::str(arr.dtype())));
+    const char kind = arr.dtype().kind();
+    if (kind != 'i' && kind != 'u' && kind != 'b' && arr.size() > 0)
+      throw py::index_error("index arrays must hold integers or bools, got numpy dtype " + std::string(py::str(arr.dtype())));
     it.kind = IndexItem::Tensor_;
-    it.tensor = tensor_from_data(arr, DType::Int64);
+    it.tensor = tensor_from_data(arr, kind == 'b' ? DType::Bool : DType::Int64);  // a bool list/array is a mask
   } else if (py::hasattr(h, "__index__")) {
     it.index = as_index(h);
   } else {

@@ -43,6 +43,7 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_data(m);
   gdcore::bind::bind_simd(m);
   gdcore::bind::bind_capture(m);
+  gdcore::bind::bind_indexing(m);
   gdcore::bind::bind_math(m);
   gdcore::bind::bind_function(m);
   // Keep last: it covers every function registered above (see argument_errors.cpp).

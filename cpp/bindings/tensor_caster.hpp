@@ -77,6 +77,7 @@ void bind_capture(py::module_& m);
 void bind_compiled_call(py::module_& m);  // compiled_call.cpp
 void bind_bool_ops(py::module_& m);  // comparisons, logical ops, where, masked_fill, ... (bool_ops.cpp)
 void bind_dlpack(py::module_& m);    // __dlpack__, __dlpack_device__, from_dlpack (dlpack.cpp)
+void bind_indexing(py::module_& m);  // gather/scatter, index_put, sort/topk/unique (indexing_ops.cpp)
 void bind_math(py::module_& m);
 void bind_function(py::module_& m);
 // Last: rewrites pybind11's "incompatible function arguments" errors of every function bound above.

@@ -299,10 +299,23 @@ void bind_tensor(py::module_& m) {
       .def("clone", &clone)
       .def("__getitem__", [](const Tensor& t, py::handle key) { return index(t, index_items(key)); })
       .def("__setitem__", [](const Tensor& t, py::handle key, py::handle value) {
-        capture::on_unsupported("item assignment (t[...] = value)");
         std::optional<Tensor> v = operand(t, value);
         if (!v) throw py::type_error("setitem: value must be a tensor or a number, got " + std::string(py::repr(value)));
-        index_put_(t, index_items(key), *v);
+        std::vector<IndexItem> items = index_items(key);
+        if (!capture::is_capturing()) return index_put_(t, items, *v);
+        // gdcore.compile: one in-place entry whose operands are t, the value and the index tensors.
+        std::vector<Tensor> operands{t, *v};
+        for (const IndexItem& it : items)
+          if (it.kind == IndexItem::Tensor_) operands.push_back(it.tensor);
+        capture::on_inplace("setitem", operands, [items](const std::vector<Tensor>& x) {
+          std::vector<IndexItem> replayed = items;
+          size_t j = 2;
+          for (IndexItem& it : replayed)
+            if (it.kind == IndexItem::Tensor_) it.tensor = x[j++];
+          index_put_(x[0], replayed, x[1]);
+        });
+        capture::PauseGuard pause;
+        index_put_(t, items, *v);
       })
       .def("index_select", &index_select, py::arg("dim"), py::arg("index"))
       .def("__iter__", [](const Tensor& t) {

@@ -21,6 +21,9 @@ from .creation import (
     full_like, rand_like, randn_like, arange, linspace, eye, rand, randn, normal, randint, randperm,
     manual_seed, initial_seed, get_rng_state, set_rng_state,
 )
+from ._core import (  # indexing: gather/scatter, index_put, sorting (cpp/bindings/indexing_ops.cpp)
+    gather, scatter, scatter_add, index_add, take_along_dim, masked_select, index_put, sort, argsort, topk, unique,
+)
 from .grad_mode import no_grad, enable_grad, set_grad_enabled
 from .tensor_repr import tensor_repr as _tensor_repr
 from . import autograd

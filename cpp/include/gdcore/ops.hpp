@@ -97,6 +97,48 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& indices);
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 
+// ---- advanced indexing (ops/advanced_index.cpp) ---------------------------------------
+// out[b..., r...] = a[i0[b], ..., ik-1[b], r...]: k int64 index tensors, broadcast together to a
+// shape B, pick along the first k dims of `a` (numpy's advanced indexing on leading dims).
+Tensor index_tensors(const Tensor& a, const std::vector<Tensor>& indices);
+// A copy of `self` with self[i0[b], ..., r...] set to (accumulate: increased by) values[b..., r...];
+// `values` broadcasts to B + the remaining dims. Differentiable in self and values.
+Tensor index_put(const Tensor& self, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate);
+void index_put_(const Tensor& self, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate);
+// `self` with its basic-indexed region (the encoded items of IndexBackward) replaced by `value`.
+Tensor copy_slices(const Tensor& self, const std::vector<int64_t>& encoded, const Tensor& value);
+// The int64 positions of the non-zero elements of `mask`, one tensor per dim (as nonzero(as_tuple=True)).
+std::vector<Tensor> mask_positions(const Tensor& mask, const char* op);
+
+// ---- gather and scatter (ops/gather_scatter.cpp) ---------------------------------------
+enum class ScatterReduce { None, Add, Multiply };
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+               ScatterReduce reduce = ScatterReduce::None);
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+// (negative_indices: -1 is the last row, as in index_select, whose backward this is; torch's index_add refuses them.)
+Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, double alpha = 1.0,
+                 bool negative_indices = false);
+Tensor take_along_dim(const Tensor& a, const Tensor& indices, std::optional<int64_t> dim);
+Tensor masked_select(const Tensor& a, const Tensor& mask);
+// `self` replaced by `result` in place: with autograd history, result's history becomes self's.
+void write_back(const Tensor& self, const Tensor& result, const char* name);
+
+// ---- sorting (ops/sort.cpp) ----------------------------------------------------------
+struct ValuesIndices {
+  Tensor values;
+  Tensor indices;
+};
+// The order along dim as int64 positions (the first k of it when k >= 0); no gradient.
+Tensor sort_indices(const Tensor& a, int64_t dim, bool descending, int64_t k = -1);
+ValuesIndices sort(const Tensor& a, int64_t dim = -1, bool descending = false, bool stable = false);
+Tensor argsort(const Tensor& a, int64_t dim = -1, bool descending = false, bool stable = false);
+ValuesIndices topk(const Tensor& a, int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true);
+struct UniqueResult {
+  Tensor values, inverse, counts;
+};
+UniqueResult unique(const Tensor& a, bool sorted, bool return_inverse, bool return_counts, std::optional<int64_t> dim);
+
 // ---- in-place (ops/inplace.cpp); each bumps the version counter ----------------------
 void add_(const Tensor& self, const Tensor& other, double alpha = 1.0);
 void mul_(const Tensor& self, const Tensor& other);

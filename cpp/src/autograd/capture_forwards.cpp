@@ -110,8 +110,18 @@ const std::unordered_map<std::string, ForwardFn>& table() {
       {"ExpandBackward", GD_FORWARD(return expand(x[0], shape))},
       {"CloneBackward", GD_FORWARD(return clone(x[0]))},
       {"ToCopyBackward", GD_FORWARD(return to_dtype(x[0], dtype))},
-      // indexing.cpp (indexing with a tensor, IndexSelect, is not replayable: its indices are no input)
+      // indexing.cpp, advanced_index.cpp, gather_scatter.cpp, sort.cpp: index tensors are inputs
       {"IndexBackward", GD_FORWARD(return basic_index(x[0], a.ints))},
+      {"IndexSelectBackward", GD_FORWARD(return index_select(x[0], a.ints[0], x[1]))},
+      {"CopySlicesBackward", GD_FORWARD(return copy_slices(x[0], a.ints, x[1]))},
+      {"IndexTensorsBackward", GD_FORWARD(return index_tensors(x[0], In(x.begin() + 1, x.end())))},
+      {"IndexPutBackward", GD_FORWARD(return index_put(x[0], In(x.begin() + 2, x.end()), x[1], a.ints[0] != 0))},
+      {"GatherBackward", GD_FORWARD(return gather(x[0], a.ints[0], x[1]))},
+      {"ScatterBackward", GD_FORWARD(return scatter(x[0], a.ints[0], x[1], x[2],
+                                                    a.ints[1] == 2 ? ScatterReduce::Multiply : ScatterReduce::None))},
+      {"ScatterAddBackward", GD_FORWARD(return scatter_add(x[0], a.ints[0], x[1], x[2]))},
+      {"IndexAddBackward", GD_FORWARD(return index_add(x[0], a.ints[0], x[2], x[1], 1.0, a.ints[1] != 0))},
+      {"SortIndices", GD_FORWARD(return sort_indices(x[0], a.ints[0], a.ints[1] != 0, a.ints[2]))},
       // join.cpp
       {"CatBackward", GD_FORWARD(return cat(x, a.ints[0]))},
       // compare.cpp, logical.cpp, where.cpp: bool results (recorded without a graph node)

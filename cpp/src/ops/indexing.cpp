@@ -3,8 +3,9 @@
 // Each backward scatters the gradient into zeros of the input's shape.
 #include <cstring>
 
+#include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
-#include "ops/elementwise.hpp"
+#include "ops/index_positions.hpp"
 
 namespace gdcore {
 using namespace detail;
@@ -71,18 +72,27 @@ Tensor basic_index_scatter(const Tensor& g, const Shape& in_shape, const Encoded
   return out;
 }
 
-// Rows scattered back: out[.., idx[j], ..] += g[.., j, ..] (the backward of index_select).
-Tensor index_add_scatter(const Tensor& g, const Shape& in_shape, int64_t dim, const Tensor& idx);
-
 std::vector<Tensor> index_select_backward(Node& n, const Tensor& g) {
-  return {index_add_scatter(g, n.input_shapes[0], n.attrs.ints[0], n.saved_tensor(0))};
+  // The gathered rows added back: index_add on zeros, with the index flattened to 1-d.
+  const int64_t d = n.attrs.ints[0];
+  const Tensor idx = n.saved_tensor(0);
+  const Shape& in = n.input_shapes[0];
+  Shape flat(in.begin(), in.begin() + d);
+  flat.push_back(idx.numel());
+  flat.insert(flat.end(), in.begin() + d + 1, in.end());
+  return {index_add(Tensor::empty(in, g.dtype(), /*zero=*/true), d, reshape(idx, {-1}), reshape(g, flat), 1.0, true),
+          Tensor()};
 }
 const OpDef kIndexSelect{"IndexSelectBackward", index_select_backward};
 
-std::vector<Tensor> index_add_backward(Node& n, const Tensor& g) {
-  return {index_select(g, n.attrs.ints[0], n.saved_tensor(0))};
+std::vector<Tensor> copy_slices_backward(Node& n, const Tensor& g) {
+  const std::vector<int64_t>& enc = n.attrs.ints;
+  Tensor gs, gv;
+  if (n.needs_input_grad(0)) gs = copy_slices(g, enc, scalar_tensor(0.0, g.dtype()));  // the replaced region got nothing
+  if (n.needs_input_grad(1)) gv = sum_to(basic_index(g, enc), n.input_shapes[1]);
+  return {gs, gv};
 }
-const OpDef kIndexAdd{"IndexAddBackward", index_add_backward};
+const OpDef kCopySlices{"CopySlicesBackward", copy_slices_backward};
 
 struct Blocks {
   int64_t outer = 1, size = 1, inner = 1;
@@ -95,38 +105,7 @@ Blocks blocks_of(const Shape& shape, int64_t dim) {
   return b;
 }
 
-Tensor index_add_scatter(const Tensor& g, const Shape& in_shape, int64_t dim, const Tensor& idx) {
-  Tensor out = Tensor::empty(in_shape, g.dtype(), /*zero=*/true);
-  Tensor src = g.contiguous();
-  const Blocks b = blocks_of(in_shape, dim);
-  const int64_t n_idx = idx.numel();
-  const int64_t* ix = idx.data<int64_t>();
-  GD_DISPATCH_FLOAT(g.dtype(), "index_add", [&] {
-    const scalar_t* s = src.data<scalar_t>();
-    scalar_t* o = out.data<scalar_t>();
-    for (int64_t p = 0; p < b.outer; ++p)
-      for (int64_t j = 0; j < n_idx; ++j) {
-        const int64_t row = ix[j] < 0 ? ix[j] + b.size : ix[j];
-        scalar_t* dst = o + (p * b.size + row) * b.inner;
-        const scalar_t* from = s + (p * n_idx + j) * b.inner;
-        for (int64_t k = 0; k < b.inner; ++k) dst[k] += from[k];
-      }
-  });
-  if (auto node = record(kIndexAdd, {g}, out)) {
-    node->attrs.ints = {dim};
-    save(*node, idx);
-  }
-  return out;
-}
-
-Tensor as_index_tensor(const Tensor& t) {
-  // int32/int16/int8 indices are widened (torch takes them too); uint8 and bool are masks in torch.
-  if (t.dtype() == DType::Int32 || t.dtype() == DType::Int16 || t.dtype() == DType::Int8) return cast_data(t, DType::Int64);
-  if (t.dtype() != DType::Int64)
-    throw std::out_of_range(std::string("tensors used as indices must be int64 (long) or int32 (int), got ") + dtype_name(t.dtype()) +
-                            "; convert with .long() (boolean masks are not supported here)");
-  return t.contiguous();
-}
+Tensor as_index_tensor(const Tensor& t) { return contiguous(as_index_dtype(t, "index")); }  // (recorded: compile replays it)
 
 }  // namespace
 
@@ -147,14 +126,20 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& indices) {
   Tensor src = a.contiguous();
   Tensor out = Tensor::empty(shape, a.dtype());
   const size_t row_bytes = static_cast<size_t>(b.inner) * itemsize(a.dtype());
-  const char* s = static_cast<const char*>(src.raw_data());
-  char* o = static_cast<char*>(out.raw_data());
-  for (int64_t p = 0; p < b.outer; ++p)
-    for (int64_t j = 0; j < n_idx; ++j) {
-      const int64_t row = ix[j] < 0 ? ix[j] + b.size : ix[j];
-      std::memcpy(o + (p * n_idx + j) * row_bytes, s + (p * b.size + row) * row_bytes, row_bytes);
-    }
-  if (auto node = record(kIndexSelect, {a}, out)) {
+  // (Checked again inside the loop: a lowered replay of gdcore.compile brings new index values.)
+  trace::launch([s = static_cast<const char*>(src.raw_data()), o = static_cast<char*>(out.raw_data()), ix, n_idx, b,
+                 row_bytes] {
+    for (int64_t j = 0; j < n_idx; ++j)
+      if (ix[j] < -b.size || ix[j] >= b.size)
+        throw std::out_of_range("index " + std::to_string(ix[j]) + " is out of range for a dimension of size " +
+                                std::to_string(b.size));
+    for (int64_t p = 0; p < b.outer; ++p)
+      for (int64_t j = 0; j < n_idx; ++j) {
+        const int64_t row = ix[j] < 0 ? ix[j] + b.size : ix[j];
+        std::memcpy(o + (p * n_idx + j) * row_bytes, s + (p * b.size + row) * row_bytes, row_bytes);
+      }
+  });
+  if (auto node = record(kIndexSelect, {a, idx}, out)) {
     node->attrs.ints = {d};
     save(*node, idx);
   }
@@ -163,27 +148,28 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& indices) {
 
 namespace {
 
-// Normalises `items` against `a`: the encoded basic index, and where an index tensor applies.
+// Normalises `items` against `a`: the encoded basic index, and the index tensors (advanced
+// indices) with the dims of the basic view they apply to. Ints are applied first as basic
+// indices (torch's rule, unlike numpy's), so `x[0, :, idx]` keeps the gathered dim in place.
 struct ParsedIndex {
   Encoded enc;
-  bool trivial = true;            // every item is a full slice
-  int64_t tensor_out_dim = -1;    // output dim that the index tensor gathers along
-  Tensor tensor;
+  bool trivial = true;              // every item is a full slice
+  std::vector<Tensor> tensors;      // int64 index tensors
+  std::vector<int64_t> dims;        // the dim of the basic view each one indexes
+  std::vector<int64_t> source_dims; // ... and the dim of `a` it came from (for messages)
 };
 
 ParsedIndex parse_index(const Tensor& a, const std::vector<IndexItem>& items) {
-  int64_t consumed = 0, ellipses = 0, tensors = 0;
+  int64_t consumed = 0, ellipses = 0;
   for (const IndexItem& it : items) {
     if (it.kind == IndexItem::Ellipsis) ++ellipses;
+    else if (it.kind == IndexItem::Tensor_ && is_mask_dtype(it.tensor.dtype())) consumed += std::max<int64_t>(it.tensor.dim(), 0);
     else if (it.kind != IndexItem::NewAxis) ++consumed;
-    if (it.kind == IndexItem::Tensor_) ++tensors;
   }
   if (ellipses > 1) throw std::out_of_range("an index can only have a single ellipsis ('...')");
   if (consumed > a.dim())
     throw std::out_of_range("too many indices for tensor of dimension " + std::to_string(a.dim()) + " (got " +
                             std::to_string(consumed) + ")");
-  if (tensors > 1)
-    throw std::out_of_range("indexing with more than one index tensor is not supported; index one dimension at a time");
   ParsedIndex p;
   int64_t dim = 0, out_dim = 0;
   auto full_slice = [&]() {
@@ -194,7 +180,7 @@ ParsedIndex parse_index(const Tensor& a, const std::vector<IndexItem>& items) {
   for (const IndexItem& it : items) {
     switch (it.kind) {
       case IndexItem::Ellipsis:
-        for (int64_t k = 0; k < a.dim() - consumed; ++k) full_slice();
+        for (int64_t k = 0, n = a.dim() - consumed; k < n; ++k) full_slice();
         break;
       case IndexItem::NewAxis:
         p.enc.insert(p.enc.end(), {2, 0, 0, 0});
@@ -212,7 +198,9 @@ ParsedIndex parse_index(const Tensor& a, const std::vector<IndexItem>& items) {
         break;
       }
       case IndexItem::Slice: {
-        if (it.step <= 0) throw std::invalid_argument("slice step must be positive, got " + std::to_string(it.step));
+        if (it.step <= 0) throw std::invalid_argument("step must be greater than zero (negative slice steps are not "
+                                                      "supported, as in torch; use .flip() instead), got " +
+                                                      std::to_string(it.step));
         const int64_t size = a.shape()[dim];
         auto clampi = [size](std::optional<int64_t> v, int64_t dflt) {
           if (!v) return dflt;
@@ -227,80 +215,202 @@ ParsedIndex parse_index(const Tensor& a, const std::vector<IndexItem>& items) {
         ++out_dim;
         break;
       }
-      case IndexItem::Tensor_:
-        p.tensor = as_index_tensor(it.tensor);
-        p.tensor_out_dim = out_dim;
+      case IndexItem::Tensor_: {
+        if (is_mask_dtype(it.tensor.dtype())) {
+          // A mask over the next k dims: their shapes must match, then it is k index tensors.
+          const Tensor& m = it.tensor;
+          for (int64_t k = 0; k < m.dim(); ++k)
+            if (m.shape()[k] != a.shape()[dim + k])
+              throw std::out_of_range("the shape of the mask " + shape_str(m.shape()) + " at index " + std::to_string(k) +
+                                      " does not match the shape of the indexed tensor " + shape_str(a.shape()) +
+                                      " at index " + std::to_string(dim + k));
+          if (m.dim() == 0) {  // x[True] adds a dim of size 1, x[False] one of size 0 (as torch)
+            capture::on_unsupported("a 0-d boolean mask (x[True], x[flag]: the result's size depends on its value)");
+            p.enc.insert(p.enc.end(), {2, 0, 0, 0});
+            p.trivial = false;
+            p.tensors.push_back(Tensor::empty({m.item() != 0.0 ? 1 : 0}, DType::Int64, /*zero=*/true));
+            p.dims.push_back(out_dim++);
+            p.source_dims.push_back(-1);
+            break;
+          }
+          for (const Tensor& t : mask_positions(m, "index")) {
+            p.tensors.push_back(t);
+            p.dims.push_back(out_dim);
+            p.source_dims.push_back(dim);
+            full_slice();
+          }
+          break;
+        }
+        p.tensors.push_back(as_index_dtype(it.tensor, "index"));
+        p.dims.push_back(out_dim);
+        p.source_dims.push_back(dim);
         full_slice();
         break;
+      }
     }
   }
   return p;
 }
 
-// Copies `value` (broadcast) into `view` without recording.
-void assign(const Tensor& view, const Tensor& value) {
-  Shape b = broadcast_shapes(view.shape(), value.shape(), "setitem");
-  if (b != view.shape())
-    throw std::invalid_argument("setitem: value of shape " + shape_str(value.shape()) +
-                                " cannot be broadcast to the indexed shape " + shape_str(view.shape()));
-  copy_into(view, value.shape() == view.shape() ? value : expand(value.detach(), view.shape()));
+// The basic view of `a` (without recording).
+Tensor basic_view(const Tensor& a, const Encoded& enc) {
+  Layout l = apply_encoded(a.shape(), a.strides(), a.impl()->offset, enc);
+  return make_view(a, l.shape, l.strides, l.offset);
+}
+
+// Where the advanced dims go: the view permuted so that they lead (in order), and, for the
+// result, the permutation that moves the broadcast dims back to where the first advanced dim
+// was when the advanced dims are adjacent (numpy's and torch's rule; otherwise they stay first).
+struct AdvancedLayout {
+  std::vector<int64_t> to_front;   // view dims: advanced ones first
+  std::vector<int64_t> to_result;  // result dims (B first) to the indexing result; empty = identity
+  Shape bshape;
+};
+
+AdvancedLayout advanced_layout(int64_t view_dim, const std::vector<int64_t>& dims, const Shape& bshape) {
+  AdvancedLayout l;
+  l.bshape = bshape;
+  std::vector<bool> adv(view_dim, false);
+  for (int64_t d : dims) adv[d] = true;
+  l.to_front = dims;
+  for (int64_t d = 0; d < view_dim; ++d)
+    if (!adv[d]) l.to_front.push_back(d);
+  bool adjacent = true;
+  for (size_t k = 1; k < dims.size(); ++k) adjacent = adjacent && dims[k] == dims[k - 1] + 1;
+  const int64_t first = dims[0], nb = static_cast<int64_t>(bshape.size()), others = view_dim - static_cast<int64_t>(dims.size());
+  if (adjacent && first > 0) {
+    for (int64_t j = 0; j < first; ++j) l.to_result.push_back(nb + j);
+    for (int64_t j = 0; j < nb; ++j) l.to_result.push_back(j);
+    for (int64_t j = first; j < others; ++j) l.to_result.push_back(nb + j);
+  }
+  return l;
+}
+
+bool is_identity(const std::vector<int64_t>& perm) {
+  for (size_t k = 0; k < perm.size(); ++k)
+    if (perm[k] != static_cast<int64_t>(k)) return false;
+  return true;
+}
+
+std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
+  std::vector<int64_t> inv(perm.size());
+  for (size_t k = 0; k < perm.size(); ++k) inv[perm[k]] = static_cast<int64_t>(k);
+  return inv;
+}
+
+// Checks the index tensors against the view's sizes (naming the dim of the indexed tensor),
+// before any op runs; the ops check again inside their loops.
+void check_index_values(const Tensor& view, const ParsedIndex& p) {
+  for (size_t k = 0; k < p.tensors.size(); ++k) {
+    const Tensor t = p.tensors[k].contiguous();
+    const int64_t size = view.shape()[p.dims[k]], n = t.numel();
+    const int64_t* ix = t.data<int64_t>();
+    for (int64_t j = 0; j < n; ++j)
+      if (ix[j] < -size || ix[j] >= size)
+        throw std::out_of_range("index " + std::to_string(ix[j]) + " is out of bounds for dimension " +
+                                std::to_string(p.source_dims[k] < 0 ? p.dims[k] : p.source_dims[k]) + " with size " +
+                                std::to_string(size));
+  }
+}
+
+Shape broadcast_indices(const ParsedIndex& p) {
+  Shape b = p.tensors[0].shape();
+  for (size_t k = 1; k < p.tensors.size(); ++k) {
+    try {
+      b = broadcast_shapes(b, p.tensors[k].shape(), "index");
+    } catch (const std::invalid_argument&) {
+      std::string shapes;
+      for (const Tensor& t : p.tensors) shapes += (shapes.empty() ? "" : ", ") + shape_str(t.shape());
+      throw std::out_of_range("shape mismatch: indexing tensors could not be broadcast together with shapes " + shapes);
+    }
+  }
+  return b;
+}
+
+// The shape x[items] has, from the view's shape and the layout.
+Shape result_shape(const Shape& view_shape, const AdvancedLayout& l, size_t k) {
+  Shape front = l.bshape;
+  for (size_t j = k; j < l.to_front.size(); ++j) front.push_back(view_shape[l.to_front[j]]);
+  if (l.to_result.empty()) return front;
+  Shape out;
+  for (int64_t j : l.to_result) out.push_back(front[j]);
+  return out;
 }
 
 }  // namespace
 
+Tensor copy_slices(const Tensor& self, const std::vector<int64_t>& encoded, const Tensor& value) {
+  Tensor out = self.clone_data();
+  const Tensor view = basic_view(out, encoded);
+  check_value_shape(value.shape(), view.shape());
+  const Tensor v = value.dtype() == self.dtype() || !is_floating(self.dtype()) ? value : to_dtype(value, self.dtype());
+  copy_into(view, v.shape() == view.shape() ? v.detach() : expand(v.detach(), view.shape()));
+  if (auto node = record(kCopySlices, {self, v}, out)) node->attrs.ints = encoded;
+  return out;
+}
+
 Tensor index(const Tensor& a, const std::vector<IndexItem>& items) {
   if (a.dim() == 0 && !items.empty()) {
     for (const IndexItem& it : items)
-      if (it.kind != IndexItem::Ellipsis && it.kind != IndexItem::NewAxis)
+      if (it.kind != IndexItem::Ellipsis && it.kind != IndexItem::NewAxis &&
+          !(it.kind == IndexItem::Tensor_ && is_mask_dtype(it.tensor.dtype()) && it.tensor.dim() == 0))
         throw std::out_of_range("invalid index of a 0-d tensor; use .item() to get its value");
   }
   ParsedIndex p = parse_index(a, items);
   Tensor view = p.trivial ? a : basic_index(a, p.enc);
-  if (p.tensor_out_dim < 0) return view;
-  return index_select(view, p.tensor_out_dim, p.tensor);
+  if (p.tensors.empty()) return view;
+  check_index_values(view, p);
+  const AdvancedLayout l = advanced_layout(view.dim(), p.dims, broadcast_indices(p));
+  const Tensor front = is_identity(l.to_front) ? view : permute(view, l.to_front);
+  const Tensor r = index_tensors(front, p.tensors);
+  return l.to_result.empty() ? r : permute(r, l.to_result);
 }
 
 void index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
-  if (GradMode::is_enabled() && (self.requires_grad() || value.requires_grad()))
-    throw std::runtime_error(
-        "assigning into a tensor with autograd history (x[...] = v) is not supported; do it under gdcore.no_grad(), "
-        "on .data, or build the tensor with cat/stack instead");
   if (!self.impl()->storage->writable())
     throw std::invalid_argument("setitem: the tensor is read-only (it shares memory with a read-only numpy array or DLPack producer); clone() it first");
   check_no_internal_overlap(self, "setitem");
-  NoGradGuard guard;
+  if (self.dim() == 0)
+    for (const IndexItem& it : items)
+      if (it.kind == IndexItem::Int || it.kind == IndexItem::Slice)
+        throw std::out_of_range("invalid index of a 0-d tensor; assign to it with t.fill_(value) or t[...] = value");
   ParsedIndex p = parse_index(self, items);
-  Layout l = apply_encoded(self.shape(), self.strides(), self.impl()->offset, p.enc);
-  Tensor view = make_view(self, l.shape, l.strides, l.offset);
-  Tensor v = value.dtype() == self.dtype() ? value : cast_data(value, self.dtype());
-  if (p.tensor_out_dim < 0) {
-    assign(view, v);
-  } else {
-    // Gathered positions: assign one index at a time along the gathered dim.
-    if (p.tensor.dim() != 1) throw std::out_of_range("setitem: only a 1-d index tensor is supported for assignment");
-    const int64_t d = p.tensor_out_dim, size = view.shape()[d];
-    Shape target = view.shape();
-    target[d] = p.tensor.numel();
-    Shape bshape = broadcast_shapes(target, v.shape(), "setitem");
-    if (bshape != target)
-      throw std::invalid_argument("setitem: value of shape " + shape_str(v.shape()) + " cannot be broadcast to " + shape_str(target));
-    Tensor vexp = expand(v.detach(), target);
-    const int64_t* ix = p.tensor.data<int64_t>();
-    for (int64_t j = 0; j < p.tensor.numel(); ++j) {
-      if (ix[j] < -size || ix[j] >= size)
-        throw std::out_of_range("index " + std::to_string(ix[j]) + " is out of bounds for dimension " + std::to_string(d) +
-                                " with size " + std::to_string(size));
-      const int64_t row = ix[j] < 0 ? ix[j] + size : ix[j];
-      Shape sh = view.shape(), st = view.strides(), vst = vexp.strides();
-      sh.erase(sh.begin() + d);
-      st.erase(st.begin() + d);
-      Tensor dst = make_view(view, sh, st, view.impl()->offset + row * view.strides()[d]);
-      vst.erase(vst.begin() + d);
-      Tensor src = make_view(vexp, sh, vst, vexp.impl()->offset + j * vexp.strides()[d]);
-      copy_into(dst, src);
-    }
+  const Tensor view = basic_view(self, p.enc);
+  if (!p.tensors.empty()) check_index_values(view, p);
+  const bool history = GradMode::is_enabled() && (self.requires_grad() || value.requires_grad());
+  if (p.tensors.empty()) {
+    if (history) return write_back(self, copy_slices(self, p.enc, value), "setitem");
+    check_value_shape(value.shape(), view.shape());
+    copy_into(view, value.shape() == view.shape() ? value : expand(value.detach(), view.shape()));
+    self.bump_version();
+    return;
   }
-  self.bump_version();
+  const AdvancedLayout l = advanced_layout(view.dim(), p.dims, broadcast_indices(p));
+  const size_t k = p.tensors.size();
+  // The value as it would be read back from x[items], then laid out like index_put's (B + rest).
+  const Shape shape = result_shape(view.shape(), l, k);
+  check_value_shape(value.shape(), shape);
+  const bool value_is_full = value.shape() == shape;
+  Tensor v = value;
+  if (!l.to_result.empty()) {
+    v = permute(value_is_full ? value : expand(value, shape), inverse(l.to_result));
+  }
+  if (!history) {
+    NoGradGuard guard;
+    Shape fs, fst;  // the view with the advanced dims first (a view of self: written in place)
+    for (int64_t d : l.to_front) {
+      fs.push_back(view.shape()[d]);
+      fst.push_back(view.strides()[d]);
+    }
+    index_put_(make_view(self, fs, fst, view.impl()->offset), p.tensors, v, /*accumulate=*/false);
+    return;
+  }
+  // With history: the same, out of place on a snapshot of self, written back (torch's IndexPut/CopySlices).
+  const Tensor basic = p.trivial ? self : basic_index(self, p.enc);
+  const Tensor front = is_identity(l.to_front) ? basic : permute(basic, l.to_front);
+  Tensor put = index_put(front, p.tensors, v, /*accumulate=*/false);
+  if (!is_identity(l.to_front)) put = permute(put, inverse(l.to_front));
+  write_back(self, p.trivial ? put : copy_slices(self, p.enc, put), "setitem");
 }
 
 }  // namespace gdcore

@@ -25,6 +25,10 @@ void on_op(const OpDef& op) {
       "PermuteBackward", "TransposeBackward", "ExpandBackward",    "CloneBackward",   "ToCopyBackward",
       "Conv2dBackward",  "Conv2dInputGradBackward", "Conv2dWeightGradBackward", "MaxPool2dBackward",
       "Pool2dGatherBackward", "Pool2dScatterAddBackward", "WhereBackward",
+      // indexing (their index tensors are op inputs and are checked inside the loops)
+      "IndexBackward",   "IndexScatterBackward", "IndexSelectBackward", "CopySlicesBackward",
+      "IndexTensorsBackward", "IndexPutBackward", "GatherBackward", "ScatterBackward",
+      "ScatterAddBackward", "IndexAddBackward", "SortIndices",
       // Ops without a gradient (recorded by record_value): each loop goes through launch.
       "Gt", "Ge", "Lt", "Le", "Eq", "Ne", "Sign", "IsNan", "IsInf", "IsFinite", "LogicalAnd", "LogicalOr",
       "LogicalXor", "LogicalNot", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Any", "All", "CountNonzero",
