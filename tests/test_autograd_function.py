@@ -98,17 +98,6 @@ def test_legendre_tutorial_fit_matches_numpy():
     assert abs(got[1] - -2.2) < 0.05 and abs(got[3] - 0.255) < 0.01  # the tutorial's printed result
 
 
-def _has_boolean_masks() -> bool:
-    try:
-        t = gdcore.tensor([1.0, -1.0])
-        t[t < 0] = 0
-        return t.tolist() == [1.0, 0.0]
-    except Exception:
-        return False
-
-
-@pytest.mark.skipif(not _has_boolean_masks(), reason="MyReLU's backward needs comparisons and boolean masks "
-                    "(issue 11 item 1, another branch)")
 def test_my_relu_tutorial_two_layer_net_matches_numpy():
     torch = gdcore
     torch.manual_seed(0)

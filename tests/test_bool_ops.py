@@ -61,8 +61,9 @@ def test_the_issues_silent_wrong_answers_are_gone():
     with pytest.raises(RuntimeError, match="Boolean value of Tensor with no values is ambiguous"):
         bool(gdcore.zeros(0))
     assert bool(gdcore.tensor([1.0]) == 1.0) is True
-    with pytest.raises(IndexError, match="got bool"):    # not integer indexing with 0/1
-        gdcore.arange(3)[gdcore.tensor([True, False, True])]
+    # A bool tensor masks; it is not integer indexing with 0/1.
+    assert gdcore.tensor([True, False]).dtype == gdcore.bool
+    assert gdcore.arange(3)[gdcore.tensor([True, False, True])].tolist() == [0, 2]
 
 
 def test_hash_stays_identity_and_eq_with_other_objects():
