@@ -127,8 +127,8 @@ def test_reads_the_four_files_from_torchvisions_layout_or_a_plain_folder(tmp_pat
     arrays, _ = make_set(folder)
     train, test = cls(tmp_path), cls(tmp_path, train=False)
     assert len(train) == 5 and len(test) == 3
-    assert train.data.dtype == np.uint8 and train.data.shape == (5, 28, 28)
-    np.testing.assert_array_equal(train.data, arrays[0])
+    assert train.data.dtype == gdcore.uint8 and tuple(train.data.shape) == (5, 28, 28)
+    np.testing.assert_array_equal(train.data.numpy(), arrays[0])
     assert train.targets.dtype == gdcore.int64
     np.testing.assert_array_equal(test.targets.numpy(), arrays[3])
     image, label = train[2]
@@ -147,7 +147,8 @@ def test_transforms_and_raw_images(tmp_path):
     np.testing.assert_allclose(image.numpy()[0], arrays[0][0] / 255.0 * 2.0, rtol=1e-6)
     assert label == int(arrays[1][0]) + 100
     raw, _ = FashionMNIST(tmp_path, to_float=False)[1]
-    assert raw.dtype == np.uint8 and raw.shape == (28, 28)
+    assert raw.dtype == gdcore.uint8 and tuple(raw.shape) == (28, 28)
+    np.testing.assert_array_equal(raw.numpy(), arrays[0][1])
     with pytest.raises(IndexError, match="index 5 is out of range for 5 images"):
         ds[5]
     assert FashionMNIST.classes[9] == "Ankle boot"
@@ -203,7 +204,7 @@ def test_download_fetches_checks_and_stores_the_four_files(tmp_path, monkeypatch
         test = FashionMNIST(root, train=False, download=True)
     raw = root / "FashionMNIST" / "raw"
     assert sorted(os.listdir(raw)) == sorted(NAMES)  # and no partial file left behind
-    np.testing.assert_array_equal(train.data, arrays[0])
+    np.testing.assert_array_equal(train.data.numpy(), arrays[0])
     np.testing.assert_array_equal(test.targets.numpy(), arrays[3])
     # the server is gone: the stored files are used
     assert len(FashionMNIST(root, download=True)) == 5

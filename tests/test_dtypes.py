@@ -323,3 +323,10 @@ def test_wrapping_arithmetic_over_the_whole_range_matches_numpy(name):
             out = op(x, y)
             np.testing.assert_array_equal(out.numpy(), np_op(a, b))
             assert out.numpy().dtype == np_op(a, b).dtype
+
+
+def test_int64_values_beyond_2_to_53_read_back_exactly():
+    big = 2**60 + 1  # not representable as a double: a path through float64 would give 2**60
+    t = gdcore.tensor([big])
+    assert t.item() == big and int(t) == big and t.tolist() == [big]
+    assert int(gdcore.tensor([[0, big]])[0, 1]) == big  # a view at an offset

@@ -152,7 +152,11 @@ void bind_tensor(py::module_& m) {
             return dtype.is_none() ? arr : arr.attr("astype")(dtype);
           }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       .def("__float__", [](const Tensor& t) { capture::on_host_read("float()", t); return t.item(); })
-      .def("__int__", [](const Tensor& t) { capture::on_host_read("int()", t); return static_cast<int64_t>(t.item()); })
+      .def("__int__", [](const Tensor& t) {
+        capture::on_host_read("int()", t);
+        if (t.dtype() == DType::Int64 && t.numel() == 1) return *t.data<int64_t>();  // exact beyond 2**53
+        return static_cast<int64_t>(t.item());
+      })
       .def("__bool__", [](const Tensor& t) {
         if (t.numel() != 1)
           throw std::runtime_error(std::string("Boolean value of Tensor with ") + (t.numel() ? "more than one value" : "no values") +

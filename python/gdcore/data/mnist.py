@@ -30,10 +30,10 @@ __all__ = ["MNIST", "FashionMNIST"]
 
 
 class MNIST(Dataset):
-    """The MNIST digits. ``data``: the images, a numpy uint8 array (N, 28, 28) (gdcore tensors hold
-    no uint8 yet); ``targets``: the labels, an int64 tensor (N,). ``dataset[i]`` is
+    """The MNIST digits. ``data``: the images, a uint8 tensor (N, 28, 28) (as torchvision's);
+    ``targets``: the labels, an int64 tensor (N,). ``dataset[i]`` is
     ``(image, label)``: the image as a float32 tensor (1, 28, 28) scaled to [0, 1] when
-    ``to_float`` (the default; torchvision's ToTensor), else the uint8 array (28, 28); the label
+    ``to_float`` (the default; torchvision's ToTensor), else the uint8 tensor (28, 28); the label
     an int; then ``transform`` / ``target_transform`` if given. ``tensors()`` gives the whole set
     at once as (float32 (N, 1, 28, 28), int64 (N,)) for a fast TensorDataset.
     """
@@ -67,7 +67,8 @@ class MNIST(Dataset):
         if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
             raise ValueError(f"{name}: {labels.shape[0] if labels.ndim == 1 else labels.shape} labels for "
                              f"{images.shape[0]} images; the files do not match")
-        self.data = images
+        self._images = images  # the numpy array behind data (shared memory), for the float conversions
+        self.data = from_numpy(images)
         self.targets = from_numpy(labels.astype(np.int64))
 
     @property
@@ -132,7 +133,7 @@ class MNIST(Dataset):
             raise IndexError(f"{type(self).__name__}: index {index} is out of range for {len(self)} images")
         image = self.data[index]
         if self.to_float:
-            image = from_numpy((image.astype(np.float32) / 255.0)[None])
+            image = from_numpy((self._images[index].astype(np.float32) / 255.0)[None])
         target = int(self.targets[int(index)].item())
         if self.transform is not None:
             image = self.transform(image)
@@ -142,7 +143,7 @@ class MNIST(Dataset):
 
     def tensors(self):
         """The whole set as (images float32 (N, 1, H, W) in [0, 1], labels int64 (N,)), without transforms."""
-        return from_numpy(self.data.astype(np.float32)[:, None] / np.float32(255.0)), self.targets
+        return from_numpy(self._images.astype(np.float32)[:, None] / np.float32(255.0)), self.targets
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(split={'train' if self.train else 'test'}, {len(self)} images, root={self.root!r})"
