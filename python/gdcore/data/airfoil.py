@@ -11,11 +11,7 @@ suction-side displacement thickness) and the label (scaled sound pressure level,
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
-import secrets
-import urllib.error
-import urllib.request
 from typing import Optional
 
 import numpy as np
@@ -24,6 +20,7 @@ from ..creation import from_numpy
 from .csv_table import read_numeric_table
 from .dataloader import DataLoader
 from .dataset import TensorDataset
+from .download import ChecksumError, fetch_verified
 
 __all__ = ["AIRFOIL_URL", "AIRFOIL_SHA1", "AIRFOIL_FILENAME", "ChecksumError", "cache_dir", "find_airfoil",
            "load_airfoil", "airfoil_loader"]
@@ -32,11 +29,6 @@ AIRFOIL_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/00291/a
 AIRFOIL_SHA1 = "76e5be1548fd8222e5074cf0faae75edff8cf93f"
 AIRFOIL_FILENAME = "airfoil_self_noise.dat"
 AIRFOIL_SHAPE = (1503, 6)
-DOWNLOAD_TIMEOUT_SECONDS = 30
-
-
-class ChecksumError(ValueError):
-    """A data file's bytes are not the expected ones (its SHA-1 differs)."""
 
 
 def cache_dir() -> str:
@@ -99,36 +91,17 @@ def find_airfoil(path: Optional[str] = None, download: bool = True) -> str:
 
 
 def _download(url: str, destination: str, looked: str) -> str:
-    """Fetch ``url`` into a temporary file beside ``destination``, check its SHA-1, then rename it into place."""
-    folder = os.path.dirname(destination)
-    partial = os.path.join(folder, f".{AIRFOIL_FILENAME}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        digest = hashlib.sha1()
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response, open(partial, "wb") as out:
-            for block in iter(lambda: response.read(1 << 16), b""):
-                digest.update(block)
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        if digest.hexdigest() != AIRFOIL_SHA1:
-            raise ChecksumError(
-                f"load_airfoil: the file downloaded from {url} has SHA-1 {digest.hexdigest()}, expected "
-                f"{AIRFOIL_SHA1}; it was not saved. The server may have sent an error page or a different file: "
-                f"download {AIRFOIL_FILENAME} by hand and pass path=..., or set GDCORE_DATA_DIR to its folder.")
-        os.replace(partial, destination)
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-        if isinstance(error, urllib.error.HTTPError):
-            reason = f"HTTP error {error.code} ({error.reason})"
-        else:
-            reason = getattr(error, "reason", None) or error
-        raise RuntimeError(f"load_airfoil: {AIRFOIL_FILENAME} not found (looked in {looked}) and downloading it from "
-                           f"{url} failed: {reason}. Download it by hand and pass path=..., or set GDCORE_DATA_DIR "
-                           "to the folder holding it (GDCORE_AIRFOIL_URL overrides the download address).") from error
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    return destination
+    """Fetch ``url`` to ``destination`` (atomically), keeping it only if its SHA-1 is the data set's."""
+    return fetch_verified(
+        url, destination, "sha1", AIRFOIL_SHA1,
+        lambda actual: (
+            f"load_airfoil: the file downloaded from {url} has SHA-1 {actual}, expected "
+            f"{AIRFOIL_SHA1}; it was not saved. The server may have sent an error page or a different file: "
+            f"download {AIRFOIL_FILENAME} by hand and pass path=..., or set GDCORE_DATA_DIR to its folder."),
+        lambda reason: (
+            f"load_airfoil: {AIRFOIL_FILENAME} not found (looked in {looked}) and downloading it from "
+            f"{url} failed: {reason}. Download it by hand and pass path=..., or set GDCORE_DATA_DIR "
+            "to the folder holding it (GDCORE_AIRFOIL_URL overrides the download address)."))
 
 
 def load_airfoil(path: Optional[str] = None, download: bool = True, standardize: bool = True, n: int = 1500):

@@ -10,18 +10,13 @@ atomically, as ``load_airfoil`` does. The files are read by ``gdcore.data.idx``.
 """
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import secrets
-import urllib.error
-import urllib.request
 from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
 from ..creation import from_numpy
-from .airfoil import DOWNLOAD_TIMEOUT_SECONDS, ChecksumError
+from .download import fetch_verified
 from .dataset import Dataset
 from .idx import read_idx
 
@@ -89,39 +84,18 @@ class MNIST(Dataset):
         return self._download(filename, sha256)
 
     def _download(self, filename: str, sha256: str) -> str:
-        """Fetch ``filename`` into a temporary file in raw_folder, check its SHA-256, then rename it into place."""
+        """Fetch ``filename`` into raw_folder (atomically), keeping it only if its SHA-256 is ``sha256``."""
         name = type(self).__name__
-        base = os.environ.get(self.url_variable) or self.mirror
-        url = base.rstrip("/") + "/" + filename
-        destination = os.path.join(self.raw_folder, filename)
-        partial = os.path.join(self.raw_folder, f".{filename}.{os.getpid()}.{secrets.token_hex(4)}.part")
-        try:
-            os.makedirs(self.raw_folder, exist_ok=True)
-            digest = hashlib.sha256()
-            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response, \
-                    open(partial, "wb") as out:
-                for block in iter(lambda: response.read(1 << 16), b""):
-                    digest.update(block)
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            if digest.hexdigest() != sha256:
-                raise ChecksumError(
-                    f"{name}: the file downloaded from {url} has SHA-256 {digest.hexdigest()}, expected {sha256}; it "
-                    f"was not saved. The server may have sent an error page or a different file: download {filename} "
-                    f"by hand into {self.raw_folder}, or set {self.url_variable} to another mirror.")
-            os.replace(partial, destination)
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-            if isinstance(error, urllib.error.HTTPError):
-                reason = f"HTTP error {error.code} ({error.reason})"
-            else:
-                reason = getattr(error, "reason", None) or error
-            raise RuntimeError(f"{name}: downloading {filename} from {url} failed: {reason}. Download it by hand "
-                               f"into {self.raw_folder}, or set {self.url_variable} to another mirror.") from error
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
-        return destination
+        url = (os.environ.get(self.url_variable) or self.mirror).rstrip("/") + "/" + filename
+        return fetch_verified(
+            url, os.path.join(self.raw_folder, filename), "sha256", sha256,
+            lambda actual: (
+                f"{name}: the file downloaded from {url} has SHA-256 {actual}, expected {sha256}; it "
+                f"was not saved. The server may have sent an error page or a different file: download {filename} "
+                f"by hand into {self.raw_folder}, or set {self.url_variable} to another mirror."),
+            lambda reason: (
+                f"{name}: downloading {filename} from {url} failed: {reason}. Download it by hand "
+                f"into {self.raw_folder}, or set {self.url_variable} to another mirror."))
 
     def __len__(self) -> int:
         return int(self.data.shape[0])
