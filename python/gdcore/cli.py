@@ -1,4 +1,4 @@
-"""The ``gdcore`` command: ``gdcore demo`` runs the chapter's workflows (a)-(f) and saves their plots;
+"""The ``gdcore`` command: ``gdcore demo`` runs the workflows (a)-(h) and saves their plots;
 ``gdcore train`` fits a linear model or a small MLP to a user's CSV file (or the airfoil data) and prints the
 loss per epoch. Usage mistakes exit with status 2 and bad data with status 1, each with one line on stderr.
 """
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{demo,train,launch}", parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="run workflows (a)-(h), print a summary table, save the plots",
-                               description="Run the chapter's workflows (a)-(f) and the curvature tools (h) on "
+                               description="Run the chapter's workflows (a)-(f), classification (g) and the curvature tools (h) on "
                                "built-in data, print a summary "
                                "table and save every plot into --out. The airfoil workflow (f) runs when "
                                "airfoil_self_noise.dat is found in $GDCORE_DATA_DIR or the user cache.")
