@@ -7,6 +7,7 @@
 
 #include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
+#include <type_traits>
 
 namespace gdcore {
 using namespace detail;
@@ -56,6 +57,12 @@ Tensor gather_data(const Tensor& a, int64_t dim, const Tensor& idx, const Shape&
   return out;
 }
 
+// scatter's reduce="multiply"; bool's product is "and" (a plain `*=` on bools warns and means the same).
+template <typename T> void multiply_into(T& t, T y) {
+  if constexpr (std::is_same_v<T, bool>) t = t && y;
+  else t *= y;
+}
+
 // A copy of self with, at self[p with dim replaced by idx[p]], src[p] written, added or multiplied in.
 // (wrap: negative indices count from the end, as index_select's do.)
 Tensor scatter_data(const Tensor& self, int64_t dim, const Tensor& idx, const Tensor& src, const Shape& shape,
@@ -75,7 +82,7 @@ Tensor scatter_data(const Tensor& self, int64_t dim, const Tensor& idx, const Te
                                    const scalar_t y = v[off[2] + k * st[2]];
                                    if (mode == ScatterReduce::None) t = y;
                                    else if (mode == ScatterReduce::Add) t += y;
-                                   else t *= y;
+                                   else multiply_into(t, y);
                                  }
                                });
     });
