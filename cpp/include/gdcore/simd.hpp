@@ -22,5 +22,9 @@ int kernel_threads();
 void set_kernel_threads(int n);
 // Arrays from this many elements on are split over the kernel threads.
 int64_t kernel_parallel_min();
+// Threads OpenBLAS splits a matrix product over; set_blas_threads throws std::invalid_argument
+// for n < 1. (DataLoader workers set both counts to 1, as torch's do.)
+int blas_threads();
+void set_blas_threads(int n);
 
 }  // namespace gdcore
