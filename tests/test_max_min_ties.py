@@ -136,3 +136,18 @@ def test_the_two_pows_have_torchs_grad_fn_names():
     assert gdcore.pow(x, 2.5).grad_fn.name() == "PowBackward0"
     assert (x ** y).grad_fn.name() == "PowBackward1"
     assert x.pow(y).grad_fn.name() == "PowBackward1"
+
+
+def test_compiled_steps_find_the_extremes_of_each_new_input():
+    # max(dim) gathers its values at argmax's indices; a replay must recompute them (not reuse the first ones).
+    def step(x):
+        values, indices = x.max(1)
+        low, where = x.min(0, keepdim=True)
+        return values.sum() + indices.sum() + low.sum() * 10 + where.sum() * 100
+
+    compiled = gdcore.compile(step)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        a = rng.integers(0, 4, size=(3, 5)).astype(np.float32)
+        expected = a.max(1).sum() + np.argmax(a, 1).sum() + a.min(0).sum() * 10 + np.argmin(a, 0).sum() * 100
+        assert compiled(gdcore.tensor(a)).item() == expected

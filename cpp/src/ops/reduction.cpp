@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "ops/elementwise.hpp"
 
@@ -147,6 +148,12 @@ Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, 
 
 template <typename T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
+std::vector<Tensor> no_backward(Node&, const Tensor&) {
+  throw std::logic_error("argmax/argmin have no gradient (their output is int64)");
+}
+const OpDef kArgmax{"Argmax", no_backward};
+const OpDef kArgmin{"Argmin", no_backward};
+
 Tensor arg_extreme(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
   const char* name = is_max ? "argmax" : "argmin";
   const int64_t d = wrap_dim(dim, a.dim(), name);
@@ -178,6 +185,10 @@ Tensor arg_extreme(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
       o[r] = best;
     }
   });
+  // No gradient: recorded only for gdcore.compile, so that a replay finds the extremes of the new values
+  // (max(dim) gathers its values at these indices).
+  if (capture::is_capturing())
+    capture::on_record(is_max ? kArgmax : kArgmin, {a}, out, nullptr)->attrs.ints = {d, keepdim ? 1 : 0};
   return out;
 }
 
