@@ -292,8 +292,9 @@ class CompiledStep(_core._CompiledCall):
             raise ValueError("run_epoch: the DataLoader must read a TensorDataset with the default collate_fn "
                              "(batches gathered in C++); iterate over the loader and call the step instead")
         data = list(loader.dataset.tensors)
-        n, size = len(loader.dataset), loader.batch_size
-        order = loader._order(n)  # the same random draw as iterating over the loader
+        size = loader.batch_size
+        order = loader._order(len(loader.dataset))  # the same random draw as iterating over the loader
+        n = order.numel()  # a sampler (DistributedSampler: this rank's shard) may visit fewer or more rows
         stop = n - n % size if loader.drop_last else n
         full_stop = stop - stop % size
         losses = []
