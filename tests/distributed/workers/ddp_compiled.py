@@ -6,8 +6,8 @@ eager DDP, the same step compiled and called per batch, and the step compiled an
 fourth, plain model trains in this process alone on the union of the ranks' batches. The compiled copies must
 hold exactly the eager copy's bytes after every epoch, all of them must equal the one-process model within 1e-12,
 and every rank must end with identical bytes. The replays must really be lowered (or, with
-GDCORE_COMPILE_LOWER=0, op by op), and the collective must go the way the environment asks (direct MPI calls,
-or through Python with GDCORE_DISTRIBUTED_NATIVE=0).
+GDCORE_COMPILE_LOWER=0, op by op). The eager and per-batch copies call MPI directly from C++; the run_epoch
+copy goes through Python (distributed/native.py's two ways), so its bytes also show the two ways agree.
 """
 import hashlib
 import os
@@ -18,6 +18,7 @@ import gdcore
 import gdcore.distributed as dist
 from gdcore import nn
 from gdcore.data import DataLoader, DistributedSampler, TensorDataset
+from gdcore.distributed.native import Collectives
 from gdcore.nn.parallel import DistributedDataParallel
 
 dist.init_process_group("mpi")
@@ -78,6 +79,8 @@ for name, make_opt in optimizers.items():
         net = make_net(100 + rank)                                  # a different start on every rank...
         ddp = DistributedDataParallel(net, bucket_cap_mb=300 / 2**20)   # ~300 bytes: several buckets
         assert ddp._collectives.direct == direct
+        if kind == "run_epoch":
+            object.__setattr__(ddp, "_collectives", Collectives(ddp._pg, root=0, force_python=True))
         opt = make_opt(ddp.parameters())
         step = make_step(ddp, opt)
         copies[kind] = (net, step if kind == "eager" else gdcore.compile(step))
