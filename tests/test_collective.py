@@ -150,3 +150,27 @@ def test_a_step_that_assigns_its_own_tensor_to_grad_is_not_lowered():
     (capture,) = run._captures.values()
     assert capture.program.lowering == "op by op: it assigns a tensor made inside the step to .grad"
     assert w.tolist() == [-5.0, -5.0, -5.0]           # 1 - 3 * 2
+
+
+def test_a_closed_collective_raises_eagerly_and_in_replays():
+    collective, calls = tripled()
+    flat = gdcore.zeros(3, dtype=gdcore.float64)
+    w = gdcore.ones(3, dtype=gdcore.float64, requires_grad=True)
+
+    def step(x):
+        (w * x).sum().backward()
+        with gdcore.no_grad():
+            flat.copy_(w.grad)
+        w.grad = None
+        _core._collective_(flat, collective, 3)
+        return flat.sum()
+    run = gdcore.compile(step)
+    for _ in range(3):
+        run(gdcore.ones(3, dtype=gdcore.float64))
+    assert len(calls) == 3 and not collective.closed
+    collective.close()
+    with pytest.raises(RuntimeError, match="its process group was destroyed"):
+        run(gdcore.ones(3, dtype=gdcore.float64))
+    with pytest.raises(RuntimeError, match="its process group was destroyed"):
+        _core._collective_(flat, collective)
+    assert len(calls) == 3

@@ -91,7 +91,10 @@ void bind_collective(py::module_& m) {
   using py::arg;
   py::class_<Collective, std::shared_ptr<Collective>>(
       m, "_Collective", "An in-place collective the core runs on a tensor's memory (gdcore.distributed).")
-      .def_property_readonly("name", [](const Collective& c) { return c.name; });
+      .def_property_readonly("name", [](const Collective& c) { return c.name; })
+      .def_property_readonly("closed", [](const Collective& c) { return c.closed->load(); })
+      .def("close", [](const Collective& c) { c.closed->store(true); },
+           "Makes every later run raise (the communicator is gone), including runs inside captured programs.");
 
   m.def("_mpi_all_reduce_sum",
         [](uintptr_t function, uintptr_t comm, uintptr_t in_place, uintptr_t float32, uintptr_t float64,

@@ -809,6 +809,13 @@ class _Collective:
     @property
     def name(self) -> str:
         ...
+    @property
+    def closed(self) -> bool:
+        ...
+    def close(self) -> None:
+        """
+        Makes every later run raise (the communicator is gone), including runs inside captured programs.
+        """
 def _mpi_all_reduce_sum(function: typing.SupportsInt, comm: typing.SupportsInt, in_place: typing.SupportsInt, float32: typing.SupportsInt, float64: typing.SupportsInt, sum: typing.SupportsInt, handle_size: typing.SupportsInt) -> _Collective:
     """
     An in-place sum over the communicator by a direct call of MPI_Allreduce at address `function`, with the given handles (mpi4py's MPI._handleof) and MPI_IN_PLACE's value.

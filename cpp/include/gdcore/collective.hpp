@@ -10,6 +10,7 @@
 // list of loops, on the same memory. So a compiled DistributedDataParallel step all-reduces
 // exactly where the eager step does, with the same bytes.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,9 @@ struct Collective {
   // Runs in place on `count` elements of `dtype` at `data` on every process; throws on failure.
   // Called without the GIL; it must not touch tensors or autograd.
   std::function<void(void* data, int64_t count, DType dtype)> run;
+  // Set when the communicator behind `run` is gone (destroy_process_group): running then raises,
+  // also inside replays captured before, instead of calling MPI on a freed handle.
+  std::shared_ptr<std::atomic<bool>> closed = std::make_shared<std::atomic<bool>>(false);
 };
 
 // Runs `collective` on `t`'s memory in place (t must be contiguous and writable), then, when

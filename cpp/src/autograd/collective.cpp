@@ -21,6 +21,12 @@ void divide(T* x, int64_t n, int64_t divisor) {
   for (int64_t i = 0; i < n; ++i) x[i] /= d;
 }
 
+[[noreturn]] void throw_closed(const std::string& name) {
+  throw std::runtime_error(name + ": its process group was destroyed (destroy_process_group), so this collective "
+                           "(of a DistributedDataParallel model, or a step compiled with one) can no longer run; "
+                           "build the model's DistributedDataParallel again after init_process_group");
+}
+
 }  // namespace
 
 void collective_(const Tensor& t, const std::shared_ptr<const Collective>& collective, int64_t divisor) {
@@ -39,6 +45,7 @@ void collective_(const Tensor& t, const std::shared_ptr<const Collective>& colle
   if (divisor < 1) throw std::invalid_argument(name + ": divisor must be >= 1, got " + std::to_string(divisor));
   if (divisor > 1 && !is_floating(t.dtype()))
     throw std::invalid_argument(name + ": averaging needs a floating-point tensor, got " + dtype_name(t.dtype()));
+  if (collective->closed->load()) throw_closed(name);
   if (capture::is_capturing())
     capture::on_inplace(name.c_str(), {t}, [collective, divisor](const std::vector<Tensor>& ts) {
       collective_(ts[0], collective, divisor);
@@ -47,7 +54,10 @@ void collective_(const Tensor& t, const std::shared_ptr<const Collective>& colle
   const int64_t n = t.numel();
   const DType dtype = t.dtype();
   // The closure holds the collective (not the tensor): a lowered replay keeps it as a step on this memory.
-  trace::launch([collective, data, n, dtype] { collective->run(data, n, dtype); });
+  trace::launch([collective, data, n, dtype] {
+    if (collective->closed->load()) throw_closed(collective->name);
+    collective->run(data, n, dtype);
+  });
   if (divisor > 1) {
     if (dtype == DType::Float64)
       trace::launch([x = static_cast<double*>(data), n, divisor] { divide(x, n, divisor); });

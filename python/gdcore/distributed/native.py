@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import weakref
 from typing import Optional, Tuple
 
 from .. import _core
@@ -71,6 +72,7 @@ class Collectives:
     def __init__(self, pg: ProcessGroup, root: int, force_python: bool = False) -> None:
         MPI = _mpi()
         comm = pg.comm
+        self._register(pg)
         functions = None if force_python or os.environ.get("GDCORE_DISTRIBUTED_NATIVE", "1") == "0" \
             else _mpi_functions()
         handle_size = MPI._sizeof(MPI.Comm)
@@ -95,6 +97,17 @@ class Collectives:
         self.all_reduce_sum = _core._python_collective("all_reduce", all_reduce)
         self.broadcast = _core._python_collective("broadcast", broadcast)
         self.direct = False
+
+    def _register(self, pg: ProcessGroup) -> None:
+        # destroy_process_group closes them (ProcessGroup.close_collectives): a replay then raises instead of
+        # calling MPI on a freed communicator.
+        if not hasattr(pg, "_collectives"):
+            pg._collectives = weakref.WeakSet()
+        pg._collectives.add(self)
+
+    def close(self) -> None:
+        self.all_reduce_sum.close()
+        self.broadcast.close()
 
 
 def collectives_for(pg: ProcessGroup, root: int) -> Collectives:

@@ -130,4 +130,6 @@ train_step(gdcore.ones(4, 3), gdcore.ones(4, 1))                      # eager DD
 dist.barrier()
 dist.destroy_process_group()
 assert not dist.is_initialized()
+# The compiled step holds its communicator's collectives: after the group is gone they raise, never touch MPI.
+expect_error(RuntimeError, "its process group was destroyed", compiled, gdcore.ones(4, 3), gdcore.ones(4, 1))
 print("ok", rank, flush=True)
