@@ -174,3 +174,36 @@ def test_a_closed_collective_raises_eagerly_and_in_replays():
     with pytest.raises(RuntimeError, match="its process group was destroyed"):
         _core._collective_(flat, collective)
     assert len(calls) == 3
+
+
+def test_the_post_backward_hook_runs_after_each_backward_into_grad_and_is_captured_not_replayed():
+    """DistributedDataParallel's trigger (nn/parallel/backward_sync.py): once per backward() that fills .grad,
+    never for autograd.grad, and under gdcore.compile only while capturing (the collective it starts records
+    itself; replays run that, not the hook)."""
+    collective, calls = tripled()
+    flat = gdcore.zeros(2, dtype=gdcore.float64)
+    hooks = []
+
+    def hook():
+        hooks.append(1)
+        _core._collective_(flat, collective)
+    w = gdcore.ones(2, dtype=gdcore.float64, requires_grad=True)
+    _core._set_post_backward_hook(hook)
+    try:
+        (w * 2).sum().backward()
+        gdcore.autograd.backward([(w * 2).sum()])
+        gdcore.autograd.grad((w * 2).sum(), [w])
+        assert len(hooks) == 2 and len(calls) == 2
+
+        def step(x):
+            (w * x).sum().backward()
+            w.grad = None
+            return flat.sum()
+        run = gdcore.compile(step)
+        for _ in range(4):
+            run(gdcore.ones(2, dtype=gdcore.float64))
+        assert len(hooks) == 3 and len(calls) == 6     # the hook once (at capture), the collective every call
+    finally:
+        _core._set_post_backward_hook(None)
+    (w * 2).sum().backward()
+    assert len(hooks) == 3

@@ -832,3 +832,7 @@ def _collective_(tensor: Tensor, collective: _Collective, divisor: typing.Suppor
     """
     Runs `collective` on the tensor's memory in place, then divides by `divisor` when > 1; recorded by gdcore.compile as one step of the captured program.
     """
+def _set_post_backward_hook(fn: typing.Any) -> None:
+    """
+    Sets the callable run after every backward() that fills .grad (None: none); DistributedDataParallel's.
+    """
