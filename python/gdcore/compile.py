@@ -54,6 +54,11 @@ replay calls the Function again (its Python forward, and its Python backward ins
 replayed backward), so reading values into numpy inside a Function's forward is fine. Such
 steps replay op by op; a replay raises if the Function's outputs change shape or dtype.
 ``step._captures[key].program.lowering`` says which; ``GDCORE_COMPILE_LOWER=0`` turns it off.
+
+Steps that train a ``DistributedDataParallel`` model: its gradient all-reduce (and buffer broadcast) is a C++
+collective step that the capture records, so every replay, lowered or not, and ``run_epoch`` (over a
+``DistributedSampler``'s shard) averages the gradients where the eager step does, with the same bytes
+(docs/scaling.md, "Compiled steps under DDP").
 """
 from __future__ import annotations
 
