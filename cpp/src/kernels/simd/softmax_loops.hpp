@@ -81,6 +81,16 @@ inline typename V::Reg ld_or(const T* p, int64_t k, T fill) {
 template <class V, class T = typename V::Elem>
 T row_max_loop(const T* __restrict x, int64_t n) {
   constexpr T lowest = -static_cast<T>(__builtin_inf());
+  if constexpr (V::width == 1) {  // baseline path: 8 independent lanes, which the compiler vectorises (SSE2)
+    T lane[8] = {lowest, lowest, lowest, lowest, lowest, lowest, lowest, lowest};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < 8; ++j) lane[j] = V::max(lane[j], x[i + j]);
+    T m = lowest;
+    for (T l : lane) m = l > m ? l : m;
+    for (; i < n; ++i) m = V::max(m, x[i]);
+    return m;
+  }
   typename V::Reg acc = V::set1(lowest);
   for_blocks<V>(n, [&](int64_t i, int64_t k) { acc = V::max(acc, ld_or<V>(x + i, k, lowest)); });
   alignas(64) T lanes[V::width];
@@ -95,6 +105,25 @@ T row_max_loop(const T* __restrict x, int64_t n) {
 template <class V, class T = typename V::Elem>
 double exp_shift_sum_loop(const T* __restrict x, T shift, T* __restrict out, int64_t n) {
   using R = typename V::Reg;
+  if constexpr (V::width == 1) {
+    // Baseline path: the exponentials of 8 elements, then their sums in 8 lanes, as two plain
+    // loops the compiler vectorises with SSE2 (one running float sum is a chain it must keep in order).
+    T lane[8] = {}, scratch[8];
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      T* e = out ? out + i : scratch;
+      for (int j = 0; j < 8; ++j) e[j] = exp_of<V>(x[i + j] - shift);
+      for (int j = 0; j < 8; ++j) lane[j] += e[j];
+    }
+    double s = 0.0;
+    for (T l : lane) s += static_cast<double>(l);
+    for (; i < n; ++i) {
+      const T e = exp_of<V>(x[i] - shift);
+      if (out) out[i] = e;
+      s += static_cast<double>(e);
+    }
+    return s;
+  }
   constexpr T lowest = -static_cast<T>(__builtin_inf());
   const R sh = V::set1(shift);
   R sum = V::set1(T(0));
