@@ -43,8 +43,10 @@ void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_
           const T* line = src + h * w.width;
           const int64_t x0 = q - w.pad_w;
           std::fill(dst, dst + lo, T(0));
-          if (w.stride_w == 1 && lo < hi)
-            std::copy(line + (x0 + lo), line + (x0 + hi), dst + lo);
+          // (A plain loop for stride 1, not std::copy: rows are short, 10-30 pixels in LeNet, and
+          // a memmove call per row cost more than the copy.)
+          if (w.stride_w == 1)
+            for (int64_t j = lo; j < hi; ++j) dst[j] = line[x0 + j];
           else
             for (int64_t j = lo; j < hi; ++j) dst[j] = line[x0 + j * w.stride_w];
           std::fill(dst + hi, dst + w.out_w, T(0));
@@ -136,8 +138,28 @@ void for_each_avg_window(const Window2d& w, bool count_include_pad, F f) {
   }
 }
 
+// 2x2 windows with stride 2 and no padding (the d2l LeNet's pooling): the windows tile the plane,
+// so each output reads two pairs of neighbours in two lines. The sum runs in the generic loop's
+// order (0 + top-left + top-right + bottom-left + bottom-right) and gives the same bits; the
+// fixed trip counts let the compiler vectorise where the generic window loop cannot.
+namespace {
+bool tiles_2x2(const Window2d& w) {
+  return w.kernel_h == 2 && w.kernel_w == 2 && w.stride_h == 2 && w.stride_w == 2 && w.pad_h == 0 && w.pad_w == 0;
+}
+}  // namespace
+
 template <typename T>
 void avg_pool_plane(const T* plane, const Window2d& w, bool count_include_pad, T* out) {
+  if (tiles_2x2(w)) {
+    for (int64_t i = 0; i < w.out_h; ++i) {
+      const T* __restrict top = plane + 2 * i * w.width;
+      const T* __restrict bottom = top + w.width;
+      T* __restrict o = out + i * w.out_w;
+      for (int64_t j = 0; j < w.out_w; ++j)
+        o[j] = ((((T(0) + top[2 * j]) + top[2 * j + 1]) + bottom[2 * j]) + bottom[2 * j + 1]) / T(4);
+    }
+    return;
+  }
   for_each_avg_window<T>(w, count_include_pad, [&](int64_t hs, int64_t he, int64_t xs, int64_t xe, T divisor,
                                                    int64_t k) {
     T total = 0;
@@ -149,6 +171,21 @@ void avg_pool_plane(const T* plane, const Window2d& w, bool count_include_pad, T
 
 template <typename T>
 void avg_pool_plane_adjoint(const T* grad, const Window2d& w, bool count_include_pad, T* plane) {
+  if (tiles_2x2(w)) {  // the windows do not overlap: each pixel gets at most one share
+    for (int64_t i = 0; i < w.out_h; ++i) {
+      const T* __restrict g = grad + i * w.out_w;
+      T* __restrict top = plane + 2 * i * w.width;
+      T* __restrict bottom = top + w.width;
+      for (int64_t j = 0; j < w.out_w; ++j) {
+        const T share = g[j] / T(4);
+        top[2 * j] += share;
+        top[2 * j + 1] += share;
+        bottom[2 * j] += share;
+        bottom[2 * j + 1] += share;
+      }
+    }
+    return;
+  }
   for_each_avg_window<T>(w, count_include_pad, [&](int64_t hs, int64_t he, int64_t xs, int64_t xe, T divisor,
                                                    int64_t k) {
     const T share = grad[k] / divisor;
