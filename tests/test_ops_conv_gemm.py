@@ -41,13 +41,16 @@ def conv_grads(win, x_pad_shape, w, g, stride, padding):
 
 # Column bytes per image: C*kh*kw * OH*OW * 4 or 8. The first two cases have one image per chunk (27 * 30000
 # * 4 bytes is over the budget); LeNet's second layer (150 * 100) has 4 float32 or 2 float64 images per chunk,
-# so a batch of 7 runs as 4 + 3 or 2 + 2 + 2 + 1; the d2l LeNet's first (25 * 784, padding 2) has 3 or 1.
+# so a batch of 7 runs as 4 + 3 or 2 + 2 + 2 + 1; the d2l LeNet's first (25 * 784, padding 2) and LeNet-5's
+# first (25 * 784, no padding) have 3 or 1.
 CASES = [
     # (N, C, H, W), (O, kh, kw), stride, padding
     ((3, 3, 152, 202), (4, 3, 3), (1, 1), (0, 0)),
     ((3, 3, 299, 399), (2, 3, 3), (2, 2), (1, 1)),
     ((7, 6, 14, 14), (16, 5, 5), (1, 1), (0, 0)),
     ((5, 1, 28, 28), (6, 5, 5), (1, 1), (2, 2)),
+    ((5, 1, 32, 32), (6, 5, 5), (1, 1), (0, 0)),  # LeNet-5's first layer: unpadded rows of 28
+    ((2, 2, 9, 40), (3, 2, 5), (1, 1), (0, 0)),   # unpadded, stride 1, rows of 36 (the runtime-width copy)
 ]
 
 

@@ -23,8 +23,45 @@ ColumnRange valid_columns(const Window2d& w, int64_t q) {
 }
 }  // namespace
 
+namespace {
+// im2col for stride 1 and no padding (LeNet-5's layers, the d2l LeNet's second): every window lies
+// inside the plane, so row (c, p, q) is out_h runs of out_w pixels with no fill and no bounds to
+// work out. Widths up to 32 (LeNet's 28 and 10) copy with a fixed-length loop that the compiler
+// unrolls, instead of a runtime-length loop with a scalar tail per run.
+template <typename T, int64_t Width>
+void unfold_unpadded_rows(const T* src, int64_t width, int64_t out_h, int64_t out_w, T* dst) {
+  for (int64_t i = 0; i < out_h; ++i) {
+    const T* __restrict line = src + i * width;
+    T* __restrict out = dst + i * out_w;
+    if constexpr (Width > 0)
+      for (int64_t j = 0; j < Width; ++j) out[j] = line[j];
+    else
+      for (int64_t j = 0; j < out_w; ++j) out[j] = line[j];
+  }
+}
+
+template <typename T>
+bool im2col_unpadded_stride1(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride) {
+  if (w.stride_h != 1 || w.stride_w != 1 || w.pad_h != 0 || w.pad_w != 0) return false;
+  auto run = [&](auto unfold) {
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t p = 0; p < w.kernel_h; ++p)
+        for (int64_t q = 0; q < w.kernel_w; ++q)
+          unfold(image + (c * w.height + p) * w.width + q, w.width, w.out_h, w.out_w,
+                 cols + ((c * w.kernel_h + p) * w.kernel_w + q) * row_stride);
+  };
+  switch (w.out_w) {
+    case 10: run(unfold_unpadded_rows<T, 10>); break;
+    case 28: run(unfold_unpadded_rows<T, 28>); break;
+    default: run(unfold_unpadded_rows<T, 0>); break;
+  }
+  return true;
+}
+}  // namespace
+
 template <typename T>
 void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride) {
+  if (im2col_unpadded_stride1(image, channels, w, cols, row_stride)) return;
   const int64_t plane = w.height * w.width;
   for (int64_t c = 0; c < channels; ++c) {
     const T* src = image + c * plane;
