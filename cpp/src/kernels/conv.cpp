@@ -93,8 +93,44 @@ void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_
   }
 }
 
+namespace {
+// The adjoint of unfold_unpadded_rows: adds out_h runs of out_w column entries back onto the plane.
+template <typename T, int64_t Width>
+void fold_unpadded_rows(const T* src, int64_t width, int64_t out_h, int64_t out_w, T* dst) {
+  for (int64_t i = 0; i < out_h; ++i) {
+    const T* __restrict in = src + i * out_w;
+    T* __restrict line = dst + i * width;
+    if constexpr (Width > 0)
+      for (int64_t j = 0; j < Width; ++j) line[j] += in[j];
+    else
+      for (int64_t j = 0; j < out_w; ++j) line[j] += in[j];
+  }
+}
+
+// col2im for stride 1 and no padding, the adjoint of im2col_unpadded_stride1; the additions onto
+// each pixel run in the same order as in the generic loop below (c, p, q, then i), so the bits agree.
+template <typename T>
+bool col2im_unpadded_stride1(const T* cols, int64_t row_stride, int64_t channels, const Window2d& w, T* image) {
+  if (w.stride_h != 1 || w.stride_w != 1 || w.pad_h != 0 || w.pad_w != 0) return false;
+  auto run = [&](auto fold) {
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t p = 0; p < w.kernel_h; ++p)
+        for (int64_t q = 0; q < w.kernel_w; ++q)
+          fold(cols + ((c * w.kernel_h + p) * w.kernel_w + q) * row_stride, w.width, w.out_h, w.out_w,
+               image + (c * w.height + p) * w.width + q);
+  };
+  switch (w.out_w) {
+    case 10: run(fold_unpadded_rows<T, 10>); break;
+    case 28: run(fold_unpadded_rows<T, 28>); break;
+    default: run(fold_unpadded_rows<T, 0>); break;
+  }
+  return true;
+}
+}  // namespace
+
 template <typename T>
 void col2im(const T* cols, int64_t row_stride, int64_t channels, const Window2d& w, T* image) {
+  if (col2im_unpadded_stride1(cols, row_stride, channels, w, image)) return;
   const int64_t plane = w.height * w.width;
   for (int64_t c = 0; c < channels; ++c) {
     T* dst = image + c * plane;
