@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace gdcore::kernels {
 
@@ -59,9 +60,29 @@ bool im2col_unpadded_stride1(const T* image, int64_t channels, const Window2d& w
 }
 }  // namespace
 
+// Stride 1 with padding (the d2l LeNet's first layer, padding 2): the image is copied once into a
+// zero-bordered plane, a 1/(kh*kw) of the columns' size, and unfolded by the unpadded path; the
+// per-row bounds and fills of the generic loop cost more than that copy.
+template <typename T>
+bool im2col_padded_stride1(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride) {
+  if (w.stride_h != 1 || w.stride_w != 1) return false;
+  const int64_t ph = w.height + 2 * w.pad_h, pw = w.width + 2 * w.pad_w;
+  if (ph * pw > (int64_t{1} << 16)) return false;  // large planes: the generic loop, no big scratch
+  std::vector<T> padded(static_cast<size_t>(channels * ph * pw), T(0));
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t h = 0; h < w.height; ++h)
+      std::copy_n(image + (c * w.height + h) * w.width, w.width, padded.data() + (c * ph + h + w.pad_h) * pw + w.pad_w);
+  Window2d inner = w;
+  inner.height = ph;
+  inner.width = pw;
+  inner.pad_h = inner.pad_w = 0;
+  return im2col_unpadded_stride1(padded.data(), channels, inner, cols, row_stride);
+}
+
 template <typename T>
 void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride) {
   if (im2col_unpadded_stride1(image, channels, w, cols, row_stride)) return;
+  if (im2col_padded_stride1(image, channels, w, cols, row_stride)) return;
   const int64_t plane = w.height * w.width;
   for (int64_t c = 0; c < channels; ++c) {
     const T* src = image + c * plane;
@@ -267,12 +288,32 @@ void avg_pool_plane_adjoint(const T* grad, const Window2d& w, bool count_include
   });
 }
 
+template <typename T>
+void channel_sums(const T* g, int64_t batch, int64_t channels, int64_t positions, T* out) {
+  for (int64_t c = 0; c < channels; ++c) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int64_t n = 0; n < batch; ++n) {
+      const T* __restrict x = g + (n * channels + c) * positions;
+      int64_t l = 0;
+      for (; l + 4 <= positions; l += 4) {
+        s0 += static_cast<double>(x[l]);
+        s1 += static_cast<double>(x[l + 1]);
+        s2 += static_cast<double>(x[l + 2]);
+        s3 += static_cast<double>(x[l + 3]);
+      }
+      for (; l < positions; ++l) s0 += static_cast<double>(x[l]);
+    }
+    out[c] = static_cast<T>((s0 + s1) + (s2 + s3));
+  }
+}
+
 #define GD_CONV_KERNELS(T)                                                                              \
   template void im2col<T>(const T*, int64_t, const Window2d&, T*, int64_t);                             \
   template void col2im<T>(const T*, int64_t, int64_t, const Window2d&, T*);                             \
   template void max_pool_plane<T>(const T*, const Window2d&, T*, int64_t*);                             \
   template void avg_pool_plane<T>(const T*, const Window2d&, bool, T*);                                 \
-  template void avg_pool_plane_adjoint<T>(const T*, const Window2d&, bool, T*);
+  template void avg_pool_plane_adjoint<T>(const T*, const Window2d&, bool, T*);                         \
+  template void channel_sums<T>(const T*, int64_t, int64_t, int64_t, T*);
 GD_CONV_KERNELS(float)
 GD_CONV_KERNELS(double)
 #undef GD_CONV_KERNELS
