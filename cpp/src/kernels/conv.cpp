@@ -66,8 +66,11 @@ bool im2col_unpadded_stride1(const T* image, int64_t channels, const Window2d& w
 template <typename T>
 bool im2col_padded_stride1(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride) {
   if (w.stride_h != 1 || w.stride_w != 1) return false;
+  // Large planes take the generic loop, without a big scratch (each side checked first: with padding
+  // near the 2**60 limit the product would overflow).
+  if (w.height + 2 * w.pad_h > 4096 || w.width + 2 * w.pad_w > 4096) return false;
   const int64_t ph = w.height + 2 * w.pad_h, pw = w.width + 2 * w.pad_w;
-  if (ph * pw > (int64_t{1} << 16)) return false;  // large planes: the generic loop, no big scratch
+  if (ph * pw > (int64_t{1} << 16)) return false;
   std::vector<T> padded(static_cast<size_t>(channels * ph * pw), T(0));
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t h = 0; h < w.height; ++h)
