@@ -27,8 +27,8 @@ ColumnRange valid_columns(const Window2d& w, int64_t q) {
 namespace {
 // im2col for stride 1 and no padding (LeNet-5's layers, the d2l LeNet's second): every window lies
 // inside the plane, so row (c, p, q) is out_h runs of out_w pixels with no fill and no bounds to
-// work out. Widths up to 32 (LeNet's 28 and 10) copy with a fixed-length loop that the compiler
-// unrolls, instead of a runtime-length loop with a scalar tail per run.
+// work out. LeNet's widths (28 and 10) copy with a fixed-length loop that the compiler unrolls,
+// instead of a runtime-length loop with a scalar tail per run; other widths take that plain loop.
 template <typename T, int64_t Width>
 void unfold_unpadded_rows(const T* src, int64_t width, int64_t out_h, int64_t out_w, T* dst) {
   for (int64_t i = 0; i < out_h; ++i) {
@@ -58,7 +58,6 @@ bool im2col_unpadded_stride1(const T* image, int64_t channels, const Window2d& w
   }
   return true;
 }
-}  // namespace
 
 // Stride 1 with padding (the d2l LeNet's first layer, padding 2): the image is copied once into a
 // zero-bordered plane, a 1/(kh*kw) of the columns' size, and unfolded by the unpadded path; the
@@ -81,6 +80,7 @@ bool im2col_padded_stride1(const T* image, int64_t channels, const Window2d& w, 
   inner.pad_h = inner.pad_w = 0;
   return im2col_unpadded_stride1(padded.data(), channels, inner, cols, row_stride);
 }
+}  // namespace
 
 template <typename T>
 void im2col(const T* image, int64_t channels, const Window2d& w, T* cols, int64_t row_stride) {
