@@ -45,6 +45,9 @@ struct Avx512Vec<float> {
     const __m512i n = _mm512_sub_epi32(_mm512_castps_si512(y), _mm512_set1_epi32(0x4B400000));
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23));
   }
+  static Reg round(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // a * 2^n for integral n (vscalefps: exact, with overflow to inf and gradual underflow).
+  static Reg scale2(Reg a, Reg n) { return _mm512_scalef_ps(a, n); }
 
   struct Acc {
     __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();

@@ -39,6 +39,8 @@ struct ScalarVec {
     std::memcpy(&out, &bits, sizeof out);
     return out;
   }
+  static Reg round(Reg a) { return std::nearbyint(a); }         // to nearest, ties to even
+  static Reg scale2(Reg a, Reg n) { return n == n ? std::ldexp(a, static_cast<int>(n)) : n; }  // a * 2^n
 
   // Sum of squared differences, taken in double.
   struct Acc {
