@@ -26,5 +26,8 @@ int64_t kernel_parallel_min();
 // for n < 1. (DataLoader workers set both counts to 1, as torch's do.)
 int blas_threads();
 void set_blas_threads(int n);
+// out[k] = exp(x[k]) with the float exp of the active path's softmax kernels
+// (kernels/simd/softmax_loops.hpp), for the tests that measure its error.
+void simd_exp(const float* x, float* out, int64_t n);
 
 }  // namespace gdcore

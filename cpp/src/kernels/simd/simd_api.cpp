@@ -34,4 +34,6 @@ void set_blas_threads(int n) {
   kernels::set_blas_threads(n);
 }
 
+void simd_exp(const float* x, float* out, int64_t n) { kernels::simd::kernels_for<float>().exp(x, out, n); }
+
 }  // namespace gdcore
