@@ -126,8 +126,10 @@ def test_an_index_out_of_range_at_replay_raises_and_writes_nothing():
     lambda x: x[x > 0],
     lambda x: x.masked_select(x > 0),
     lambda x: gdcore.unique(x),
+    lambda x: gdcore.nonzero(x > 0).float(),
+    lambda x: (x > 0).nonzero(as_tuple=True)[0].float(),
 ])
 def test_value_dependent_shapes_refuse_capture(fn):
     step = gdcore.compile(lambda x: fn(x) * 2)
-    with pytest.raises(RuntimeError, match=r"gdcore.compile: the step uses (a boolean mask|unique)"):
+    with pytest.raises(RuntimeError, match=r"gdcore.compile: the step uses (a boolean mask|unique|nonzero)"):
         step(gdcore.tensor([1.0, -2.0, 3.0]))

@@ -1,6 +1,7 @@
 // Bindings of the everyday math ops (gdcore/ops_math.hpp) and the classification losses.
 // Public names take plain arguments; the underscored ones are called by gdcore/mathops.py,
 // gdcore/linalg.py and nn/functional_losses.py, which parse torch's argument forms first.
+#include "gdcore/linalg.hpp"
 #include "gdcore/ops_math.hpp"
 #include "tensor_caster.hpp"
 
@@ -66,6 +67,12 @@ void bind_math(py::module_& m) {
           return huber_loss(a, b, loss_reduction(r, "huber_loss"), delta);
         }, py::arg("input"), py::arg("target"), py::arg("reduction"), py::arg("delta"));
   m.def("_kl_div_pointwise", &kl_div_pointwise, py::arg("input"), py::arg("target"), py::arg("log_target"));
+  // linalg.svd / svdvals (gdcore/linalg.hpp); linalg.py makes the (U, S, Vh) named tuple.
+  m.def("_linalg_svd", [](const Tensor& A, bool full_matrices) {
+          SvdResult r = linalg_svd(A, full_matrices);
+          return std::make_tuple(r.U, r.S, r.Vh);
+        }, py::arg("A"), py::arg("full_matrices") = true, Release());
+  m.def("_linalg_svdvals", &svdvals, py::arg("A"), Release());
 }
 
 }  // namespace gdcore::bind

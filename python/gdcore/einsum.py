@@ -1,25 +1,30 @@
-"""``gdcore.einsum``: Einstein summation for the contractions people write (``ij,jk->ik``,
-``bij,bjk->bik``, ``i,i->``, ``ij->ji``, ``ij,jk,kl->il``, ...), any number of operands.
-Each operand first sums away the letters nobody else needs; operands are then contracted
-left to right, each pair as one batched matrix product (permute, reshape, bmm), so the
-result is differentiable to any order through those ops. Not supported, with a clear error:
-ellipsis (``...``), a letter repeated within one operand (diagonals, traces) and broadcasting
-of size-1 dims against other sizes.
+"""``gdcore.einsum``: Einstein summation as torch does it, any number of operands: the
+contractions (``ij,jk->ik``, ``bij,bjk->bik``, ``i,i->``, ``ij,jk,kl->il``), ellipsis
+(``...ij,...jk->...ik``: the ``...`` dims broadcast, right-aligned, and are summed when an
+explicit output leaves them out), letters repeated within one operand (``ii->i`` the diagonal,
+``ii->`` the trace, ``iij->ji``), and size-1 broadcasting (a letter of size 1 in one operand and
+n in another). Each operand first takes its diagonals (index tensors, so differentiable), drops
+its size-1 letters that others have at full size (it is constant along them: broadcasting) and
+sums away the letters nobody else needs; operands are then contracted left to right, each pair
+as one batched matrix product (permute, reshape, bmm), so the result is differentiable to any
+order through those ops.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, List, Tuple
 
 from . import _core
 from ._core import Tensor
 
 __all__ = ["einsum"]
 
+# The ellipsis dims get private letters (never alphabetic, so they cannot clash with the user's):
+# the one that is j dims from the right of every ellipsis is chr(_ELLIPSIS_BASE + j).
+_ELLIPSIS_BASE = 0x2460
 
-def _parse(equation: str, n_operands: int):
+
+def _split(equation: str, n_operands: int) -> Tuple[List[str], str, bool]:
     eq = equation.replace(" ", "")
-    if "." in eq:
-        raise ValueError(f"einsum: ellipsis ('...') is not supported by gdcore, got {equation!r}")
     if "->" in eq:
         lhs, out = eq.split("->", 1)
         explicit = True
@@ -29,24 +34,50 @@ def _parse(equation: str, n_operands: int):
     if len(terms) != n_operands:
         raise ValueError(f"einsum: the equation {equation!r} has {len(terms)} operand(s) but {n_operands} tensor(s) "
                          "were given")
-    for s in terms + [out]:
-        if not all(c.isalpha() for c in s):
-            raise ValueError(f"einsum: subscripts must be letters, got {s!r} in {equation!r}")
-    for s in terms:
-        if len(set(s)) != len(s):
-            raise ValueError(f"einsum: the letter repeated in {s!r} (a diagonal or trace) is not supported by gdcore")
-    if not explicit:  # implicit output: the letters that appear once, in alphabetical order
-        counts: Dict[str, int] = {}
-        for s in terms:
-            for c in s:
-                counts[c] = counts.get(c, 0) + 1
-        out = "".join(sorted(c for c, k in counts.items() if k == 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"einsum: output subscripts {out!r} repeat a letter")
-    for c in out:
-        if not any(c in s for s in terms):
-            raise ValueError(f"einsum: output letter {c!r} does not appear in any operand of {equation!r}")
-    return terms, out
+    for k, s in enumerate(terms + ([out] if explicit else [])):
+        what = f"operand {k}" if k < len(terms) else "the output"
+        rest = s.replace("...", "", 1)
+        if "." in rest:
+            raise ValueError(f"einsum: found '.' for {what} that is not part of any ellipsis ('...') in {equation!r}; "
+                             "at most one '...' per operand")
+        if not all(c.isalpha() for c in rest):
+            raise ValueError(f"einsum: subscripts must be letters (or one '...'), got {s!r} in {equation!r}")
+    return terms, out, explicit
+
+
+def _expand_ellipsis(term: str, ndim: int, k: int) -> str:
+    """The operand's subscripts with '...' replaced by one private letter per dim it covers."""
+    letters = term.replace("...", "")
+    if "..." not in term:
+        if len(letters) != ndim:
+            raise ValueError(f"einsum: operand {k} has {ndim} dims but its subscripts {term!r} name {len(letters)}")
+        return term
+    n_ell = ndim - len(letters)
+    if n_ell < 0:
+        raise ValueError(f"einsum: operand {k} has {ndim} dims but its subscripts {term!r} name {len(letters)} "
+                         "besides the '...'")
+    ell = "".join(chr(_ELLIPSIS_BASE + j) for j in reversed(range(n_ell)))
+    return term.replace("...", ell)
+
+
+def _take_diagonals(t: Tensor, sub: str, k: int) -> Tuple[Tensor, str]:
+    """Each letter repeated in `sub` becomes one dim: the diagonal over its dims (put first)."""
+    for c in dict.fromkeys(sub):
+        pos = [j for j, d in enumerate(sub) if d == c]
+        if len(pos) < 2:
+            continue
+        n = t.shape[pos[0]]
+        for j in pos[1:]:
+            if t.shape[j] != n:
+                shown = "..." if ord(c) >= _ELLIPSIS_BASE else c
+                raise ValueError(f"einsum: subscript {shown} is repeated for operand {k} but the sizes don't match, "
+                                 f"{t.shape[j]} != {n}")
+        others = [j for j in range(len(sub)) if j not in pos]
+        moved = t.permute(*pos, *others)
+        ar = _core._arange(0.0, float(n), 1.0, _core.dtype.int64, False)
+        t = moved[(ar,) * len(pos)]
+        sub = c + "".join(sub[j] for j in others)
+    return t, sub
 
 
 def _sum_away(t: Tensor, sub: str, keep: set):
@@ -83,7 +114,10 @@ def _contract(a: Tensor, sa: str, b: Tensor, sb: str, keep: set, size: Dict[str,
 
 def einsum(equation: str, *operands: Tensor) -> Tensor:
     """Einstein summation: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``. Operands may also be
-    passed as one list. Shapes of letters that appear more than once must agree exactly."""
+    passed as one list. A letter's sizes must agree across operands, or be 1 (broadcast);
+    ``...`` stands for the remaining dims (broadcast right-aligned); a letter repeated in one
+    operand takes the diagonal. Without ``->`` the output is the ``...`` dims followed by the
+    letters that appear once, in alphabetical order (torch's rule)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not isinstance(equation, str):
@@ -93,20 +127,54 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
             raise TypeError(f"einsum: operand {k} must be a gdcore.Tensor, got {type(t).__name__}")
     if not operands:
         raise ValueError("einsum: expects at least one operand")
-    terms, out = _parse(equation, len(operands))
-    size: Dict[str, int] = {}
+    raw_terms, raw_out, explicit = _split(equation, len(operands))
+    terms = [_expand_ellipsis(s, t.dim(), k) for k, (s, t) in enumerate(zip(raw_terms, operands))]
+    n_ell = max(sum(1 for c in s if ord(c) >= _ELLIPSIS_BASE) for s in terms)
+    ell = "".join(chr(_ELLIPSIS_BASE + j) for j in reversed(range(n_ell)))
+    if explicit:
+        if "..." not in raw_out and "." in raw_out.replace("...", ""):
+            raise ValueError(f"einsum: found '.' in the output that is not part of an ellipsis in {equation!r}")
+        out = raw_out.replace("...", ell)  # (no '...' in an explicit output: those dims are summed, as torch)
+        if len(set(out)) != len(out):
+            raise ValueError(f"einsum: output subscripts {raw_out!r} repeat a letter")
+        for c in out:
+            if not any(c in s for s in terms):
+                raise ValueError(f"einsum: output letter {c!r} does not appear in any operand of {equation!r}")
+    else:  # implicit output: the ellipsis dims, then the letters that appear once, in alphabetical order
+        counts: Dict[str, int] = {}
+        for s in raw_terms:
+            for c in s.replace("...", ""):
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1))
+
+    ops: List[Tensor] = []
+    subs: List[str] = []
     for k, (s, t) in enumerate(zip(terms, operands)):
-        if len(s) != t.dim():
-            raise ValueError(f"einsum: operand {k} has {t.dim()} dims but its subscripts {s!r} name {len(s)}")
+        t, s = _take_diagonals(t, s, k)
+        ops.append(t)
+        subs.append(s)
+    # Each letter's size: sizes must agree, except that 1 broadcasts against any size.
+    size: Dict[str, int] = {}
+    for k, (s, t) in enumerate(zip(subs, ops)):
         for c, n in zip(s, t.shape):
-            if size.setdefault(c, n) != n:
-                raise ValueError(f"einsum: letter {c!r} has size {size[c]} in one operand and {n} in operand {k}; "
-                                 "gdcore's einsum does not broadcast, sizes must agree")
+            seen = size.setdefault(c, n)
+            if seen != n and 1 not in (seen, n):
+                shown = "..." if ord(c) >= _ELLIPSIS_BASE else repr(c)
+                raise ValueError(f"einsum: subscript {shown} has size {n} for operand {k} which does not broadcast "
+                                 f"with the size {seen} seen before; sizes must agree or be 1")
+            size[c] = max(seen, n)
+    # A size-1 dim of a letter that is larger elsewhere: the operand is constant along it, so drop it.
+    for k, (s, t) in enumerate(zip(subs, ops)):
+        ones = [j for j, c in enumerate(s) if t.shape[j] == 1 and size[c] != 1]
+        if ones:
+            ops[k] = t.reshape(*[n for j, n in enumerate(t.shape) if j not in ones])
+            subs[k] = "".join(c for j, c in enumerate(s) if j not in ones)
+
     # Letters needed after operand k: the output's and those of every later operand.
-    acc, acc_sub = _sum_away(operands[0], terms[0], set(out).union(*[set(s) for s in terms[1:]]))
-    for k in range(1, len(operands)):
-        later = set(out).union(*[set(s) for s in terms[k + 1:]])
-        b, sb = _sum_away(operands[k], terms[k], later | set(acc_sub))
+    acc, acc_sub = _sum_away(ops[0], subs[0], set(out).union(*[set(s) for s in subs[1:]]))
+    for k in range(1, len(ops)):
+        later = set(out).union(*[set(s) for s in subs[k + 1:]])
+        b, sb = _sum_away(ops[k], subs[k], later | set(acc_sub))
         acc, acc_sub = _contract(acc, acc_sub, b, sb, later, size)
     if acc_sub != out:
         acc = acc.permute(*[acc_sub.index(c) for c in out]) if out else acc

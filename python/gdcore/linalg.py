@@ -1,17 +1,21 @@
-"""``gdcore.linalg``: the norms of ``torch.linalg``. ``vector_norm`` and the entrywise
-matrix norms ('fro', 1, -1, inf, -inf) are differentiable compositions of C++ ops; the
-spectral norms (ord 2, -2, 'nuc') need a singular value decomposition, which gdcore does not
-have: they raise instead of answering.
+"""``gdcore.linalg``: the norms and the singular value decomposition of ``torch.linalg``.
+``vector_norm`` and the entrywise matrix norms ('fro', 1, -1, inf, -inf) are differentiable
+compositions of C++ ops; ``svd``/``svdvals`` run LAPACK's gesdd in C++ (one node with torch's
+backward), and the spectral norms (ord 2, -2, 'nuc') are the max, min and sum of ``svdvals``.
 """
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from typing import Optional, Sequence, Tuple, Union
 
 from . import _core
 from ._core import Tensor
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "svd", "svdvals"]
+
+# torch.return_types.linalg_svd: a tuple with the fields U, S, Vh.
+linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
 
 Ord = Union[float, int, str, None]
 
@@ -49,8 +53,8 @@ def _two_dims(A: Tensor, dim, op: str) -> Tuple[int, int]:
 def matrix_norm(A: Tensor, ord: Ord = "fro", dim: Tuple[int, int] = (-2, -1), keepdim: bool = False, *,
                 dtype=None) -> Tensor:
     """Matrix norm over the two dims ``dim`` (rows, columns): 'fro' (sqrt of the sum of squares),
-    1 / -1 (max / min column sum of |A|), inf / -inf (max / min row sum of |A|). ord 2, -2 and
-    'nuc' need an SVD and raise ValueError."""
+    1 / -1 (max / min column sum of |A|), inf / -inf (max / min row sum of |A|), 2 / -2 (the
+    largest / smallest singular value), 'nuc' (the sum of the singular values)."""
     _require_tensor(A, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
@@ -58,8 +62,7 @@ def matrix_norm(A: Tensor, ord: Ord = "fro", dim: Tuple[int, int] = (-2, -1), ke
     if ord == "fro":
         return _core._vector_norm(A, 2.0, (rows, cols), keepdim)
     if ord in (2, -2, "nuc"):
-        raise ValueError(f"linalg.matrix_norm: ord={ord!r} needs a singular value decomposition, which gdcore does "
-                         "not have; use ord='fro', 1, -1, inf or -inf")
+        return _spectral_norm(A, ord, rows, cols, keepdim)
     if ord in (1, -1, math.inf, -math.inf):
         # 1: the largest column sum (sum over rows first); inf: the largest row sum.
         inner, outer = (rows, cols) if abs(ord) == 1 else (cols, rows)
@@ -69,6 +72,51 @@ def matrix_norm(A: Tensor, ord: Ord = "fro", dim: Tuple[int, int] = (-2, -1), ke
             out = out.squeeze(max(rows, cols)).squeeze(min(rows, cols))
         return out
     raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
+
+
+def _spectral_norm(A: Tensor, ord: Ord, rows: int, cols: int, keepdim: bool) -> Tensor:
+    # The two dims moved last (others in order), as torch does, then reduce the singular values.
+    others = [d for d in range(A.dim()) if d not in (rows, cols)]
+    sv = svdvals(A.permute(*others, rows, cols))
+    if ord == "nuc":
+        out = sv.sum(-1)
+    elif sv.shape[-1] == 0:
+        if ord == -2:  # (torch: amin over an empty dim)
+            raise IndexError(f"linalg.matrix_norm: ord=-2 of an empty matrix (shape {tuple(A.shape)}) has no "
+                             "smallest singular value")
+        out = sv.sum(-1)  # ord=2 of an empty matrix is 0, as in torch
+    else:
+        out = sv.amax(-1) if ord == 2 else sv.amin(-1)
+    if keepdim:
+        out = out.unsqueeze(min(rows, cols)).unsqueeze(max(rows, cols))
+    return out
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Optional[str] = None, out=None):
+    """A (..., m, n) = U @ diag(S) @ Vh with k = min(m, n): U (..., m, k), S (..., k) descending,
+    Vh (..., k, n); with full_matrices=True (torch's default) U is (..., m, m) and Vh (..., n, n).
+    float32/float64, batched over the leading dims (LAPACK's gesdd). Returns the named tuple
+    (U, S, Vh). Gradients through U and Vh are torch's: they assume distinct singular values (and a
+    full-rank A when m != n), and ignore the extra columns of U / rows of Vh of full_matrices."""
+    _require_tensor(A, "linalg.svd")
+    if driver is not None:
+        raise ValueError(f"linalg.svd: driver={driver!r} is only for CUDA inputs in torch; gdcore runs on the CPU "
+                         "(leave driver=None)")
+    if out is not None:
+        raise ValueError("linalg.svd: out= is not supported by gdcore; use the returned tensors")
+    return linalg_svd(*_core._linalg_svd(A, bool(full_matrices)))
+
+
+def svdvals(A: Tensor, *, driver: Optional[str] = None, out=None) -> Tensor:
+    """The singular values (..., min(m, n)) of A (..., m, n), descending. The gradient is
+    U @ diag(grad) @ Vh (the vectors are computed only when a gradient is needed)."""
+    _require_tensor(A, "linalg.svdvals")
+    if driver is not None:
+        raise ValueError(f"linalg.svdvals: driver={driver!r} is only for CUDA inputs in torch; gdcore runs on the "
+                         "CPU (leave driver=None)")
+    if out is not None:
+        raise ValueError("linalg.svdvals: out= is not supported by gdcore; use the returned tensor")
+    return _core._linalg_svdvals(A)
 
 
 def norm(A: Tensor, ord: Ord = None, dim: Union[int, Sequence[int], None] = None, keepdim: bool = False, *,

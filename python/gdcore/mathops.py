@@ -173,8 +173,9 @@ def _norm_ord(p, op: str) -> float:
 def norm(input: Tensor, p: Union[str, float, None] = "fro", dim: Dim = None, keepdim: bool = False,
          dtype=None) -> Tensor:
     """torch.norm: the vector p-norm of ``input`` over ``dim`` (all elements when None).
-    p = 'fro' (or None) is the 2-norm; p may be 1, 2, inf, -inf, 0 or any number. 'nuc' (the
-    nuclear norm, an SVD) is not supported. The gradient of the 2-norm at 0 is 0, as in torch."""
+    p = 'fro' (or None) is the 2-norm; p may be 1, 2, inf, -inf, 0 or any number. 'nuc' is the
+    nuclear norm (the sum of the singular values) of a 2-d input or over a pair of dims. The
+    gradient of the 2-norm at 0 is 0, as in torch."""
     _require_tensor(input, "norm")
     _check_dim(dim, "norm")
     if p is not None and not isinstance(p, (str, numbers.Real)):
@@ -184,8 +185,17 @@ def norm(input: Tensor, p: Union[str, float, None] = "fro", dim: Dim = None, kee
         if isinstance(dim, (tuple, list)) and len(dim) > 2:
             raise ValueError(f"norm: p='fro' takes at most two dims, got dim={dim!r}")
         return _core._vector_norm(input, 2.0, dim, keepdim)
+    if p == "nuc":
+        from . import linalg  # (linalg imports this module's neighbours; imported here to keep the order free)
+        if dim is None:
+            if input.dim() != 2:
+                raise ValueError(f"norm: p='nuc' needs a 2-d input or a pair of dims, got shape {tuple(input.shape)}")
+            dim = (-2, -1)
+        if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+            raise ValueError(f"norm: p='nuc' needs a pair of dims, got dim={dim!r}")
+        return linalg.matrix_norm(input, "nuc", tuple(dim), keepdim)
     if isinstance(p, str):
-        raise ValueError(f"norm: p={p!r} is not supported by gdcore (only 'fro' and numbers; 'nuc' needs an SVD)")
+        raise ValueError(f"norm: p={p!r} is not supported (use 'fro', 'nuc' or a number)")
     return _core._vector_norm(input, _norm_ord(p, "norm"), dim, keepdim)
 
 

@@ -55,8 +55,11 @@ std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector
                              bool allow_unused);
 // A custom autograd.Function applied to `inputs` gave `outputs`; each replay calls `apply`
 // (the Function's Python code) again on the replayed inputs, as one entry (custom_function.hpp).
+// A core op recorded the same way (several outputs, loops that are not traced: linalg.svd) passes
+// `not_lowered`, the reason its step replays op by op that Program::lowering() then gives.
 void on_function(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                 std::function<std::vector<Tensor>(const std::vector<Tensor>&)> apply);
+                 std::function<std::vector<Tensor>(const std::vector<Tensor>&)> apply,
+                 const char* not_lowered = nullptr);
 // An in-place op on operands[0]; `redo` repeats it on the replayed operands.
 void on_inplace(const char* name, const std::vector<Tensor>& operands,
                 std::function<void(const std::vector<Tensor>&)> redo);
@@ -125,6 +128,7 @@ class Program {
     bool side_effect = false;
     bool grad_mode = true;     // grad mode when it was captured (restored at replay)
     bool lowerable = true;     // optimizer steps: whether its loops may be lowered (see optimizer_step)
+    std::string not_lowered;   // Function entries of core ops: why the step runs op by op (see on_function)
     std::function<void(std::vector<Tensor>& slots, int64_t replay)> run;
     // op entries, until the capture ends:
     const OpDef* op = nullptr;

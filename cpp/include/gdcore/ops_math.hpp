@@ -36,7 +36,7 @@ Tensor dot(const Tensor& a, const Tensor& b);    // 1-d . 1-d -> 0-d
 Tensor mv(const Tensor& a, const Tensor& v);     // (n, m) @ (m,) -> (n,)
 Tensor outer(const Tensor& a, const Tensor& b);  // (n,) x (m,) -> (n, m)
 
-// ---- rounding, zero gradient (ops/rounding.cpp); int64 inputs are returned as copies ----
+// ---- rounding, zero gradient (ops/rounding.cpp); integer inputs are returned as copies ----
 Tensor floor(const Tensor& a);
 Tensor ceil(const Tensor& a);
 Tensor round(const Tensor& a);  // half to even, as torch

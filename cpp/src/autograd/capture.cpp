@@ -271,7 +271,7 @@ std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector
 }
 
 void on_function(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-                 std::function<std::vector<Tensor>(const std::vector<Tensor>&)> apply) {
+                 std::function<std::vector<Tensor>(const std::vector<Tensor>&)> apply, const char* not_lowered) {
   if (!is_capturing()) return;
   Recorder& rec = recorder();
   Program::Entry e;
@@ -281,6 +281,7 @@ void on_function(const char* name, const std::vector<Tensor>& inputs, const std:
   if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
     n.resize(n.size() - suffix.size());
   e.what = n;
+  if (not_lowered) e.not_lowered = not_lowered;
   e.side_effect = true;  // Python code: it runs at every replay, as in the eager step, even if nothing reads its outputs
   e.in = rec.input_slots(inputs, e.what.c_str());
   std::vector<Shape> shapes;

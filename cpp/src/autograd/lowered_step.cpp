@@ -20,6 +20,7 @@ std::string refusal_before_trace(const std::vector<Program::Entry>& entries, con
   for (const Tensor& t : inputs)
     if (t.requires_grad()) return "an argument requires grad";
   for (const Program::Entry& e : entries) {
+    if (e.kind == Kind::Function && !e.not_lowered.empty()) return "it calls " + e.what + " (" + e.not_lowered + ")";
     if (e.kind == Kind::Function)  // its outputs are new tensors from Python at every replay, not traced buffers
       return "it calls the custom autograd.Function " + e.what + " (Python code that runs at every replay)";
     if (e.kind == Kind::Create) return "it creates a tensor inside the step (zeros, ones, rand, tensor(...))";

@@ -111,6 +111,8 @@ Tensor count_nonzero(const Tensor& a, const std::vector<int64_t>& dims) {
 
 Tensor nonzero(const Tensor& a) {
   // The result's size depends on the values: a captured step cannot replay it as a fixed loop.
+  // (Refused by name here: unrecorded, its result would only be caught later as a tensor of unknown origin.)
+  capture::on_unsupported("nonzero (its output size depends on the values)");
   trace::unsupported("nonzero");
   Tensor mask = as_bool(a, "nonzero").contiguous();
   const bool* m = mask.data<bool>();

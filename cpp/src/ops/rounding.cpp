@@ -1,6 +1,6 @@
 // floor, ceil, round (half to even) and trunc. Piecewise constant, so their gradient is 0
-// everywhere (torch's convention at the jumps too); an int64 input is already whole and
-// comes back as a copy.
+// everywhere (torch's convention at the jumps too); an integer input is already whole and
+// comes back as a copy of its dtype; bool has no rounding (torch: not implemented for 'Bool').
 #include <cmath>
 
 #include "gdcore/ops_math.hpp"
@@ -18,7 +18,16 @@ const OpDef kTrunc{"TruncBackward", zero_backward};
 
 template <typename F>
 Tensor rounding(const OpDef& op, const Tensor& a, const char* name, F f) {
-  if (a.defined() && a.dtype() == DType::Int64) return a.clone_data();
+  if (a.defined() && a.dtype() == DType::Bool)
+    throw std::runtime_error(std::string(name) + ": not implemented for bool tensors; convert with .long() or .float() first");
+  if (a.defined() && !is_floating(a.dtype())) {
+    // (a traced copy, recorded as a value for gdcore.compile; never a node)
+    Tensor out = GD_DISPATCH_INTEGRAL_AND_BOOL(a.dtype(), name, [&] {
+      return map_unary<scalar_t>(a, a.dtype(), [](scalar_t v) { return v; });
+    });
+    record_value(op, {a}, out);
+    return out;
+  }
   return record_unary(op, a, float_map(a, name, f), Keep::Nothing);
 }
 }  // namespace

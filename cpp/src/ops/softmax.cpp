@@ -23,6 +23,9 @@ struct RowLayout {
 };
 RowLayout row_layout(const Tensor& a, int64_t dim, const char* name) {
   if (!a.defined()) throw std::invalid_argument(std::string(name) + ": got an undefined tensor");
+  if (!is_floating(a.dtype()))  // torch: "softmax_lastdim_kernel_impl" not implemented for 'Long'
+    throw std::runtime_error(std::string(name) + ": not implemented for " + dtype_name(a.dtype()) +
+                             " tensors; pass dtype=gdcore.float32 (or convert with .float())");
   RowLayout r;
   const int64_t d = wrap_dim(dim, a.dim(), name);
   r.x = cast_data(a, float_dtype(a.dtype())).contiguous();

@@ -98,10 +98,22 @@ template <typename T> T int_abs(T v) {
   else return v;
 }
 
+// Integer tensors keep their dtype (no gradient), recorded for gdcore.compile like any value.
+Tensor integral_map(const OpDef& op, const Tensor& a, const char* name, bool nonnegative_part) {
+  if (a.dtype() == DType::Bool)  // (torch: abs, floor, ... are "not implemented for 'Bool'"; relu says this)
+    throw std::runtime_error(std::string(name) + ": Boolean inputs not supported for " + name +
+                             "; convert with .long() or .float() first");
+  Tensor out = GD_DISPATCH_INTEGRAL_AND_BOOL(a.dtype(), name, [&] {
+    if (nonnegative_part) return map_unary<scalar_t>(a, a.dtype(), [](scalar_t v) { return v > 0 ? v : scalar_t(0); });
+    return map_unary<scalar_t>(a, a.dtype(), &int_abs<scalar_t>);
+  });
+  record_value(op, {a}, out);
+  return out;
+}
+
 Tensor abs(const Tensor& a) {
-  if (!is_floating(a.dtype())) {  // integers keep their dtype (no gradient); abs of a bool is itself
-    return GD_DISPATCH_INTEGRAL_AND_BOOL(a.dtype(), "abs", [&] { return map_unary<scalar_t>(a, a.dtype(), &int_abs<scalar_t>); });
-  }
+  if (!a.defined()) throw std::invalid_argument("abs: got an undefined tensor");
+  if (!is_floating(a.dtype())) return integral_map(kAbs, a, "abs", false);
   return finish(kAbs, a, unary_forward(a, "abs", GD_UNARY_FN(std::abs(x))), Keep::Input);
 }
 Tensor exp(const Tensor& a) { return finish(kExp, a, unary_forward(a, "exp", GD_UNARY_FN(std::exp(x))), Keep::Output); }
@@ -122,6 +134,8 @@ Tensor sigmoid(const Tensor& a) {
   return finish(kSigmoid, a, unary_forward(a, "sigmoid", GD_UNARY_FN(T(1) / (T(1) + std::exp(-x)))), Keep::Output);
 }
 Tensor relu(const Tensor& a) {
+  if (!a.defined()) throw std::invalid_argument("relu: got an undefined tensor");
+  if (!is_floating(a.dtype())) return integral_map(kRelu, a, "relu", true);  // int stays int, as torch
   return finish(kRelu, a, unary_forward(a, "relu", GD_UNARY_FN(x > T(0) ? x : T(0))), Keep::Output);
 }
 
