@@ -138,9 +138,10 @@ def test_fused_chains_with_in_place_ops_give_the_eager_bytes(on_path, n):
     assert program(step).fused_loops >= 2
 
 
-def test_broadcast_scalar_written_later_in_the_chain_is_not_fused_across():
-    """s is read as a one-element input by the first loop and written by a later one: chunking them
-    together would let later chunks read the new value, so the run must be cut there."""
+def test_one_element_input_changed_in_place_later_in_the_step():
+    """s[0] is read as a one-element input of a long loop and s is changed in place later in the step:
+    each replay must read the value of its own time. (Where such a write is itself a fusable loop the
+    run is cut there; tests/cpp/test_lowered_fusion.cpp checks that cut directly.)"""
     n = 3000
     x0 = gdcore.linspace(-1, 1, n, dtype=gdcore.float64)
     runs = []
