@@ -33,6 +33,8 @@ struct KernelTable {
   SimdPath path;
   Kernels<float> f32;
   Kernels<double> f64;
+  // out[k] = 1 / (1 + exp(-x[k])) in float32 (sigmoid_loop.hpp).
+  void (*sigmoid_f32)(const float* x, float* out, int64_t n);
 };
 
 // The tables, one per file compiled with that path's flags. Calling one the CPU does not

@@ -37,6 +37,10 @@ struct Avx512Vec<float> {
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm512_fnmadd_ps(a, b, c); }
   static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
+  static Reg min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
+  static Reg round(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // a * 2^n for integral n (vscalefps: exact, with overflow to inf and gradual underflow).
+  static Reg scale2(Reg a, Reg n) { return _mm512_scalef_ps(a, n); }
 
   struct Acc {
     __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();

@@ -27,6 +27,9 @@ struct ScalarVec {
   static Reg fmadd(Reg a, Reg b, Reg c) { return a * b + c; }   // a * b + c
   static Reg fnmadd(Reg a, Reg b, Reg c) { return c - a * b; }  // c - a * b
   static Reg max(Reg a, Reg b) { return a > b ? a : b; }        // b when either is NaN, like vmaxps
+  static Reg min(Reg a, Reg b) { return a < b ? a : b; }        // b when either is NaN, like vminps
+  static Reg round(Reg a) { return std::nearbyint(a); }         // to nearest, ties to even
+  static Reg scale2(Reg a, Reg n) { return n == n ? std::ldexp(a, static_cast<int>(n)) : n; }  // a * 2^n
 
   // Sum of squared differences, taken in double.
   struct Acc {
