@@ -62,7 +62,7 @@ def main(argv=None) -> int:
 
     workloads = [
         *kernel_workloads(KERNEL_SIZE, anchors, c_lib),
-        linear_1_1(anchors), *airfoil(anchors), per_sample_sgd(anchors, args.quick),
+        linear_1_1(anchors), *airfoil(anchors), per_sample_sgd(anchors, args.quick, c_lib),
         *lenet_workloads(anchors), value_mlp(anchors),
         *matmul_workloads(anchors), *op_overhead_workloads(anchors), *classification_workloads(anchors, c_lib),
     ]

@@ -87,3 +87,25 @@ double ref_cross_entropy(const float* restrict x, const int64_t* restrict target
   }
   return total / (double)m;
 }
+
+/* One epoch of per-sample SGD for linear regression, float64, the loop anyone would write
+ * (one thread: each sample's update depends on the one before). For each row r of
+ * order[0..count): diff = X[r] . w + b - y[r], loss = diff^2 / 2, then w -= lr * diff * X[r]
+ * and b -= lr * diff (the gradient of the loss). The losses are stored, as run_epoch does.
+ * The reference for train.per_sample_sgd's compiled gdcore row. */
+void ref_per_sample_sgd(const double* restrict X, const double* restrict y, const int64_t* restrict order,
+                        int64_t count, int64_t features, double* restrict w, double* restrict b, double lr,
+                        double* restrict losses) {
+  double bias = *b;
+  for (int64_t s = 0; s < count; ++s) {
+    const double* restrict x = X + order[s] * features;
+    double pred = bias;
+    for (int64_t j = 0; j < features; ++j) pred += x[j] * w[j];
+    const double diff = pred - y[order[s]];
+    losses[s] = diff * diff / 2;
+    const double step = lr * diff;
+    for (int64_t j = 0; j < features; ++j) w[j] -= step * x[j];
+    bias -= step;
+  }
+  *b = bias;
+}

@@ -40,6 +40,8 @@ def build() -> Tuple[Optional[ctypes.CDLL], str]:
     lib.ref_mse.restype = ctypes.c_double
     lib.ref_cross_entropy.argtypes = [f32p, ctypes.c_void_p, f32p, i64, i64]
     lib.ref_cross_entropy.restype = ctypes.c_double
+    f64 = ctypes.c_double
+    lib.ref_per_sample_sgd.argtypes = [f32p, f32p, f32p, i64, i64, f32p, f32p, f64, f32p]
     return lib, f"{os.path.basename(cc)} {' '.join(FLAGS[:4])}, 2 OpenMP threads"
 
 

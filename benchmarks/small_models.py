@@ -166,8 +166,9 @@ def airfoil(anchors) -> List[Workload]:
     return out
 
 
-def per_sample_sgd(anchors, quick: bool) -> Workload:
-    """One epoch of per-sample SGD on 200,000 x 16 float64 (per-epoch seconds)."""
+def per_sample_sgd(anchors, quick: bool, c_lib=None) -> Workload:
+    """One epoch of per-sample SGD on 200,000 x 16 float64 (per-epoch seconds); `c_lib` is
+    c_reference.build()'s library (the plain C loop's row) or None."""
     rows, features, lr = 200_000, 16, 1e-3
     rng = np.random.default_rng(0)
     X = rng.standard_normal((rows, features))
@@ -224,15 +225,29 @@ def per_sample_sgd(anchors, quick: bool) -> Workload:
                                         generator=gdcore.Generator(0))
         return lambda: step.run_epoch(loader)
 
+    def c_setup():
+        w, b = np.zeros(features), np.zeros(1)
+        c_order = np.random.default_rng(1).permutation(rows).astype(np.int64)  # drawn once, outside the timing
+        losses = np.empty(rows)
+        return lambda: c_lib.ref_per_sample_sgd(X.ctypes.data, y.ctypes.data, c_order.ctypes.data, rows, features,
+                                                w.ctypes.data, b.ctypes.data, lr, losses.ctypes.data)
+
     impls = {"gdcore": framework(gdcore), COMPILED: compiled_setup, "numpy": numpy_setup}
+    if c_lib is not None:
+        impls["C loop"] = c_setup
     if anchors.get("torch"):
         impls["torch"] = framework(anchors.get("torch"))
     scale = rows / part
     scales = {name: scale for name in impls}
     scales[COMPILED] = rows / compiled_rows
+    if "C loop" in scales:
+        scales["C loop"] = 1  # the whole epoch
     notes = [f"gdcore, numpy and torch run a Python loop per sample: timed on {part:,} samples, scaled x{scale:g} "
              "to the epoch",
              f"gdcore.compile: run_epoch (shuffled, batch_size=1) over all {compiled_rows:,} rows"]
+    if c_lib is not None:
+        notes.append("C loop: c_reference.c's ref_per_sample_sgd, one thread, over all rows in an order "
+                     "shuffled once at setup (gdcore's row includes drawing its permutation)")
     workload = Workload("train.per_sample_sgd", "per-sample SGD epoch, 200,000 x 16 float64", impls,
                         scale=scales, notes=notes)
     sklearn = anchors.get("scikit-learn")

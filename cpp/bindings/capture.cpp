@@ -31,7 +31,10 @@ void bind_capture(py::module_& m) {
       .def_property_readonly("lowering", &Program::lowering,
                              "'lowered' when replays run as a flat list of loops, 'not lowered yet' before the "
                              "first replay, else 'op by op: <why>'.")
-      .def("describe", &Program::describe, "One line per captured entry: name(input slots) -> output slots.");
+      .def("describe", &Program::describe, "One line per captured entry: name(input slots) -> output slots.")
+      .def_property_readonly("fused_loops", &Program::fused_loops,
+                             "How many elementwise loops of the lowered step run fused with their neighbours "
+                             "(0 when not lowered, or with GDCORE_COMPILE_FUSE=0).");
 
   m.def("_capture_begin", &capture::begin, arg("inputs"),
         "Starts capturing this thread's ops; `inputs` become the step's argument slots.");

@@ -116,6 +116,8 @@ class Program {
   std::string describe() const;  // one line per entry, for debugging and docs
   // "lowered", "not lowered yet" or why the step replays op by op (see lowered_step.hpp).
   std::string lowering() const;
+  // How many elementwise loops of the lowered step run fused (lowered_fusion.cpp); 0 if not lowered.
+  size_t fused_loops() const;
   Program();
   ~Program();
 

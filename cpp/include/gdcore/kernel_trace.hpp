@@ -9,9 +9,12 @@
 // trace is abandoned and the step keeps replaying op by op, which is always correct.
 #pragma once
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22,6 +25,22 @@ struct TensorImpl;
 }  // namespace gdcore
 
 namespace gdcore::trace {
+
+// An elementwise loop that the lowering may fuse with its neighbours (lowered_fusion.cpp):
+// out[k] = f(in[0][k], in[1][k]) for k in [begin, end), an input marked `scalar` read at [0]
+// for every k, zero to two inputs. `run` is the loop itself over any sub-range; the element
+// functor `f` lives in `functor` (trivially copyable, so a copy of the struct is a copy of it).
+struct ElementLoop {
+  void (*run)(const ElementLoop&, int64_t begin, int64_t end) = nullptr;
+  void (*one)(const ElementLoop&) = nullptr;  // run over [0, 1) without the loop (chains of one element)
+  void* out = nullptr;
+  const void* in[2] = {nullptr, nullptr};
+  bool scalar[2] = {false, false};
+  int inputs = 0;
+  int64_t n = 0;
+  size_t out_item = 0, in_item[2] = {0, 0};  // bytes per element
+  alignas(16) unsigned char functor[16] = {};
+};
 
 struct KernelTrace {
   std::vector<std::function<void()>> steps;      // launches (and the lowering's own steps), in order
@@ -39,6 +58,8 @@ struct KernelTrace {
   GradPairs grads_bound;
   // (step index, version counter) of every version bump of an in-place change (tensor.hpp).
   std::vector<std::pair<size_t, std::shared_ptr<std::atomic<uint64_t>>>> version_bumps;
+  // (step index, loop) of every launch_elements: the steps the lowering may fuse.
+  std::vector<std::pair<size_t, ElementLoop>> element_loops;
 };
 
 // The trace recording on this thread; null when none is (or while paused).
@@ -51,6 +72,133 @@ template <typename F>
 inline void launch(F&& f) {
   if (KernelTrace* t = active()) t->steps.emplace_back(f);
   f();
+}
+
+// Elementwise loops described by an ElementLoop, for fusion. A functor that does not fit the
+// struct (captures over 16 bytes, not trivially copyable) makes the maker return false: the
+// caller then launches its loop as a plain closure.
+template <typename F>
+inline constexpr bool kFitsElementLoop =
+    std::is_trivially_copyable_v<F> && sizeof(F) <= 16 && alignof(F) <= 16;
+
+namespace element_detail {
+template <typename F>
+const F& functor(const ElementLoop& l) {
+  return *std::launder(reinterpret_cast<const F*>(l.functor));
+}
+template <typename Out, typename F>
+void run0(const ElementLoop& l, int64_t b, int64_t e) {
+  Out* __restrict o = static_cast<Out*>(l.out);
+  const F& f = functor<F>(l);
+  for (int64_t k = b; k < e; ++k) o[k] = f();
+}
+template <typename Out, typename F>
+void one0(const ElementLoop& l) {
+  *static_cast<Out*>(l.out) = functor<F>(l)();
+}
+template <typename Out, typename In, typename F>
+void one1(const ElementLoop& l) {
+  *static_cast<Out*>(l.out) = functor<F>(l)(*static_cast<const In*>(l.in[0]));
+}
+template <typename Out, typename In, typename F>
+void one2(const ElementLoop& l) {
+  *static_cast<Out*>(l.out) = functor<F>(l)(*static_cast<const In*>(l.in[0]), *static_cast<const In*>(l.in[1]));
+}
+template <typename Out, typename In, typename F, bool XS>
+void run1(const ElementLoop& l, int64_t b, int64_t e) {
+  Out* o = static_cast<Out*>(l.out);
+  const In* x = static_cast<const In*>(l.in[0]);
+  const F& f = functor<F>(l);
+  if constexpr (XS) {
+    const In xv = *x;
+    for (int64_t k = b; k < e; ++k) o[k] = f(xv);
+  } else {
+    for (int64_t k = b; k < e; ++k) o[k] = f(x[k]);
+  }
+}
+template <typename Out, typename In, typename F, bool XS, bool YS>
+void run2(const ElementLoop& l, int64_t b, int64_t e) {
+  Out* o = static_cast<Out*>(l.out);
+  const In* x = static_cast<const In*>(l.in[0]);
+  const In* y = static_cast<const In*>(l.in[1]);
+  const F& f = functor<F>(l);
+  if constexpr (XS) {
+    const In xv = *x;
+    for (int64_t k = b; k < e; ++k) o[k] = f(xv, y[k]);
+  } else if constexpr (YS) {
+    const In yv = *y;
+    for (int64_t k = b; k < e; ++k) o[k] = f(x[k], yv);
+  } else {
+    for (int64_t k = b; k < e; ++k) o[k] = f(x[k], y[k]);
+  }
+}
+template <typename F>
+ElementLoop make(const F& f, void* out, size_t out_item, int64_t n) {
+  ElementLoop l;
+  l.out = out;
+  l.out_item = out_item;
+  l.n = n;
+  ::new (static_cast<void*>(l.functor)) F(f);
+  return l;
+}
+}  // namespace element_detail
+
+// Runs `l` over [0, n); while tracing, also appends it as a step and notes it for fusion.
+inline void launch_elements(const ElementLoop& l) {
+  if (KernelTrace* t = active()) {
+    t->element_loops.emplace_back(t->steps.size(), l);
+    t->steps.emplace_back([l] { l.run(l, 0, l.n); });
+  }
+  l.run(l, 0, l.n);
+}
+
+// o[k] = f() for k < n.
+template <typename Out, typename F>
+bool launch_fill(Out* o, int64_t n, const F& f) {
+  if constexpr (!kFitsElementLoop<F>) return false;
+  else {
+    ElementLoop l = element_detail::make(f, o, sizeof(Out), n);
+    l.run = &element_detail::run0<Out, F>;
+    l.one = &element_detail::one0<Out, F>;
+    launch_elements(l);
+    return true;
+  }
+}
+// o[k] = f(x[k]) (x_scalar: f(x[0])) for k < n.
+template <typename Out, typename In, typename F>
+bool launch_unary(Out* o, const In* x, bool x_scalar, int64_t n, const F& f) {
+  if constexpr (!kFitsElementLoop<F>) return false;
+  else {
+    ElementLoop l = element_detail::make(f, o, sizeof(Out), n);
+    l.inputs = 1;
+    l.in[0] = x;
+    l.scalar[0] = x_scalar;
+    l.in_item[0] = sizeof(In);
+    l.run = x_scalar ? &element_detail::run1<Out, In, F, true> : &element_detail::run1<Out, In, F, false>;
+    l.one = &element_detail::one1<Out, In, F>;
+    launch_elements(l);
+    return true;
+  }
+}
+// o[k] = f(x[k], y[k]), either input possibly a scalar (not both), for k < n.
+template <typename Out, typename In, typename F>
+bool launch_binary(Out* o, const In* x, bool x_scalar, const In* y, bool y_scalar, int64_t n, const F& f) {
+  if constexpr (!kFitsElementLoop<F>) return false;
+  else {
+    ElementLoop l = element_detail::make(f, o, sizeof(Out), n);
+    l.inputs = 2;
+    l.in[0] = x;
+    l.in[1] = y;
+    l.scalar[0] = x_scalar;
+    l.scalar[1] = y_scalar;
+    l.in_item[0] = l.in_item[1] = sizeof(In);
+    l.run = x_scalar   ? &element_detail::run2<Out, In, F, true, false>
+            : y_scalar ? &element_detail::run2<Out, In, F, false, true>
+                       : &element_detail::run2<Out, In, F, false, false>;
+    l.one = &element_detail::one2<Out, In, F>;
+    launch_elements(l);
+    return true;
+  }
 }
 
 // Marks the active trace (if any) as not replayable; `what` says why (a string literal).

@@ -543,6 +543,8 @@ std::string Program::lowering() const {
   return "op by op: " + lowering_refused_;
 }
 
+size_t Program::fused_loops() const { return lowered_ ? lowered_->fused_loops() : 0; }
+
 Program::Program() = default;
 Program::~Program() = default;
 

@@ -188,7 +188,13 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
       assignments_[k].exposed = false;
     }
     auto bumps = merged_version_bumps(drop);
+    // The element loops' step indices after the erase (the dropped steps are never loops).
+    std::sort(drop.begin(), drop.end());
+    auto loops = trace_.element_loops;
+    for (auto& [at, loop] : loops)
+      at -= static_cast<size_t>(std::lower_bound(drop.begin(), drop.end(), at) - drop.begin());
     erase_steps(drop);
+    fused_loops_ = fuse_element_loops(trace_.steps, loops);
     for (auto& bump : bumps) trace_.steps.push_back(std::move(bump));
   }
   // What the lowering itself holds of each gradient buffer, to tell at each replay whether

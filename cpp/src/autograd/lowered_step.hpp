@@ -25,6 +25,12 @@
 
 namespace gdcore::capture {
 
+// Replaces each run of consecutive element loops in `steps` (`loops`: their indices there, in
+// order, and descriptions) that may run chunk by chunk with one step (lowered_fusion.cpp).
+// Returns how many loops now run fused; GDCORE_COMPILE_FUSE=0 turns this off.
+size_t fuse_element_loops(std::vector<std::function<void()>>& steps,
+                          const std::vector<std::pair<size_t, trace::ElementLoop>>& loops);
+
 class LoweredStep {
  public:
   // Runs `p`'s replay entry by entry on `inputs` under a kernel trace and lowers it. Returns
@@ -56,6 +62,8 @@ class LoweredStep {
   void run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_t replay);
   // Keeps the program's slots at the end of the traced replay (the lowered steps use them).
   void keep_slots(const std::vector<Tensor>& slots) { slots_ = slots; }
+  // How many elementwise loops of the step run fused with their neighbours.
+  size_t fused_loops() const { return fused_loops_; }
 
  private:
   // How an output is handed back: a copy of a traced buffer, the tensor itself, or the argument.
@@ -91,6 +99,7 @@ class LoweredStep {
   std::vector<OutputKind> output_kinds_;
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
   int64_t replay_ = 0;
+  size_t fused_loops_ = 0;
   struct RowCopy {  // one data tensor for gather_rows
     const char* src;
     char* dst;

@@ -2,6 +2,7 @@
 // for the tiny ones. The BLAS operands are described by a transpose flag and a leading
 // dimension; any strided view with one unit stride maps onto that without a copy.
 #include "kernels/gemm.hpp"
+#include "kernels/tiny_products.hpp"
 
 #include <cblas.h>
 
@@ -111,8 +112,8 @@ void gemm_plain(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b,
     T* __restrict cp = c;
     if (n == 1 && !accumulate) {
       const T b0 = bp[0];
-      if (ldc == 1 && a.row_stride == 1)  // contiguous column times a number: a loop the compiler vectorises
-        for (int64_t i = 0; i < m; ++i) cp[i] = T(0) + (T(0) + ap[i] * b0);
+      if (ldc == 1 && a.row_stride == 1)  // contiguous column times a number (tiny_products.hpp)
+        column_times(cp, ap, b0, m);
       else
         for (int64_t i = 0; i < m; ++i) cp[i * ldc] = T(0) + (T(0) + ap[i * a.row_stride] * b0);
       return;
@@ -131,20 +132,8 @@ void gemm_plain(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b,
   // (The sums run in order, p = 0, 1, ...: the same result whichever loop below runs.)
   const bool unit = a.col_stride == 1 && b.row_stride == 1;
   if (m == 1 && n == 1 && unit) {  // a dot product of contiguous vectors
-    // Four running sums (of elements p = 0, 4, 8, ...; 1, 5, 9, ...; and so on) shorten the chain
-    // of dependent additions four times; the order is fixed, so every call gives the same bits.
-    const T* __restrict x = a.data;
-    const T* __restrict y = b.data;
-    T s0 = T(0), s1 = T(0), s2 = T(0), s3 = T(0);
-    int64_t p = 0;
-    for (; p + 4 <= k; p += 4) {
-      s0 += x[p] * y[p];
-      s1 += x[p + 1] * y[p + 1];
-      s2 += x[p + 2] * y[p + 2];
-      s3 += x[p + 3] * y[p + 3];
-    }
-    T sum = (s0 + s1) + (s2 + s3);
-    for (; p < k; ++p) sum += x[p] * y[p];
+    // Four running sums (tiny_products.hpp: a lowered step runs the same body, unrolled).
+    const T sum = dot_four_sums(a.data, b.data, k);
     c[0] = (accumulate ? c[0] : T(0)) + sum;
     return;
   }

@@ -81,6 +81,7 @@ void adadelta_update(T* __restrict param, const T* __restrict grad, T* __restric
 template <typename T>
 void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s) {
   const auto loop = simd::kernels_for<T>().sgd;
+  if (n < simd::kParallelMin) return loop(param, grad, momentum_buffer, n, s);  // (what the split does for these)
   simd::parallel_ranges(n, [&](int64_t b, int64_t e) {
     loop(param + b, grad + b, momentum_buffer ? momentum_buffer + b : nullptr, e - b, s);
   });

@@ -36,6 +36,7 @@ Tensor map_unary(const Tensor& a, DType out_dtype, F f) {
   if (a.is_contiguous()) {
     const In* x = a.data<In>();
     const int64_t n = a.numel();
+    if (trace::launch_unary(o, x, false, n, f)) return out;  // (a loop the lowering may fuse)
     trace::launch([o, x, n, f] {
       for (int64_t k = 0; k < n; ++k) o[k] = f(x[k]);
     });
@@ -61,6 +62,7 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType ou
   if (ac && bc && a.shape() == shape && b.shape() == shape) {
     const In* x = a.data<In>();
     const In* y = b.data<In>();
+    if (trace::launch_binary(o, x, false, y, false, n, f)) return out;  // (a loop the lowering may fuse)
     trace::launch([o, x, y, n, f] {
       for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y[k]);
     });
@@ -69,6 +71,7 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType ou
   if (ac && a.shape() == shape && b.numel() == 1) {
     const In* x = a.data<In>();
     const In* yp = b.data<In>();  // read inside the loop's closure: a replay must see the new value
+    if (trace::launch_binary(o, x, false, yp, true, n, f)) return out;
     trace::launch([o, x, yp, n, f] {
       const In y = *yp;
       for (int64_t k = 0; k < n; ++k) o[k] = f(x[k], y);
@@ -78,6 +81,7 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType ou
   if (bc && b.shape() == shape && a.numel() == 1) {
     const In* xp = a.data<In>();
     const In* y = b.data<In>();
+    if (trace::launch_binary(o, xp, true, y, false, n, f)) return out;
     trace::launch([o, xp, y, n, f] {
       const In x = *xp;
       for (int64_t k = 0; k < n; ++k) o[k] = f(x, y[k]);

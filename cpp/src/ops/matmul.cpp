@@ -1,6 +1,7 @@
 // mm and bmm are the primitive products (with their backward rules); matmul maps
 // numpy's matmul semantics (vectors, matrices, broadcast batches) onto them.
 #include "kernels/gemm.hpp"
+#include "kernels/tiny_products.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
@@ -33,6 +34,12 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) 
   const kernels::MatrixRef<T> rb{b.data<T>(), b.strides()[nd - 2], b.strides()[nd - 1]};
   T* c = out.data<T>();
   if (batch == 1 && kernels::gemm_takes_plain_loop(m, n, k, rb.col_stride)) {  // (decided once for a lowered step)
+    // A dot product or a column times a number of at most 32 elements: the same body as
+    // gemm_plain's with the size fixed (kernels/tiny_products.hpp), for per-sample steps.
+    if (const kernels::TinyProduct<T> tiny = kernels::tiny_product<T>(m, n, k, ra, rb, n)) {
+      trace::launch([tiny, a = ra.data, b = rb.data, c] { tiny(a, b, c); });
+      return;
+    }
     trace::launch([=] { kernels::gemm_plain<T>(m, n, k, ra, rb, c, n); });
     return;
   }

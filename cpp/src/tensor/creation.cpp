@@ -35,6 +35,7 @@ Tensor full(const Shape& shape, double value, DType dtype) {
       scalar_t* p = t.data<scalar_t>();
       const scalar_t v = cast_value<scalar_t>(value);
       const int64_t n = t.numel();
+      if (trace::launch_fill(p, n, [v] { return v; })) return;
       trace::launch([p, v, n] {
         for (int64_t k = 0; k < n; ++k) p[k] = v;
       });

@@ -115,6 +115,7 @@ void copy_into(const Tensor& dst, const Tensor& src) {
         dst_t* o = out + dst.impl()->offset;
         const scalar_t* i = in + src.impl()->offset;
         const int64_t n = dst.numel();
+        if (trace::launch_unary(o, i, false, n, [](scalar_t v) { return cast_value<dst_t>(v); })) return;
         trace::launch([o, i, n] {
           for (int64_t k = 0; k < n; ++k) o[k] = cast_value<dst_t>(i[k]);
         });

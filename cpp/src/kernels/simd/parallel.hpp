@@ -31,8 +31,9 @@ void run_parts(int parts, void (*fn)(void*, int), void* ctx);
 // Calls body(begin, end) on contiguous pieces covering [0, n), in parallel when n is large.
 template <class Body>
 void parallel_ranges(int64_t n, Body&& body) {
-  const int threads = kernel_threads();
-  if (n < kParallelMin || threads < 2) {
+  // (The size first: a small call, the per-sample step's, then never asks for the thread count.)
+  const int threads = n < kParallelMin ? 1 : kernel_threads();
+  if (threads < 2) {
     body(int64_t{0}, n);
     return;
   }
