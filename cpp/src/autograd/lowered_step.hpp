@@ -37,6 +37,8 @@ class LoweredStep {
   bool can_run() const;
   // A lowered replay: copies `inputs` in, runs the steps, returns the outputs (fresh tensors).
   std::vector<Tensor> run(const Program& p, const std::vector<Tensor>& inputs);
+  // Bytes of the buffers the steps work on (inputs and slots): how long a run takes, roughly.
+  size_t traced_bytes() const { return traced_bytes_; }
   // For run_batches: the traced input buffers (rows are gathered straight into them), a run of
   // the steps alone, and the value of a one-element output slot.
   const std::vector<Tensor>& input_buffers() const { return input_buffers_; }
@@ -91,6 +93,7 @@ class LoweredStep {
   std::vector<OutputKind> output_kinds_;
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
   int64_t replay_ = 0;
+  size_t traced_bytes_ = 0;
   struct RowCopy {  // one data tensor for gather_rows
     const char* src;
     char* dst;
