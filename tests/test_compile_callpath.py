@@ -175,6 +175,10 @@ def test_compiled_step_is_called_through_the_c_type():
     assert type(step).__call__ is gdcore._core._CompiledCall.__call__  # no Python __call__ in between
     assert step(x, y).shape == () and step(*(x, y)).shape == ()  # direct and star calls
     assert type(step).__call__(step, x, y).shape == () and the_capture(step).program.replays == 2
+    with pytest.raises(TypeError, match="takes no arguments"):
+        gdcore._core._CompiledCall(1)
+    with pytest.raises(TypeError, match="must be bytes"):
+        step._set_fast(1, None, "none", [])
 
 
 def test_a_subclass_that_overrides_call_keeps_its_own():

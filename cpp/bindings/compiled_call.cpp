@@ -249,6 +249,8 @@ PyObject* raise_current() {
   return nullptr;
 }
 
+PyTypeObject compiled_call_type = {PyVarObject_HEAD_INIT(nullptr, 0)};  // filled in by bind_compiled_call
+
 // `self._call(*args, **kwargs)`, for every call the C++ path does not replay.
 PyObject* call_python(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
   static PyObject* call_name = PyUnicode_InternFromString("_call");
@@ -278,7 +280,12 @@ PyObject* call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* k
   return call_python(self, args, nargs, kwnames);
 }
 
-PyObject* make(PyTypeObject* type, PyObject*, PyObject*) {
+PyObject* make(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  // The base takes no arguments; a subclass's own __init__ takes CompiledStep(fn)'s.
+  if (type == &compiled_call_type && (PyTuple_GET_SIZE(args) > 0 || (kwargs && PyDict_GET_SIZE(kwargs) > 0))) {
+    PyErr_SetString(PyExc_TypeError, "_CompiledCall() takes no arguments");
+    return nullptr;
+  }
   // A Python subclass that keeps this __call__ (CompiledStep) is called through the vectorcall
   // pointer too; CPython < 3.12 leaves the flag off for subclasses defined in Python.
   if (type->tp_call == PyVectorcall_Call && !PyType_HasFeature(type, Py_TPFLAGS_HAVE_VECTORCALL))
@@ -349,7 +356,6 @@ PyGetSetDef getset[] = {
     {"_num_fast", num_fast, nullptr, "How many signatures replay in C++.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
-PyTypeObject compiled_call_type = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
 }  // namespace
 
