@@ -20,7 +20,25 @@ bool had_leaf(const Edge& e) {
 }
 }  // namespace
 
+// The post-backward hook: a Python callable run (GIL held) after every backward that fills .grad,
+// from here rather than from the engine, so that it runs once per user call, with gdcore.compile's
+// recording on (what it does, DistributedDataParallel's gradient all-reduce, becomes part of the
+// captured step), and never inside a replay. Leaked on purpose: it must outlive the interpreter's teardown.
+py::object& post_backward_hook() {
+  static auto* hook = new py::object();
+  return *hook;
+}
+
+void run_post_backward_hook() {
+  py::object& hook = post_backward_hook();
+  if (!hook || hook.is_none()) return;
+  py::object call = hook;  // a reference of its own: the hook may replace itself while it runs
+  call();
+}
+
 void bind_autograd(py::module_& m) {
+  m.def("_set_post_backward_hook", [](py::object fn) { post_backward_hook() = std::move(fn); }, py::arg("fn"),
+        "Sets the callable run after every backward() that fills .grad (None: none); DistributedDataParallel's.");
   m.def("is_grad_enabled", &GradMode::is_enabled);
   m.def("_set_grad_enabled", &GradMode::set_enabled, py::arg("mode"));
 
@@ -29,8 +47,13 @@ void bind_autograd(py::module_& m) {
            std::vector<Tensor> inputs, bool allow_unused) {
           std::vector<Tensor> g;
           for (auto& x : grads) g.push_back(x ? *x : Tensor());
-          py::gil_scoped_release release;
-          return run_backward(roots, g, retain_graph, create_graph, inputs, allow_unused);
+          std::vector<Tensor> result;
+          {
+            py::gil_scoped_release release;
+            result = run_backward(roots, g, retain_graph, create_graph, inputs, allow_unused);
+          }
+          if (inputs.empty()) run_post_backward_hook();  // a backward into .grad, not autograd.grad
+          return result;
         },
         py::arg("roots"), py::arg("grads"), py::arg("retain_graph"), py::arg("create_graph"), py::arg("inputs"),
         py::arg("allow_unused"));

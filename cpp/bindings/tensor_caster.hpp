@@ -80,6 +80,9 @@ void bind_dlpack(py::module_& m);    // __dlpack__, __dlpack_device__, from_dlpa
 void bind_indexing(py::module_& m);  // gather/scatter, index_put, sort/topk/unique (indexing_ops.cpp)
 void bind_math(py::module_& m);
 void bind_function(py::module_& m);
+void bind_collective(py::module_& m);  // collectives for gdcore.distributed (collective.cpp)
+// Runs the post-backward hook (autograd.cpp), if one is set; called with the GIL held.
+void run_post_backward_hook();
 // Last: rewrites pybind11's "incompatible function arguments" errors of every function bound above.
 void install_argument_errors(py::module_& m);
 

@@ -277,9 +277,12 @@ void bind_tensor(py::module_& m) {
         if (t.grad_fn()) t.grad_fn()->retained_output = t.impl();
       })
       .def("backward", [](const Tensor& t, std::optional<Tensor> gradient, std::optional<bool> retain_graph, bool create_graph) {
-            run_backward({t}, {gradient ? *gradient : Tensor()}, retain_graph.value_or(create_graph), create_graph, {}, false);
-          }, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(), py::arg("create_graph") = false,
-          py::call_guard<py::gil_scoped_release>());
+            {
+              py::gil_scoped_release release;
+              run_backward({t}, {gradient ? *gradient : Tensor()}, retain_graph.value_or(create_graph), create_graph, {}, false);
+            }
+            run_post_backward_hook();
+          }, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(), py::arg("create_graph") = false);
 
   // ---- shape ----
   cls.def("reshape", [](const Tensor& t, py::args a) { return reshape(t, shape_from_args(a, "reshape")); })

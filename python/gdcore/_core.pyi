@@ -802,3 +802,37 @@ def _huber_loss(input: Tensor, target: Tensor, reduction: str, delta: typing.Sup
     ...
 def _kl_div_pointwise(input: Tensor, target: Tensor, log_target: bool) -> Tensor:
     ...
+class _Collective:
+    """
+    An in-place collective the core runs on a tensor's memory (gdcore.distributed).
+    """
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def closed(self) -> bool:
+        ...
+    def close(self) -> None:
+        """
+        Makes every later run raise (the communicator is gone), including runs inside captured programs.
+        """
+def _mpi_all_reduce_sum(function: typing.SupportsInt, comm: typing.SupportsInt, in_place: typing.SupportsInt, float32: typing.SupportsInt, float64: typing.SupportsInt, sum: typing.SupportsInt, handle_size: typing.SupportsInt) -> _Collective:
+    """
+    An in-place sum over the communicator by a direct call of MPI_Allreduce at address `function`, with the given handles (mpi4py's MPI._handleof) and MPI_IN_PLACE's value.
+    """
+def _mpi_broadcast(function: typing.SupportsInt, comm: typing.SupportsInt, byte: typing.SupportsInt, root: typing.SupportsInt, handle_size: typing.SupportsInt) -> _Collective:
+    """
+    Rank `root`'s bytes to every rank, by a direct call of MPI_Bcast at address `function`.
+    """
+def _python_collective(name: str, fn: typing.Any) -> _Collective:
+    """
+    A collective that calls fn(array) with the GIL held, `array` a numpy view of the tensor's memory that fn changes in place (e.g. comm.Allreduce(MPI.IN_PLACE, array)).
+    """
+def _collective_(tensor: Tensor, collective: _Collective, divisor: typing.SupportsInt = 1) -> None:
+    """
+    Runs `collective` on the tensor's memory in place, then divides by `divisor` when > 1; recorded by gdcore.compile as one step of the captured program.
+    """
+def _set_post_backward_hook(fn: typing.Any) -> None:
+    """
+    Sets the callable run after every backward() that fills .grad (None: none); DistributedDataParallel's.
+    """

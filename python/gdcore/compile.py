@@ -54,6 +54,11 @@ replay calls the Function again (its Python forward, and its Python backward ins
 replayed backward), so reading values into numpy inside a Function's forward is fine. Such
 steps replay op by op; a replay raises if the Function's outputs change shape or dtype.
 ``step._captures[key].program.lowering`` says which; ``GDCORE_COMPILE_LOWER=0`` turns it off.
+
+Steps that train a ``DistributedDataParallel`` model: its gradient all-reduce (and buffer broadcast) is a C++
+collective step that the capture records, so every replay, lowered or not, and ``run_epoch`` (over a
+``DistributedSampler``'s shard) averages the gradients where the eager step does, with the same bytes
+(docs/scaling.md, "Compiled steps under DDP").
 """
 from __future__ import annotations
 
@@ -292,8 +297,9 @@ class CompiledStep(_core._CompiledCall):
             raise ValueError("run_epoch: the DataLoader must read a TensorDataset with the default collate_fn "
                              "(batches gathered in C++); iterate over the loader and call the step instead")
         data = list(loader.dataset.tensors)
-        n, size = len(loader.dataset), loader.batch_size
-        order = loader._order(n)  # the same random draw as iterating over the loader
+        size = loader.batch_size
+        order = loader._order(len(loader.dataset))  # the same random draw as iterating over the loader
+        n = order.numel()  # a sampler (DistributedSampler: this rank's shard) may visit fewer or more rows
         stop = n - n % size if loader.drop_last else n
         full_stop = stop - stop % size
         losses = []

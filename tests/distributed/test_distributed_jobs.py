@@ -1,5 +1,6 @@
 """Distributed tests that run real MPI jobs (2 and 3 ranks, oversubscribed): collectives, DDP against one
-process, a failing rank, and ``gdcore train`` under the launcher. Each job's checks run inside the workers
+process, compiled DDP steps against eager DDP, a failing rank (eager and inside a compiled step), and
+``gdcore train`` under the launcher. Each job's checks run inside the workers
 (tests/distributed/workers); here we launch them and read their exit status and output."""
 import os
 import time
@@ -20,6 +21,20 @@ def test_collectives_and_their_errors(nproc):
 @pytest.mark.parametrize("nproc", [2, 3])
 def test_ddp_equals_one_process_on_the_global_batch(nproc):
     assert_all_ok(run_job(nproc, "ddp_equivalence.py"), nproc)
+
+
+@pytest.mark.parametrize("nproc, env", [(2, {"GDCORE_COMPILE_LOWER": "0"}), (3, {})], ids=["2-op-by-op", "3-lowered"])
+def test_compiled_ddp_equals_eager_ddp_and_one_process(nproc, env):
+    assert_all_ok(run_job(nproc, "ddp_compiled.py", env=env), nproc)
+
+
+def test_a_rank_that_raises_inside_a_compiled_step_ends_the_job_within_seconds():
+    started = time.monotonic()
+    job = run_job(3, "compiled_rank_fails.py", timeout=30)
+    elapsed = time.monotonic() - started
+    assert job.returncode != 0
+    assert "deliberate failure inside a compiled step on rank 1" in job.stderr and "Traceback" in job.stderr, job.stderr
+    assert elapsed < 20, f"the job took {elapsed:.1f} s to end"
 
 
 def test_a_rank_that_raises_ends_the_job_within_seconds():

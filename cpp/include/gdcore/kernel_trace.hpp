@@ -33,6 +33,10 @@ struct KernelTrace {
   using GradPairs = std::vector<std::pair<std::shared_ptr<TensorImpl>, std::shared_ptr<TensorImpl>>>;
   GradPairs grad_assignments, grads_at_start, grads_accumulated;
   std::vector<size_t> assignment_steps;  // where in `steps` each of grad_assignments is made
+  // (leaf, gradient) pairs that a live step of the lowering sets with `leaf.grad = tensor`, the
+  // tensor being one from before the step (DistributedDataParallel binds each .grad to a view of
+  // its gradient bucket): backward may add into them, as the step sets them again at each replay.
+  GradPairs grads_bound;
   // (step index, version counter) of every version bump of an in-place change (tensor.hpp).
   std::vector<std::pair<size_t, std::shared_ptr<std::atomic<uint64_t>>>> version_bumps;
 };

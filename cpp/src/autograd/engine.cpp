@@ -71,8 +71,9 @@ void accumulate_into_leaf(const std::shared_ptr<TensorImpl>& leaf, const Tensor&
     if (trace::KernelTrace* t = trace::active()) {  // a .grad set in this trace, or the leaf's at its start
       bool known = false;
       for (const auto& a : t->grad_assignments) known = known || a.second == leaf->grad;
+      for (const auto& a : t->grads_bound) known = known || (a.first == leaf && a.second == leaf->grad);
       for (const auto& a : t->grads_at_start)
-        if (a.first == leaf && a.second == leaf->grad) {
+        if (!known && a.first == leaf && a.second == leaf->grad) {
           known = true;
           t->grads_accumulated.push_back(a);
         }

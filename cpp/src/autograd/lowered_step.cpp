@@ -14,14 +14,19 @@ using Kind = Program::Kind;
 namespace {
 
 // Why the step cannot be lowered, judged from its entries and arguments before tracing ("" if it can).
-std::string refusal_before_trace(const std::vector<Program::Entry>& entries, const std::vector<Tensor>& inputs) {
+// `from_before[s]`: slot s holds a tensor from before the step (a constant, or a .grad read of one).
+std::string refusal_before_trace(const std::vector<Program::Entry>& entries, const std::vector<Tensor>& inputs,
+                                 const std::vector<bool>& from_before) {
   for (const Tensor& t : inputs)
     if (t.requires_grad()) return "an argument requires grad";
   for (const Program::Entry& e : entries) {
     if (e.kind == Kind::Function)  // its outputs are new tensors from Python at every replay, not traced buffers
       return "it calls the custom autograd.Function " + e.what + " (Python code that runs at every replay)";
     if (e.kind == Kind::Create) return "it creates a tensor inside the step (zeros, ones, rand, tensor(...))";
-    if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] >= 0) return "it assigns a tensor to .grad";
+    // `p.grad = t` with t from before the step (DistributedDataParallel binding .grad to its buckets) runs live
+    // at each replay; t made by the step would hand a traced buffer to .grad behind the lowering's back.
+    if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] >= 0 && !from_before[e.in[1]])
+      return "it assigns a tensor made inside the step to .grad";
   }
   return "";
 }
@@ -53,7 +58,11 @@ bool LoweredStep::runs_live(const Program::Entry& e) {
 
 std::vector<Tensor> LoweredStep::trace_and_lower(Program& p, const std::vector<Tensor>& inputs,
                                                  std::unique_ptr<LoweredStep>& lowered, std::string& why) {
-  why = refusal_before_trace(p.entries_, inputs);
+  std::vector<bool> from_before(p.slots_.size(), false);
+  for (const Program::Constant& c : p.constants_) from_before[c.slot] = true;
+  for (const Program::Entry& e : p.entries_)
+    if (e.kind == Kind::GradRead && !e.out.empty() && e.out[0] >= 0) from_before[e.out[0]] = true;
+  why = refusal_before_trace(p.entries_, inputs, from_before);
   if (!why.empty()) return p.replay_entries(inputs, nullptr);
   auto step = std::make_unique<LoweredStep>();
   for (const Tensor& t : inputs) step->input_buffers_.push_back(t.clone_data());
@@ -79,6 +88,8 @@ void LoweredStep::run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_
     e.run(slots, replay);
   }
   live_steps_.push_back({trace_.steps.size(), &e});
+  if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] >= 0 && e.in[0] >= 0)
+    trace_.grads_bound.push_back({slots[e.in[0]].impl(), slots[e.in[1]].impl()});
   if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] < 0 && e.in[0] >= 0) {
     // `t.grad = None` on a tensor the lowered slots keep: no need for the entry's own code.
     trace_.steps.emplace_back([owner = slots[e.in[0]].impl()] { owner->grad.reset(); });
@@ -98,11 +109,27 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
       if (shares_storage(t, Tensor(a.second))) return true;
     return false;
   };
+  auto held_by_trace = [&](const Tensor& t) {
+    return std::any_of(trace_.held.begin(), trace_.held.end(), [&](const auto& h) { return h == t.impl()->storage; });
+  };
   std::vector<Kind> producer(slots_.size(), Kind::Op);
+  std::vector<std::pair<const TensorImpl*, const TensorImpl*>> bound;  // (leaf, .grad) set so far by the step
   for (const Program::Entry& e : p.entries_) {
     for (int s : e.out)
       if (s >= 0) producer[s] = e.kind;
-    if (e.kind == Kind::GradRead && !is_traced_grad(slots_[e.out[0]])) {
+    if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[0] >= 0) {
+      const TensorImpl* leaf = slots_[e.in[0]].get();
+      std::erase_if(bound, [&](const auto& b) { return b.first == leaf; });
+      if (e.in[1] >= 0) {
+        const Tensor& value = slots_[e.in[1]];
+        if (is_traced_grad(value) || held_by_trace(value)) return "it assigns a tensor made inside the step to .grad";
+        bound.push_back({leaf, value.get()});
+      }
+    }
+    const bool read_bound = e.kind == Kind::GradRead &&
+                            std::find(bound.begin(), bound.end(), std::pair<const TensorImpl*, const TensorImpl*>(
+                                                                  slots_[e.in[0]].get(), slots_[e.out[0]].get())) != bound.end();
+    if (e.kind == Kind::GradRead && !read_bound && !is_traced_grad(slots_[e.out[0]])) {
       const auto& read = slots_[e.out[0]].impl();
       auto from_start = std::find_if(trace_.grads_at_start.begin(), trace_.grads_at_start.end(),
                                      [&](const auto& a) { return a.second == read; });

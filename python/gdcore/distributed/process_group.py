@@ -43,6 +43,11 @@ class ProcessGroup:
             raise ValueError(f"{what}={world_rank} is not a rank of this group (its ranks are {list(self.ranks)})")
         return self._group_rank[world_rank]
 
+    def close_collectives(self) -> None:
+        """Close the C++ collectives made for this group (distributed/native.py) before its communicator goes."""
+        for collectives in list(getattr(self, "_collectives", ())):
+            collectives.close()
+
     def __repr__(self) -> str:
         return f"ProcessGroup(ranks={list(self.ranks)})"
 
@@ -135,10 +140,12 @@ def destroy_process_group(group=None) -> None:
     global _world, _previous_excepthook
     if group is not None and group is not _world:
         if isinstance(group, ProcessGroup):
+            group.close_collectives()
             group.comm.Free()
         return
     pg = _require(None, "destroy_process_group")
     _world = None
+    pg.close_collectives()
     pg.comm.Free()
     if _previous_excepthook is not None and sys.excepthook is _abort_on_uncaught:
         sys.excepthook = _previous_excepthook

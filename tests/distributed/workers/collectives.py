@@ -1,5 +1,5 @@
 """Worker (any number of ranks): every collective against numpy, the agreement check's errors on every rank,
-groups, DistributedSampler's defaults, and a DDP step under gdcore.compile refused with a clear error."""
+groups, DistributedSampler's defaults, and a DDP step under gdcore.compile that records its all-reduce."""
 import numpy as np
 
 import gdcore
@@ -108,7 +108,7 @@ assert (sampler.num_replicas, sampler.rank) == (world, rank)
 expect_error(ValueError, "the ranks' models differ", nn.parallel.DistributedDataParallel,
              nn.Linear(3, 2 if rank == 0 else 1))
 
-# DDP inside gdcore.compile: the all-reduce cannot be captured yet, so it must refuse, not replay without it.
+# DDP inside gdcore.compile: the all-reduce is a step of the captured program (ddp_compiled.py checks the numbers).
 net = nn.Linear(3, 1)
 ddp = nn.parallel.DistributedDataParallel(net)
 opt = gdcore.optim.SGD(ddp.parameters(), lr=0.1)
@@ -122,10 +122,14 @@ def train_step(X, y):
     return loss
 
 
-expect_error(RuntimeError, "gdcore.compile cannot capture", gdcore.compile(train_step), gdcore.ones(4, 3),
-             gdcore.ones(4, 1))
+compiled = gdcore.compile(train_step)
+for _ in range(3):
+    compiled(gdcore.ones(4, 3), gdcore.ones(4, 1))
+assert "all_reduce" in next(iter(compiled._captures.values())).program.describe()
 train_step(gdcore.ones(4, 3), gdcore.ones(4, 1))                      # eager DDP still works afterwards
 dist.barrier()
 dist.destroy_process_group()
 assert not dist.is_initialized()
+# The compiled step holds its communicator's collectives: after the group is gone they raise, never touch MPI.
+expect_error(RuntimeError, "its process group was destroyed", compiled, gdcore.ones(4, 3), gdcore.ones(4, 1))
 print("ok", rank, flush=True)

@@ -10,6 +10,10 @@ all-reduce per bucket (on the bucket's own memory) averages them: nothing is cop
 When the average happens: right after the ``backward()`` that follows a forward (backward_sync.py says how).
 Ranks stay bit-identical: every rank receives the same summed bytes from MPI and divides them by the same
 world size, and the optimizers then run the same arithmetic on the same numbers.
+
+The all-reduce (and the buffer broadcast) runs in C++ (``_core._collective_``, distributed/native.py says how it
+reaches MPI without the core linking it), so ``gdcore.compile`` records it as a step of a captured training
+step: replays, lowered replays and ``run_epoch`` average the gradients exactly where the eager step does.
 """
 from __future__ import annotations
 
@@ -98,11 +102,13 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_pg", pg)
         object.__setattr__(self, "_dist", dist)
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-        self._check_same_parameters(named)
+        self._check_same_parameters(named + [(f"buffer {n}", b) for n, b in module.named_buffers()])
         with no_grad():
             root = pg.ranks[0]
             for _, t in list(module.named_parameters()) + list(module.named_buffers()):
                 dist.broadcast(t, src=root, group=process_group)
+        from ...distributed.native import collectives_for
+        object.__setattr__(self, "_collectives", collectives_for(pg, root=0))   # group rank 0 is ranks[0]
         object.__setattr__(self, "_buckets", self._make_buckets([p for _, p in named], bucket_cap_mb))
         for bucket in self._buckets:
             bucket.bind(zero_unbound=False)
@@ -118,7 +124,7 @@ class DistributedDataParallel(Module):
         if (table == digest).all():
             return
         raise ValueError("DistributedDataParallel: the ranks' models differ (parameter names, shapes or dtypes); "
-                         f"rank {pg.ranks[pg.rank()]} has {len(named)} parameters: {description[:400]}. Build the "
+                         f"rank {pg.ranks[pg.rank()]} has {len(named)} parameters and buffers: {description[:400]}. Build the "
                          "same model on every rank before wrapping it")
 
     @staticmethod
@@ -144,8 +150,11 @@ class DistributedDataParallel(Module):
             buffers = [b for _, b in self.module.named_buffers()]
             if buffers:
                 with no_grad():
-                    for b in buffers:
-                        self._dist.broadcast(b, src=self._pg.ranks[0], group=self.process_group)
+                    for b in buffers:   # (their names, shapes and dtypes were checked at construction)
+                        if b.is_contiguous():
+                            _core._collective_(b, self._collectives.broadcast)
+                        else:
+                            self._dist.broadcast(b, src=self._pg.ranks[0], group=self.process_group)
         if _core.is_grad_enabled():
             for bucket in self._buckets:
                 bucket.bind(zero_unbound=True)
@@ -154,16 +163,11 @@ class DistributedDataParallel(Module):
         return self.module(*inputs, **kwargs)
 
     def _reduce_gradients(self) -> None:
-        """Average every bucket over the ranks, in place (called after backward)."""
-        if _core._capture_active():
-            raise RuntimeError("DistributedDataParallel: gdcore.compile cannot capture the gradient all-reduce yet "
-                               "(a capture has no step that calls MPI); run DDP training steps eagerly")
-        from mpi4py import MPI
-        comm, size = self._pg.comm, self._pg.size()
+        """Average every bucket over the ranks, in place (called after backward; recorded by gdcore.compile)."""
+        size, all_reduce = self._pg.size(), self._collectives.all_reduce_sum
         for bucket in self._buckets:
             bucket.bind(zero_unbound=True)             # a gradient replaced or cleared since forward
-            comm.Allreduce(MPI.IN_PLACE, bucket.array, op=MPI.SUM)
-            bucket.array /= size
+            _core._collective_(bucket.flat, all_reduce, size)
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
