@@ -103,8 +103,8 @@ class Program {
   std::vector<Tensor> replay(const std::vector<Tensor>& inputs);
   // replay() for a caller that must neither block nor hold things up for long (one holding
   // the Python GIL): replays only when the step is lowered, touches at most `max_bytes` of
-  // traced memory (a step of a few microseconds, that never calls back into Python) and no
-  // other replay of this program is running; else returns false having done nothing, and
+  // traced memory (a step of a few microseconds), has no collective (nothing that calls MPI
+  // or Python) and no other replay of this program is running; else returns false having done nothing, and
   // the caller lets go of what it holds and calls replay(). Raises as replay() does.
   bool try_quick_replay(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, size_t max_bytes);
   // One epoch over `data` (tensors with the same first dimension): for each full batch of

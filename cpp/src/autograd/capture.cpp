@@ -510,7 +510,7 @@ std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
 
 bool Program::try_quick_replay(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, size_t max_bytes) {
   std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);  // never wait here: another replay may need the GIL
-  if (!lock.owns_lock() || !lowered_ || lowered_->traced_bytes() > max_bytes) return false;
+  if (!lock.owns_lock() || !lowered_ || !lowered_->runs_quickly(max_bytes)) return false;
   check_inputs(inputs);
   check_constants();
   if (!lowered_->can_run()) return false;
