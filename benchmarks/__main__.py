@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         *kernel_workloads(KERNEL_SIZE, anchors, c_lib),
         linear_1_1(anchors), *airfoil(anchors), per_sample_sgd(anchors, args.quick),
         *lenet_workloads(anchors), value_mlp(anchors),
-        *matmul_workloads(anchors), *op_overhead_workloads(anchors), *classification_workloads(anchors),
+        *matmul_workloads(anchors), *op_overhead_workloads(anchors), *classification_workloads(anchors, c_lib),
     ]
     if args.only:
         workloads = [w for w in workloads if any(w.key.startswith(p) for p in args.only)]

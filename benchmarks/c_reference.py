@@ -18,6 +18,7 @@ import numpy as np
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c_reference.c")
 FLAGS = ["-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-shared", "-fPIC"]
+LIBS = ["-lm"]  # libm with libmvec: the vector expf of ref_cross_entropy
 
 
 def build() -> Tuple[Optional[ctypes.CDLL], str]:
@@ -27,7 +28,7 @@ def build() -> Tuple[Optional[ctypes.CDLL], str]:
         return None, "no C compiler (cc) found: the C reference rows are left out"
     folder = tempfile.mkdtemp(prefix="gdcore_bench_")
     out = os.path.join(folder, "libreference.so")
-    done = subprocess.run([cc, *FLAGS, "-o", out, SOURCE], capture_output=True, text=True)
+    done = subprocess.run([cc, *FLAGS, "-o", out, SOURCE, *LIBS], capture_output=True, text=True)
     if done.returncode != 0:
         return None, f"compiling the C reference failed: {done.stderr.strip()[:300]}"
     lib = ctypes.CDLL(out)
@@ -37,10 +38,12 @@ def build() -> Tuple[Optional[ctypes.CDLL], str]:
     lib.ref_adam.argtypes = [f32p, f32p, f32p, f32p, i64, f32, f32, f32, f32, f32]
     lib.ref_mse.argtypes = [f32p, f32p, f32p, i64]
     lib.ref_mse.restype = ctypes.c_double
+    lib.ref_cross_entropy.argtypes = [f32p, ctypes.c_void_p, f32p, i64, i64]
+    lib.ref_cross_entropy.restype = ctypes.c_double
     return lib, f"{os.path.basename(cc)} {' '.join(FLAGS[:4])}, 2 OpenMP threads"
 
 
 def address(a: np.ndarray) -> int:
-    """The data pointer of a contiguous float32 array, for the ctypes calls."""
-    assert a.dtype == np.float32 and a.flags.c_contiguous
+    """The data pointer of a contiguous float32 (or int64) array, for the ctypes calls."""
+    assert a.dtype in (np.float32, np.int64) and a.flags.c_contiguous
     return a.ctypes.data

@@ -3,7 +3,8 @@
 - A classification MLP training step: batch 32, 20 -> 32 -> 5 (ReLU), cross_entropy, SGD, eager and
   through gdcore.compile (against torch's eager step when torch is installed).
 - cross_entropy forward and backward on 4096 x 1000 float32 logits with random class targets: gdcore's
-  fused op, torch's, and numpy written out (log-sum-exp and softmax - onehot).
+  fused op, torch's, numpy written out (log-sum-exp and softmax - onehot), and the plain C loop
+  (c_reference.c: one read of the logits, one write of the gradient, 8 bytes per logit for GB/s).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 import gdcore
 
+from .c_reference import address
 from .report import COMPILED
 from .workload import Workload
 
@@ -47,7 +49,7 @@ def mlp_step(anchors) -> Workload:
     return Workload("train.classify_mlp", "MLP 20-32-5 step, batch 32 (cross_entropy + SGD)", impls)
 
 
-def cross_entropy_backward(anchors) -> Workload:
+def cross_entropy_backward(anchors, c_lib=None) -> Workload:
     rng = np.random.default_rng(1)
     logits = rng.standard_normal((4096, 1000)).astype(np.float32)
     target = rng.integers(0, 1000, 4096).astype(np.int64)
@@ -79,11 +81,20 @@ def cross_entropy_backward(anchors) -> Workload:
             return loss, grad
         return step
 
-    impls = {"gdcore": framework(gdcore), "numpy": numpy_setup}
+    def c_setup():
+        grad = np.empty_like(logits)
+        m, c = logits.shape
+        return lambda: c_lib.ref_cross_entropy(address(logits), address(target), address(grad), m, c)
+
+    impls = {"gdcore": framework(gdcore)}
+    if c_lib is not None:
+        impls["C loop"] = c_setup
+    impls["numpy"] = numpy_setup
     if anchors.get("torch"):
         impls["torch"] = framework(anchors.get("torch"))
-    return Workload("op.cross_entropy_4096x1000", "cross_entropy + backward, 4096 x 1000 float32 logits", impls)
+    return Workload("op.cross_entropy_4096x1000", "cross_entropy + backward, 4096 x 1000 float32 logits", impls,
+                    bytes_per_call=8 * logits.size)
 
 
-def classification_workloads(anchors) -> list:
-    return [mlp_step(anchors), cross_entropy_backward(anchors)]
+def classification_workloads(anchors, c_lib=None) -> list:
+    return [mlp_step(anchors), cross_entropy_backward(anchors, c_lib)]

@@ -194,7 +194,14 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
             torch.nn.functional.cross_entropy(logits, target).backward()
         return step
 
-    ce = {"gdcore": gd_ce, "numpy": numpy_ce}
+    def c_ce():
+        x, t, grad = ce_x.copy(), ce_t.astype(np.int64), np.empty_like(ce_x)
+        return lambda: c_lib.ref_cross_entropy(address(x), address(t), address(grad), rows, classes)
+
+    ce = {"gdcore": gd_ce}
+    if c_lib is not None:
+        ce["C loop"] = c_ce
+    ce["numpy"] = numpy_ce
     if torch:
         ce["torch"] = torch_ce
 

@@ -35,6 +35,7 @@ TRAINING: Dict[str, Tuple[str, str]] = {
     "train.per_sample_sgd": ("small_models", "per_sample_sgd"),
     "train.lenet_b64": ("networks", "lenet_workloads"),
     "train.lenet_b1": ("networks", "lenet_workloads"),
+    "train.lenet_d2l_b256": ("networks", "lenet_workloads"),
     "train.value_mlp": ("networks", "value_mlp"),
 }
 

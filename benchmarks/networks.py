@@ -3,6 +3,11 @@
 - LeNet-5 (two 5x5 convolutions with max pooling, three linear layers) on 32x32 inputs,
   one SGD step with MSELoss against random targets at batch 64 and at batch 1: the same
   module code builds the gdcore and the torch network (their nn APIs match).
+- The d2l book's LeNet (chapter "Convolutional Neural Networks (LeNet)"): 28x28 inputs,
+  the first convolution padded by 2, sigmoid activations, 2x2 average pooling, trained with
+  cross_entropy and SGD(lr=0.9) on Fashion-MNIST-sized batches of 256 (random images and
+  labels here: the time does not depend on the values). The chapter trains on one thread;
+  run with `--threads 1 --torch-threads 1` and OPENBLAS_NUM_THREADS=1 for that figure.
 - A 3-16-16-1 ReLU MLP of scalar Values (micrograd's nn.MLP layout) on 20 samples: one
   step is the forward over all samples, the summed squared error, zero_grad, backward and
   the update of every parameter. The same code runs on gdcore.Value and micrograd's Value.
@@ -44,6 +49,43 @@ def lenet(lib):
     return LeNet()
 
 
+def d2l_lenet(lib):
+    """The d2l book's LeNet from `lib.nn`: sigmoid and average pooling, 28x28 inputs."""
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+                         nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+                         nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(),
+                         nn.Linear(84, 10))
+
+
+def d2l_lenet_workload(torch, compiled_impl=True) -> Workload:
+    """train.lenet_d2l_b256: one SGD step of the d2l LeNet on a batch of 256 (cross_entropy)."""
+    def framework(lib, compiled=False):
+        def setup():
+            lib.manual_seed(0)
+            net = d2l_lenet(lib)
+            loss_fn, optimizer = lib.nn.CrossEntropyLoss(), lib.optim.SGD(net.parameters(), lr=0.9)
+            x, labels = lib.randn(256, 1, 28, 28), lib.randint(0, 10, (256,))
+
+            def step(x, labels):
+                optimizer.zero_grad()
+                loss = loss_fn(net(x), labels)
+                loss.backward()
+                optimizer.step()
+                return loss
+            if compiled:
+                step = lib.compile(step)
+            return lambda: step(x, labels)
+        return setup
+
+    impls = {"gdcore": framework(gdcore)}
+    if compiled_impl:
+        impls[COMPILED] = framework(gdcore, compiled=True)
+    if torch:
+        impls["torch"] = framework(torch)
+    return Workload("train.lenet_d2l_b256", "d2l LeNet step, batch 256 (CE + SGD)", impls)
+
+
 def lenet_workloads(anchors) -> List[Workload]:
     torch = anchors.get("torch")
 
@@ -71,6 +113,7 @@ def lenet_workloads(anchors) -> List[Workload]:
         if torch:
             impls["torch"] = framework(torch, batch)
         out.append(Workload(f"train.lenet_b{batch}", f"LeNet-5 step, batch {batch} (MSELoss + SGD)", impls))
+    out.append(d2l_lenet_workload(torch))
     return out
 
 

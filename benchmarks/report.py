@@ -45,7 +45,13 @@ TARGETS = [
     ("train.per_sample_sgd", "scikit-learn", 1.5, ">= 1.5x scikit-learn (compiled, run_epoch)", COMPILED),
     ("train.lenet_b64", "torch", 1.0, ">= 1.0x torch"),
     ("train.lenet_b1", "torch", 1.0, ">= 1.0x torch"),
+    ("train.lenet_d2l_b256", "torch", 1.2, ">= 1.2x torch"),
     *[(f"op.matmul_{n}", "numpy", 1.0, ">= 1.0x numpy") for n in (256, 512, 1024)],
+    # issue 14, target 4 (classification)
+    ("op.cross_entropy_4096x1000", "torch", 2.0, ">= 2x torch"),
+    ("op.cross_entropy_4096x1000", "C loop", 0.9, ">= 90% of the C loop"),
+    ("train.classify_mlp", "torch", 5.0, ">= 5x torch eager"),
+    ("train.classify_mlp", "torch", 50.0, ">= 50x torch eager (compiled)", COMPILED),
 ]
 
 

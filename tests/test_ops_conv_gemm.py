@@ -1,6 +1,6 @@
 """Convolution through the chunked GEMM layout (cpp/src/ops/conv.cpp): several images unfolded side by
 side into one column matrix, one BLAS product per chunk of samples. Batches whose column matrices
-exceed the chunk budget (16 MB) are split; the forward pass and both gradients must not notice.
+exceed the chunk budget (256 KiB, sized for L2) are split; the forward pass and both gradients must not notice.
 Expected values: numpy float64 loops over the kernel offsets (closed forms of the convolution and
 its adjoints), never gdcore itself.
 """
@@ -39,12 +39,18 @@ def conv_grads(win, x_pad_shape, w, g, stride, padding):
     return grad_x, grad_w, g.sum(axis=(0, 2, 3))
 
 
-# Column bytes per image: C*kh*kw * OH*OW * 8 (float64) = 27 * 30000 * 8 = 6.5 MB, so a chunk holds
-# 2 images and a batch of 3 runs as chunks of 2 and 1; in float32 all 3 fit in one chunk.
+# Column bytes per image: C*kh*kw * OH*OW * 4 or 8. The first two cases have one image per chunk (27 * 30000
+# * 4 bytes is over the budget); LeNet's second layer (150 * 100) has 4 float32 or 2 float64 images per chunk,
+# so a batch of 7 runs as 4 + 3 or 2 + 2 + 2 + 1; the d2l LeNet's first (25 * 784, padding 2) and LeNet-5's
+# first (25 * 784, no padding) have 3 or 1.
 CASES = [
     # (N, C, H, W), (O, kh, kw), stride, padding
     ((3, 3, 152, 202), (4, 3, 3), (1, 1), (0, 0)),
     ((3, 3, 299, 399), (2, 3, 3), (2, 2), (1, 1)),
+    ((7, 6, 14, 14), (16, 5, 5), (1, 1), (0, 0)),
+    ((5, 1, 28, 28), (6, 5, 5), (1, 1), (2, 2)),
+    ((5, 1, 32, 32), (6, 5, 5), (1, 1), (0, 0)),  # LeNet-5's first layer: unpadded rows of 28
+    ((2, 2, 9, 40), (3, 2, 5), (1, 1), (0, 0)),   # unpadded, stride 1, rows of 36 (the runtime-width copy)
 ]
 
 

@@ -22,6 +22,20 @@ void bind_simd(py::module_& m) {
   m.def("_set_kernel_threads", &set_kernel_threads, arg("n"),
         "Split large kernel calls over `n` threads (1..64; for tests and benchmarks).");
   m.def("_kernel_parallel_min", &kernel_parallel_min, "Arrays from this many elements on are split over threads.");
+  m.def(
+      "_simd_exp",
+      [](py::array_t<float, py::array::c_style | py::array::forcecast> x) {
+        py::array_t<float> out(x.request().shape);
+        const float* in = x.data();
+        float* o = out.mutable_data();
+        const int64_t n = static_cast<int64_t>(x.size());
+        {
+          py::gil_scoped_release release;
+          simd_exp(in, o, n);
+        }
+        return out;
+      },
+      arg("x"), "exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).");
 }
 
 }  // namespace gdcore::bind

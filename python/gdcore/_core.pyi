@@ -606,6 +606,10 @@ def _set_simd_path(name: str) -> None:
     """
     Switch every later kernel call to the path `name` (for tests and benchmarks).
     """
+def _simd_exp(x: numpy.ndarray) -> numpy.ndarray:
+    """
+    exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).
+    """
 def _sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], new_buffers: collections.abc.Sequence[bool], lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, maximize: bool) -> None:
     """
     SGD step over one parameter group, in place.

@@ -22,5 +22,8 @@ int kernel_threads();
 void set_kernel_threads(int n);
 // Arrays from this many elements on are split over the kernel threads.
 int64_t kernel_parallel_min();
+// out[k] = exp(x[k]) with the float exp of the active path's softmax kernels
+// (kernels/simd/softmax_loops.hpp), for the tests that measure its error.
+void simd_exp(const float* x, float* out, int64_t n);
 
 }  // namespace gdcore

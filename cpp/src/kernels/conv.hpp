@@ -44,4 +44,10 @@ void avg_pool_plane(const T* plane, const Window2d& w, bool count_include_pad, T
 template <typename T>
 void avg_pool_plane_adjoint(const T* grad, const Window2d& w, bool count_include_pad, T* plane);
 
+// The bias gradient of a convolution: out[c] = sum over n and l of g[n, c, l] for g (N, C, L), in
+// double with four running sums per channel (elements l = 0, 4, 8, ...; 1, 5, 9, ...; and so on) so the
+// additions do not wait on each other; the order is fixed, so every call gives the same bits.
+template <typename T>
+void channel_sums(const T* g, int64_t batch, int64_t channels, int64_t positions, T* out);
+
 }  // namespace gdcore::kernels

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/sigmoid.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
@@ -113,6 +114,11 @@ Tensor tanh(const Tensor& a) { return finish(kTanh, a, unary_forward(a, "tanh", 
 Tensor sinh(const Tensor& a) { return finish(kSinh, a, unary_forward(a, "sinh", GD_UNARY_FN(std::sinh(x))), Keep::Input); }
 Tensor cosh(const Tensor& a) { return finish(kCosh, a, unary_forward(a, "cosh", GD_UNARY_FN(std::cosh(x))), Keep::Input); }
 Tensor sigmoid(const Tensor& a) {
+  if (a.defined() && a.dtype() == DType::Float32 && a.is_contiguous()) {  // the SIMD loop (kernels/sigmoid.hpp)
+    Tensor out = Tensor::empty(a.shape(), DType::Float32);
+    trace::launch([x = a.data<float>(), o = out.data<float>(), n = a.numel()] { kernels::sigmoid_f32(x, o, n); });
+    return finish(kSigmoid, a, out, Keep::Output);
+  }
   return finish(kSigmoid, a, unary_forward(a, "sigmoid", GD_UNARY_FN(T(1) / (T(1) + std::exp(-x)))), Keep::Output);
 }
 Tensor relu(const Tensor& a) {

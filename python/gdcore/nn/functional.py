@@ -55,14 +55,15 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     _require_tensor(weight, "weight", "linear")
     if weight.dim() != 2:
         raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape {tuple(weight.shape)}")
-    if input.dim() == 0 or input.shape[-1] != weight.shape[1]:
+    # size(d) is one C++ call; .shape builds a Size (a tuple subclass): only for the messages
+    if input.dim() == 0 or input.size(-1) != weight.size(1):
         raise ValueError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.dim() else 0} "
                          f"features but weight of shape {tuple(weight.shape)} expects {weight.shape[1]} "
                          "(in_features); check the layer sizes")
     out = _core.matmul(input, weight.t())
     if bias is not None:
         _require_tensor(bias, "bias", "linear")
-        if tuple(bias.shape) != (weight.shape[0],):
+        if bias.dim() != 1 or bias.size(0) != weight.size(0):
             raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
         out = out + bias
     return out

@@ -27,12 +27,22 @@ struct Kernels {
   void (*scaled_diff)(const T* x, const T* y, T* out, T scale, int64_t n);
   // out[k] = scale * (x[k] - y[k]) * g[k] (in T).
   void (*diff_times)(const T* x, const T* y, const T* g, T* out, T scale, int64_t n);
+  // The softmax-row loops of softmax_loops.hpp (cross_entropy). max_k x[k]:
+  T (*row_max)(const T* x, int64_t n);
+  // out[k] = exp(x[k] - shift) (out may be null); returns the sum of those exponentials.
+  double (*exp_shift_sum)(const T* x, T shift, T* out, int64_t n);
+  // x[k] *= a.
+  void (*scale)(T* x, T a, int64_t n);
+  // out[k] = exp(x[k]) (the float exp of softmax_loops.hpp; for its tests).
+  void (*exp)(const T* x, T* out, int64_t n);
 };
 
 struct KernelTable {
   SimdPath path;
   Kernels<float> f32;
   Kernels<double> f64;
+  // out[k] = 1 / (1 + exp(-x[k])) in float32 (sigmoid_loop.hpp).
+  void (*sigmoid_f32)(const float* x, float* out, int64_t n);
 };
 
 // The tables, one per file compiled with that path's flags. Calling one the CPU does not

@@ -23,4 +23,6 @@ void set_kernel_threads(int n) { kernels::simd::set_kernel_threads(n); }
 
 int64_t kernel_parallel_min() { return kernels::simd::kParallelMin; }
 
+void simd_exp(const float* x, float* out, int64_t n) { kernels::simd::kernels_for<float>().exp(x, out, n); }
+
 }  // namespace gdcore

@@ -132,11 +132,20 @@ void diff_times_loop(const T* __restrict x, const T* __restrict y, const T* __re
   });
 }
 
+}  // namespace
+}  // namespace gdcore::kernels::simd
+
+#include "kernels/simd/softmax_loops.hpp"  // (uses for_blocks, ld and st above)
+
+namespace gdcore::kernels::simd {
+namespace {
+
 template <template <class> class Vec, class T>
 Kernels<T> make_kernels() {
   using V = Vec<T>;
   return Kernels<T>{&sgd_loop<V>,     &adam_loop<V>,        &sq_diff_sum_loop<V>, &sq_diff_sum_and_grad_loop<V>,
-                    &sq_diff_loop<V>, &scaled_diff_loop<V>, &diff_times_loop<V>};
+                    &sq_diff_loop<V>, &scaled_diff_loop<V>, &diff_times_loop<V>,
+                    &row_max_loop<V>, &exp_shift_sum_loop<V>, &scale_loop<V>, &exp_loop<V>};
 }
 
 }  // namespace

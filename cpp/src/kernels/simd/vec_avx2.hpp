@@ -34,6 +34,27 @@ struct Avx2Vec<float> {
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm256_fnmadd_ps(a, b, c); }
   static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
+  static Reg min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
+  // The first k lanes from p, the others `fill`.
+  static Reg load_or(const float* p, int64_t k, float fill) {
+    const __m256i m = mask(k);
+    return _mm256_blendv_ps(set1(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+  }
+  // 2^n from y = 1.5 * 2^23 + n (n an integer, |n| <= 126): n sits in y's low mantissa bits.
+  static Reg pow2_from_magic(Reg y) {
+    const __m256i n = _mm256_sub_epi32(_mm256_castps_si256(y), _mm256_set1_epi32(0x4B400000));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
+  }
+  static Reg round(Reg a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // a * 2^n for integral n in [-250, 250]: two factors 2^(n/2) and 2^(n - n/2) built from their
+  // exponent bits, each a normal float, so the result overflows and underflows as the exact one.
+  static Reg scale2(Reg a, Reg n) {
+    const __m256i k = _mm256_cvtps_epi32(n), half = _mm256_srai_epi32(k, 1), rest = _mm256_sub_epi32(k, half);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const Reg f1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+    const Reg f2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(a, f1), f2);
+  }
 
   // Two double accumulators: the low and the high four lanes.
   struct Acc {
@@ -74,6 +95,11 @@ struct Avx2Vec<double> {
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
   static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm256_fnmadd_pd(a, b, c); }
   static Reg max(Reg a, Reg b) { return _mm256_max_pd(a, b); }
+  static Reg min(Reg a, Reg b) { return _mm256_min_pd(a, b); }
+  static Reg load_or(const double* p, int64_t k, double fill) {
+    const __m256i m = mask(k);
+    return _mm256_blendv_pd(set1(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m));
+  }
 
   struct Acc {
     __m256d s = _mm256_setzero_pd();

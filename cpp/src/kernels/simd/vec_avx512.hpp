@@ -37,6 +37,17 @@ struct Avx512Vec<float> {
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm512_fnmadd_ps(a, b, c); }
   static Reg max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
+  static Reg min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
+  // The first k lanes from p, the others `fill`.
+  static Reg load_or(const float* p, int64_t k, float fill) { return _mm512_mask_loadu_ps(set1(fill), mask(k), p); }
+  // 2^n from y = 1.5 * 2^23 + n (n an integer, |n| <= 126): n sits in y's low mantissa bits.
+  static Reg pow2_from_magic(Reg y) {
+    const __m512i n = _mm512_sub_epi32(_mm512_castps_si512(y), _mm512_set1_epi32(0x4B400000));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23));
+  }
+  static Reg round(Reg a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // a * 2^n for integral n (vscalefps: exact, with overflow to inf and gradual underflow).
+  static Reg scale2(Reg a, Reg n) { return _mm512_scalef_ps(a, n); }
 
   struct Acc {
     __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
@@ -72,6 +83,8 @@ struct Avx512Vec<double> {
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
   static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm512_fnmadd_pd(a, b, c); }
   static Reg max(Reg a, Reg b) { return _mm512_max_pd(a, b); }
+  static Reg min(Reg a, Reg b) { return _mm512_min_pd(a, b); }
+  static Reg load_or(const double* p, int64_t k, double fill) { return _mm512_mask_loadu_pd(set1(fill), mask(k), p); }
 
   struct Acc {
     __m512d s = _mm512_setzero_pd();

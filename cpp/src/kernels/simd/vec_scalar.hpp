@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace gdcore::kernels::simd {
 namespace {
@@ -27,6 +28,19 @@ struct ScalarVec {
   static Reg fmadd(Reg a, Reg b, Reg c) { return a * b + c; }   // a * b + c
   static Reg fnmadd(Reg a, Reg b, Reg c) { return c - a * b; }  // c - a * b
   static Reg max(Reg a, Reg b) { return a > b ? a : b; }        // b when either is NaN, like vmaxps
+  static Reg min(Reg a, Reg b) { return a < b ? a : b; }        // b when either is NaN, like vminps
+  static Reg load_or(const T* p, int64_t, T) { return *p; }     // width 1: a tail never happens
+  // (float only) 2^n from y = 1.5 * 2^23 + n (n an integer, |n| <= 126): n sits in y's low mantissa bits.
+  static Reg pow2_from_magic(Reg y) {
+    uint32_t bits;
+    std::memcpy(&bits, &y, sizeof bits);
+    bits = (bits - 0x4B400000u + 127u) << 23;
+    float out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+  }
+  static Reg round(Reg a) { return std::nearbyint(a); }         // to nearest, ties to even
+  static Reg scale2(Reg a, Reg n) { return n == n ? std::ldexp(a, static_cast<int>(n)) : n; }  // a * 2^n
 
   // Sum of squared differences, taken in double.
   struct Acc {
