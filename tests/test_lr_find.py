@@ -40,7 +40,7 @@ def same(a, b):
     assert all((x is None and y is None) or x.tobytes() == y.tobytes() for x, y in zip(grads_a, grads_b))
     assert tensors_a.keys() == tensors_b.keys()
     assert all(tensors_a[k].tobytes() == tensors_b[k].tobytes() for k in tensors_a)
-    assert others_a == others_b and groups_a == groups_b and rng_a == rng_b
+    assert others_a == others_b and groups_a == groups_b and rng_a.tolist() == rng_b.tolist()
 
 
 @pytest.mark.parametrize("opt_kind", ["momentum", "adam"])

@@ -40,3 +40,15 @@ def test_unknown_attributes_still_raise_attribute_error():
     with pytest.raises(AttributeError, match="has no attribute 'no_such_thing'"):
         gdcore.no_such_thing  # noqa: B018
     assert not hasattr(gdcore, "cudnn")
+
+
+def test_import_gdcore_loads_nothing_it_does_not_use():
+    # Loaded on first use instead: downloads (urllib, http,
+    # ssl, email), render_graph's subprocess, the curvature tools, plots; OpenBLAS is opened without
+    # importing scipy_openblas32's __init__ (importlib.metadata).
+    code = ("import sys, gdcore\n"
+            "print([m for m in ('matplotlib', 'urllib.request', 'http.client', 'ssl', 'email', 'subprocess', "
+            "'importlib.metadata', 'scipy_openblas32', 'gdcore.curvature') if m in sys.modules])\n"
+            "from gdcore.train import suggest_lr\n"
+            "print(suggest_lr.__module__, gdcore.data.download.fetch_verified.__name__)")
+    assert _fresh(code) == "[]\ngdcore.curvature.advisor fetch_verified"

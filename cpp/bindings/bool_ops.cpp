@@ -90,10 +90,24 @@ void assign_inplace(const Tensor& self, const Tensor& result, const char* name) 
   copy_(self, result);
 }
 
+using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
+
+// `name` as a Tensor method (other) and a gdcore function (input, other); either side may be a Python number.
+void def_binary(TensorClass& cls, py::module_& m, const char* name, BinaryOp op) {
+  cls.def(name, [op, name](const Tensor& a, py::handle b) {
+    auto [x, y] = tensor_pair(py::cast(a), b, name);
+    return op(x, y);
+  }, py::arg("other"));
+  m.def(name, [op, name](py::handle a, py::handle b) {
+    auto [x, y] = tensor_pair(a, b, name);
+    return op(x, y);
+  }, py::arg("input"), py::arg("other"));
+}
+
 }  // namespace
 
 void bind_bool_ops(py::module_& m) {
-  auto cls = py::reinterpret_borrow<py::class_<TensorImpl, std::shared_ptr<TensorImpl>>>(m.attr("Tensor"));
+  auto cls = py::reinterpret_borrow<TensorClass>(m.attr("Tensor"));
 
   // Identity hash (tensors stay usable as dict keys, as in torch), defined before __eq__:
   // a class whose __eq__ is bound without one gets __hash__ = None.
@@ -108,14 +122,7 @@ void bind_bool_ops(py::module_& m) {
                   Named{"__le__", "le", &le}, Named{"__gt__", "gt", &gt}, Named{"__ge__", "ge", &ge}}) {
     BinaryOp op = c.op;
     cls.def(c.dunder, [op](const Tensor& a, py::handle b) { return binary(a, b, op, false); }, py::is_operator());
-    cls.def(c.name, [op, name = c.name](const Tensor& a, py::handle b) {
-      auto [x, y] = tensor_pair(py::cast(a), b, name);
-      return op(x, y);
-    }, py::arg("other"));
-    m.def(c.name, [op, name = c.name](py::handle a, py::handle b) {
-      auto [x, y] = tensor_pair(a, b, name);
-      return op(x, y);
-    }, py::arg("input"), py::arg("other"));
+    def_binary(cls, m, c.name, op);
   }
 
   // & | ^ on bool and integer tensors (bitwise; logical on bools), with their reflected forms.
@@ -132,30 +139,14 @@ void bind_bool_ops(py::module_& m) {
       assign_inplace(a, op(a, *o), name);
       return a;
     }, py::is_operator());
-    cls.def(c.name, [op, name = c.name](const Tensor& a, py::handle b) {
-      auto [x, y] = tensor_pair(py::cast(a), b, name);
-      return op(x, y);
-    }, py::arg("other"));
-    m.def(c.name, [op, name = c.name](py::handle a, py::handle b) {
-      auto [x, y] = tensor_pair(a, b, name);
-      return op(x, y);
-    }, py::arg("input"), py::arg("other"));
+    def_binary(cls, m, c.name, op);
   }
   cls.def("__invert__", &bitwise_not).def("bitwise_not", &bitwise_not);
   m.def("bitwise_not", &bitwise_not, py::arg("input"));
 
   for (Named c : {Named{"", "logical_and", &logical_and}, Named{"", "logical_or", &logical_or},
-                  Named{"", "logical_xor", &logical_xor}}) {
-    BinaryOp op = c.op;
-    cls.def(c.name, [op, name = c.name](const Tensor& a, py::handle b) {
-      auto [x, y] = tensor_pair(py::cast(a), b, name);
-      return op(x, y);
-    }, py::arg("other"));
-    m.def(c.name, [op, name = c.name](py::handle a, py::handle b) {
-      auto [x, y] = tensor_pair(a, b, name);
-      return op(x, y);
-    }, py::arg("input"), py::arg("other"));
-  }
+                  Named{"", "logical_xor", &logical_xor}})
+    def_binary(cls, m, c.name, c.op);
 
   for (auto [name, fn] : std::initializer_list<std::pair<const char*, UnaryOp>>{
            {"logical_not", &logical_not}, {"isnan", &isnan}, {"isinf", &isinf}, {"isfinite", &isfinite}, {"sign", &sign}}) {

@@ -23,6 +23,23 @@ Tensor made(std::function<Tensor()> make) {
   capture::on_created(t, std::move(make));
   return t;
 }
+// Before the state was a uint8 tensor, get_state() returned the 5-tuple (hi, lo, seed, has_spare,
+// spare); checkpoints written then still hold one, so set_state keeps reading it.
+Generator::State legacy_state(const py::tuple& t) {
+  if (t.size() != 5) throw py::value_error("set_state: expected the uint8 tensor returned by get_state(), got a tuple of " +
+                                           std::to_string(t.size()) + " items");
+  try {
+    return {t[0].cast<uint64_t>(), t[1].cast<uint64_t>(), t[2].cast<uint64_t>(), t[3].cast<bool>(), t[4].cast<double>()};
+  } catch (const py::cast_error&) {
+    throw py::type_error("set_state: expected the uint8 tensor returned by get_state() (or an old checkpoint's tuple "
+                         "(int, int, int, bool, float)), got " + std::string(py::repr(t)));
+  }
+}
+
+std::string describe_state(const py::handle& state) {
+  if (py::isinstance<TensorImpl>(state)) return std::string("a ") + dtype_name(state.cast<Tensor>().dtype()) + " tensor";
+  return std::string(py::str(py::type::of(state).attr("__name__"))) + " " + std::string(py::repr(state));
+}
 }  // namespace
 
 void bind_functions(py::module_& m) {
@@ -32,18 +49,13 @@ void bind_functions(py::module_& m) {
       .def("manual_seed", [](Generator& g, uint64_t s) -> Generator& { g.manual_seed(s); return g; }, py::arg("seed"),
            py::return_value_policy::reference_internal)
       .def("initial_seed", &Generator::initial_seed)
-      .def("get_state", [](const Generator& g) {
-        auto s = g.get_state();
-        return py::make_tuple(s.hi, s.lo, s.seed, s.has_spare, s.spare);
-      })
-      .def("set_state", [](Generator& g, py::tuple t) {
-        if (t.size() != 5) throw py::value_error("set_state: expected the 5-tuple returned by get_state()");
-        try {
-          g.set_state({t[0].cast<uint64_t>(), t[1].cast<uint64_t>(), t[2].cast<uint64_t>(), t[3].cast<bool>(), t[4].cast<double>()});
-        } catch (const py::cast_error&) {
-          throw py::type_error("set_state: expected the tuple (int, int, int, bool, float) returned by get_state(), got " +
-                               std::string(py::repr(t)));
-        }
+      .def("get_state", [](const Generator& g) { return state_to_bytes(g.get_state()); },
+           "The state as a uint8 tensor (as torch's Generator.get_state) that set_state takes back.")
+      .def("set_state", [](Generator& g, py::object state) {
+        if (py::isinstance<py::tuple>(state)) return g.set_state(legacy_state(py::reinterpret_borrow<py::tuple>(state)));
+        if (!py::isinstance<TensorImpl>(state) || state.cast<Tensor>().dtype() != DType::UInt8)
+          throw py::type_error("set_state: expected the uint8 tensor returned by get_state(), got " + describe_state(state));
+        g.set_state(state_from_bytes(state.cast<Tensor>()));
       }, py::arg("state"))
       .def("random", &Generator::uniform, "One uniform number in [0, 1).")
       .def("randbelow", &Generator::below, py::arg("n"), "One uniform integer in [0, n).");

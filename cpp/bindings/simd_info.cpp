@@ -22,6 +22,8 @@ void bind_simd(py::module_& m) {
   m.def("_set_kernel_threads", &set_kernel_threads, arg("n"),
         "Split large kernel calls over `n` threads (1..64; for tests and benchmarks).");
   m.def("_kernel_parallel_min", &kernel_parallel_min, "Arrays from this many elements on are split over threads.");
+  m.def("_blas_threads", &blas_threads, "Threads OpenBLAS splits a matrix product over.");
+  m.def("_set_blas_threads", &set_blas_threads, arg("n"), "Let OpenBLAS split a matrix product over `n` threads (n >= 1).");
   m.def(
       "_simd_exp",
       [](py::array_t<float, py::array::c_style | py::array::forcecast> x) {

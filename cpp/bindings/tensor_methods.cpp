@@ -31,8 +31,7 @@ py::object reduce_extreme(const Tensor& t, py::object dim, bool keepdim, bool is
   if (dim.is_none()) return py::cast(is_max ? amax(t) : amin(t));
   if (py::isinstance<TensorImpl>(dim)) return py::cast(is_max ? maximum(t, dim.cast<Tensor>()) : minimum(t, dim.cast<Tensor>()));
   const int64_t d = dim.cast<int64_t>();
-  Tensor values = is_max ? amax(t, {d}, keepdim) : amin(t, {d}, keepdim);
-  Tensor indices = is_max ? argmax(t, d, keepdim) : argmin(t, d, keepdim);
+  auto [values, indices] = is_max ? max_dim(t, d, keepdim) : min_dim(t, d, keepdim);
   return max_result(values, indices);
 }
 

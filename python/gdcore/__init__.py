@@ -8,8 +8,9 @@ from __future__ import annotations
 from ._version import __version__
 # Loads OpenBLAS (libscipy_openblas.so, used by the matrix products) into the process; the
 # extension below needs it and finds it by soname, so _core carries no path into site-packages.
-import scipy_openblas32  # noqa: F401  (imported for its side effect)
-from . import _core
+from . import _openblas
+_openblas.load()
+from . import _core  # noqa: E402
 from ._core import (
     Tensor, Value, Generator, dtype,
     add, sub, mul, div, pow, neg, abs, exp, log, sqrt, sin, cos, tan, tanh, sinh, cosh, sigmoid, relu,
@@ -111,6 +112,7 @@ def is_tensor(obj) -> bool:
 
 
 from . import safetensors  # noqa: E402  (gdcore.safetensors; the package itself is imported on first use)
+from .threads import set_num_threads, get_num_threads  # noqa: E402
 
 # Wrong-type arguments to the public Python functions above get a message naming the argument (_argument_check).
 from ._argument_check import install as _install_argument_check  # noqa: E402

@@ -365,8 +365,10 @@ class Generator:
     """
     def __init__(self, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
-    def get_state(self) -> tuple[int, int, int, bool, float]:
-        ...
+    def get_state(self) -> Tensor:
+        """
+        The state as a uint8 tensor (as torch's Generator.get_state) that set_state takes back.
+        """
     def initial_seed(self) -> int:
         ...
     def manual_seed(self, seed: typing.SupportsInt | typing.SupportsIndex) -> Generator:
@@ -379,7 +381,7 @@ class Generator:
         """
         One uniform number in [0, 1).
         """
-    def set_state(self, state: tuple) -> None:
+    def set_state(self, state: typing.Any) -> None:
         ...
 class Value:
     """
@@ -564,6 +566,10 @@ def _kernel_threads() -> int:
     """
     Threads a large kernel call is split over.
     """
+def _blas_threads() -> int:
+    """
+    Threads OpenBLAS splits a matrix product over.
+    """
 def _linspace(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: dtype, arg4: bool) -> Tensor:
     ...
 def _max_pool2d(input: Tensor, kernel_size: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> tuple[Tensor, Tensor]:
@@ -601,6 +607,10 @@ def _set_grad_enabled(mode: bool) -> None:
 def _set_kernel_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Split large kernel calls over `n` threads (1..64; for tests and benchmarks).
+    """
+def _set_blas_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Let OpenBLAS split a matrix product over `n` threads (n >= 1).
     """
 def _set_simd_path(name: str) -> None:
     """

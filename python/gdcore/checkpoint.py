@@ -56,7 +56,9 @@ def _states(generators: dict) -> dict:
 
 def _set_states(generators: dict, states: dict) -> None:
     for name, gen in generators.items():
-        gen.set_state(tuple(states[name]))
+        state = states[name]
+        # (a checkpoint written before get_state() returned a uint8 tensor holds the old 5-tuple)
+        gen.set_state(tuple(state) if isinstance(state, list) else state)
 
 
 def _check_every(every: Any) -> Any:

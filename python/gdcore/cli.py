@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ._version import __version__
 
@@ -23,34 +23,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def argument_type(convert: Callable[[str], Any], wanted: str, ok: Callable[[Any], bool],
+                  wanted_value: Optional[str] = None) -> Callable[[str], Any]:
+    """An argparse ``type=``: ``convert(text)``, refused with "expected <wanted>, got ..." when the text does
+    not convert or ``ok(value)`` is false (then saying ``wanted_value``, when given, instead of ``wanted``)."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted_value or wanted}, got {value}")
+        return value
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not 0 <= value < 2**64:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**64), got {value}")
-    return value
+_positive_int = argument_type(int, "a positive integer", lambda v: v >= 1)
+_positive_float = argument_type(float, "a positive number", lambda v: math.isfinite(v) and v > 0,
+                                "a positive finite number")
+_seed = argument_type(int, "an integer", lambda v: 0 <= v < 2**64, "an integer in [0, 2**64)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -260,13 +260,15 @@ def initial_seed() -> int:
     return _core.default_generator().initial_seed()
 
 
-def get_rng_state() -> tuple:
-    """The state of gdcore's default generator, as torch.get_rng_state (a tuple here, not a byte tensor):
-    pass it to set_rng_state to replay the same random numbers. Generator.get_state() does the same per
-    generator."""
+def get_rng_state() -> Tensor:
+    """The state of gdcore's default generator as a 1-D uint8 tensor (as torch.get_rng_state returns a
+    ByteTensor): pass it to set_rng_state to replay the same random numbers. The bytes are gdcore's own,
+    versioned format (38 bytes, not torch's 5056), so a foreign or corrupted state is refused. Generator.get_state()
+    does the same per generator."""
     return _core.default_generator().get_state()
 
 
-def set_rng_state(state: tuple) -> None:
-    """Restore the default generator to a state from get_rng_state() (as torch.set_rng_state)."""
+def set_rng_state(state: Tensor) -> None:
+    """Restore the default generator to a state from get_rng_state() (as torch.set_rng_state). A tensor
+    that is not uint8 raises TypeError; one that is not such a state (size, header, version) RuntimeError."""
     _core.default_generator().set_state(state)

@@ -19,6 +19,8 @@ import sys
 import sysconfig
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .cli import argument_type
+
 __all__ = ["add_parser", "build_command", "run", "launched_world_size", "find_mpiexec"]
 
 # Environment variables through which MPI launchers tell a process its world size (Open MPI, MPICH/Hydra, PMIx).
@@ -52,14 +54,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     return launch
 
 
-def _ranks(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number of ranks, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of ranks, got {value}")
-    return value
+_ranks = argument_type(int, "a positive number of ranks", lambda v: v >= 1)
 
 
 def find_mpiexec() -> Optional[str]:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import struct
 from typing import Any, Optional
 
 import numpy as np
 
 from ._core import Tensor
+from .atomic_write import write_atomically
 from .creation import from_numpy, zeros
 
 __all__ = ["SafetensorsError", "save", "save_file", "load", "load_file"]
@@ -102,18 +102,7 @@ def save_file(tensors: dict, filename: Any, metadata: Optional[dict] = None) -> 
         raise FileNotFoundError(f"safetensors.save_file: the folder {folder!r} does not exist; create it first")
     if os.path.isdir(target):
         raise IsADirectoryError(f"safetensors.save_file: {target!r} is a directory; pass a file name")
-    temporary = os.path.join(folder, f".{os.path.basename(target)[:100]}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        _package().numpy.save_file(arrays, temporary, metadata=meta)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.remove(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    write_atomically(target, lambda path: _package().numpy.save_file(arrays, path, metadata=meta))
 
 
 # ---------------------------------------------------------------- reading

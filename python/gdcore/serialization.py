@@ -25,8 +25,6 @@ import hashlib
 import json
 import math
 import os
-import secrets
-import stat
 import struct
 from collections import OrderedDict
 from typing import Any
@@ -35,6 +33,7 @@ import numpy as np
 
 from ._core import Tensor
 from ._version import __version__
+from .atomic_write import write_atomically
 from .creation import from_numpy, zeros
 
 __all__ = ["save", "load", "SaveFileError", "MAGIC", "FORMAT_VERSION"]
@@ -175,38 +174,12 @@ def save(obj: Any, f) -> None:
         raise FileNotFoundError(f"save: the folder {folder!r} does not exist; create it first (os.makedirs)")
     if os.path.isdir(target):
         raise IsADirectoryError(f"save: {target!r} is a directory; pass a file name such as {target!r}/model.gdc")
-    # Hidden, unique, and short enough for any file system (names are capped at 255 bytes).
-    temporary = os.path.join(folder, f".{os.path.basename(target)[:100]}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
+
+    def write(path: str) -> None:
+        with open(path, "wb") as out:
             _write(out, header, encoder)
-            out.flush()
-            os.fsync(out.fileno())
-        if os.path.exists(target):
-            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.remove(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
 
-
-def _fsync_folder(folder: str) -> None:
-    """Make the rename durable (POSIX); harmless to skip where folders cannot be opened."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    write_atomically(target, write)
 
 
 # ---------------------------------------------------------------- decoding (load side)

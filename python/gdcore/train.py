@@ -18,8 +18,6 @@ import numpy as np
 from ._core import Tensor
 from .checkpoint import TrainingCheckpoint
 from .grad_mode import no_grad
-from .curvature.advisor import suggest_lr
-from .curvature.training import FitCurvature
 from .lr_finder import LRFinderResult, lr_find
 from .train_metrics import EpochMetrics
 
@@ -284,6 +282,8 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
 
     history = History(label=label)
     position = keeper.resume(history) if resume else None
+    from .curvature.training import FitCurvature  # (gdcore.curvature loads on first use, not with gdcore)
+
     curvature = FitCurvature.make(check_lr, track_sharpness, model, loss_fn, optimizer, history)
     tracker = EpochMetrics.make(metrics, val_data, model, loss_fn, history)
     full = eval_data if eval_data is not None else _full_data(loader)
@@ -362,3 +362,11 @@ def fit(model: Callable, loss_fn: Callable, optimizer: Any, loader: Any, epochs:
         if keeper is not None:
             keeper.__exit__(None, None, None)
     return history
+
+
+def __getattr__(name: str):
+    # gdcore.train.suggest_lr is gdcore.curvature's, which is loaded on first use rather than by `import gdcore`.
+    if name == "suggest_lr":
+        from .curvature.advisor import suggest_lr
+        return suggest_lr
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

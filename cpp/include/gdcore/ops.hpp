@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "gdcore/tensor.hpp"
@@ -60,6 +61,10 @@ Tensor amax(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim
 Tensor amin(const Tensor& a, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);  // int64, no gradient
 Tensor argmin(const Tensor& a, int64_t dim, bool keepdim = false);
+// (values, indices) of max(dim)/min(dim); the gradient goes to the returned index only (ties
+// are not shared, unlike amax/amin's), as in torch.
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim = false);
+std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim = false);
 
 // ---- matrix products (ops/matmul.cpp) -----------------------------------------------
 Tensor mm(const Tensor& a, const Tensor& b);   // (n, k) @ (k, m)

@@ -32,6 +32,11 @@ class Generator {
 
 Generator& default_generator();  // per thread
 
+// The state as the 1-D uint8 tensor get_rng_state() returns (layout in rng_state.cpp) and back;
+// bytes that are not such a state (wrong size, magic or version) raise instead of being used.
+Tensor state_to_bytes(const Generator::State& s);
+Generator::State state_from_bytes(const Tensor& bytes);
+
 Tensor rand(const Shape& shape, DType dtype, Generator* gen = nullptr);
 Tensor randn(const Shape& shape, DType dtype, Generator* gen = nullptr);
 Tensor normal(double mean, double std, const Shape& shape, DType dtype, Generator* gen = nullptr);

@@ -22,6 +22,10 @@ int kernel_threads();
 void set_kernel_threads(int n);
 // Arrays from this many elements on are split over the kernel threads.
 int64_t kernel_parallel_min();
+// Threads OpenBLAS splits a matrix product over; set_blas_threads throws std::invalid_argument
+// for n < 1. (DataLoader workers set both counts to 1, as torch's do.)
+int blas_threads();
+void set_blas_threads(int n);
 // out[k] = exp(x[k]) with the float exp of the active path's softmax kernels
 // (kernels/simd/softmax_loops.hpp), for the tests that measure its error.
 void simd_exp(const float* x, float* out, int64_t n);

@@ -61,7 +61,8 @@ const std::unordered_map<std::string, ForwardFn>& table() {
       {"SubBackward", GD_FORWARD(return sub(x[0], x[1]))},
       {"MulBackward", GD_FORWARD(return mul(x[0], x[1]))},
       {"DivBackward", GD_FORWARD(return div(x[0], x[1]))},
-      {"PowBackward", GD_FORWARD(return x.size() == 2 ? pow(x[0], x[1]) : pow(x[0], a.reals[0]))},
+      {"PowBackward0", GD_FORWARD(return pow(x[0], a.reals[0]))},
+      {"PowBackward1", GD_FORWARD(return pow(x[0], x[1]))},
       {"NegBackward", GD_FORWARD(return neg(x[0]))},
       {"MaximumBackward", GD_FORWARD(return maximum(x[0], x[1]))},
       {"MinimumBackward", GD_FORWARD(return minimum(x[0], x[1]))},
@@ -122,6 +123,8 @@ const std::unordered_map<std::string, ForwardFn>& table() {
       {"ScatterAddBackward", GD_FORWARD(return scatter_add(x[0], a.ints[0], x[1], x[2]))},
       {"IndexAddBackward", GD_FORWARD(return index_add(x[0], a.ints[0], x[2], x[1], 1.0, a.ints[1] != 0))},
       {"SortIndices", GD_FORWARD(return sort_indices(x[0], a.ints[0], a.ints[1] != 0, a.ints[2]))},
+      {"Argmax", GD_FORWARD(return argmax(x[0], a.ints[0], a.ints[1] != 0))},
+      {"Argmin", GD_FORWARD(return argmin(x[0], a.ints[0], a.ints[1] != 0))},
       // join.cpp
       {"CatBackward", GD_FORWARD(return cat(x, a.ints[0]))},
       // compare.cpp, logical.cpp, where.cpp: bool results (recorded without a graph node)

@@ -11,7 +11,9 @@
 
 namespace gdcore {
 
-uint64_t next_node_sequence();  // node.cpp: creation order shared with the op table's nodes
+// node.cpp: the node's edges to its inputs' nodes (or leaves), their shapes and dtypes, and its place
+// in the creation order shared with the op table's nodes.
+void link_inputs(Node& node, const Tensor* inputs, size_t count);
 
 std::shared_ptr<Node> record_function(const std::shared_ptr<CustomFunction>& fn, const std::vector<Tensor>& inputs,
                                       const std::vector<Tensor>& outputs, const std::vector<bool>& differentiable,
@@ -28,22 +30,7 @@ std::shared_ptr<Node> record_function(const std::shared_ptr<CustomFunction>& fn,
   node->op = &fn->op();
   node->custom = fn;
   node->num_outputs = static_cast<uint32_t>(outputs.size());
-  node->inputs.reserve(inputs.size());
-  for (const Tensor& t : inputs) {
-    Edge e;
-    if (t.defined() && t.requires_grad()) {
-      if (t.grad_fn()) {
-        e.fn = t.grad_fn();
-        e.output_nr = t.impl()->output_nr;
-      } else {
-        e.leaf = t.impl();
-      }
-    }
-    node->inputs.push_back(std::move(e));
-    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
-    node->input_dtypes.push_back(t.defined() ? t.dtype() : DType::Float32);
-  }
-  node->sequence = next_node_sequence();
+  link_inputs(*node, inputs.data(), inputs.size());
   if (!outputs.empty()) {
     node->output_shape = outputs[0].shape();
     node->output_dtype = outputs[0].dtype();

@@ -16,7 +16,27 @@ namespace {
 std::atomic<uint64_t> next_sequence{1};
 }
 
-uint64_t next_node_sequence() { return next_sequence.fetch_add(1, std::memory_order_relaxed); }
+void link_inputs(Node& node, const Tensor* inputs, size_t count) {
+  node.inputs.reserve(count);
+  node.input_shapes.reserve(count);
+  node.input_dtypes.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor& t = inputs[i];
+    Edge e;
+    if (t.defined() && t.requires_grad()) {
+      if (t.grad_fn()) {
+        e.fn = t.grad_fn();
+        e.output_nr = t.impl()->output_nr;
+      } else {
+        e.leaf = t.impl();
+      }
+    }
+    node.inputs.push_back(std::move(e));
+    node.input_shapes.push_back(t.defined() ? t.shape() : Shape{});
+    node.input_dtypes.push_back(t.defined() ? t.dtype() : DType::Float32);
+  }
+  node.sequence = next_sequence.fetch_add(1, std::memory_order_relaxed);
+}
 
 bool any_requires_grad(const std::vector<Tensor>& inputs) {
   for (const Tensor& t : inputs)
@@ -36,25 +56,7 @@ std::shared_ptr<Node> record_range(const OpDef& op, const Tensor* inputs, size_t
                : nullptr;
   auto node = make_pooled<Node>();
   node->op = &op;
-  node->inputs.reserve(count);
-  node->input_shapes.reserve(count);
-  node->input_dtypes.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    const Tensor& t = inputs[i];
-    Edge e;
-    if (t.defined() && t.requires_grad()) {
-      if (t.grad_fn()) {
-        e.fn = t.grad_fn();
-        e.output_nr = t.impl()->output_nr;
-      } else {
-        e.leaf = t.impl();
-      }
-    }
-    node->inputs.push_back(std::move(e));
-    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
-    node->input_dtypes.push_back(t.defined() ? t.dtype() : DType::Float32);
-  }
-  node->sequence = next_sequence.fetch_add(1, std::memory_order_relaxed);
+  link_inputs(*node, inputs, count);
   node->output_shape = output.shape();
   node->output_dtype = output.dtype();
   output.impl()->requires_grad = true;

@@ -12,6 +12,9 @@
 
 namespace gdcore::kernels {
 
+int blas_threads() { return scipy_openblas_get_num_threads(); }
+void set_blas_threads(int n) { scipy_openblas_set_num_threads(n); }
+
 namespace {
 
 // When the plain loops beat the BLAS call (measured on a 2-core AMD EPYC where OpenBLAS runs

@@ -10,6 +10,10 @@
 namespace gdcore::kernels {
 
 // A read-only matrix operand: element (i, j) is data[i * row_stride + j * col_stride].
+// Threads OpenBLAS splits one product over (its own pool; OPENBLAS_NUM_THREADS at load time).
+int blas_threads();
+void set_blas_threads(int n);  // n >= 1
+
 template <typename T>
 struct MatrixRef {
   const T* data;

@@ -97,7 +97,9 @@ std::vector<Tensor> pow_backward(Node& n, const Tensor& g) {
   };
   return {GD_GRAD_IF(n, 0, grad_a()), GD_GRAD_IF(n, 1, grad_b())};
 }
-const OpDef kPow{"PowBackward", pow_backward};
+// torch's names tell the two pows apart: PowBackward1 is tensor ** tensor, PowBackward0 tensor ** number
+// (scalar ** tensor goes through tensor ** tensor here, where torch says PowBackward2).
+const OpDef kPow{"PowBackward1", pow_backward};
 
 std::vector<Tensor> pow_scalar_backward(Node& n, const Tensor& g) {
   const double p = n.attrs.reals[0];
@@ -111,7 +113,7 @@ std::vector<Tensor> pow_scalar_backward(Node& n, const Tensor& g) {
   }
   return {mul(g, mul(pow(n.saved_tensor(0), p - 1.0), p))};
 }
-const OpDef kPowScalar{"PowBackward", pow_scalar_backward};
+const OpDef kPowScalar{"PowBackward0", pow_scalar_backward};
 
 // ---- neg ----
 std::vector<Tensor> neg_backward(Node&, const Tensor& g) { return {neg(g)}; }

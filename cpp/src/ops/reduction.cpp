@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "ops/elementwise.hpp"
 
@@ -147,6 +148,12 @@ Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, 
 
 template <typename T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
+std::vector<Tensor> no_backward(Node&, const Tensor&) {
+  throw std::logic_error("argmax/argmin have no gradient (their output is int64)");
+}
+const OpDef kArgmax{"Argmax", no_backward};
+const OpDef kArgmin{"Argmin", no_backward};
+
 Tensor arg_extreme(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
   const char* name = is_max ? "argmax" : "argmin";
   const int64_t d = wrap_dim(dim, a.dim(), name);
@@ -171,11 +178,17 @@ Tensor arg_extreme(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
     for (int64_t r = 0; r < n_rows; ++r) {
       const scalar_t* row = x + r * len;
       int64_t best = 0;
-      for (int64_t k = 1; k < len; ++k)
-        if (is_max ? row[k] > row[best] : row[k] < row[best]) best = k;
+      // The first NaN wins, as in torch (max/min propagate NaN, so its index is the answer);
+      // v != v is false for integers and bools.
+      for (int64_t k = 1; k < len && row[best] == row[best]; ++k)
+        if (row[k] != row[k] || (is_max ? row[k] > row[best] : row[k] < row[best])) best = k;
       o[r] = best;
     }
   });
+  // No gradient: recorded only for gdcore.compile, so that a replay finds the extremes of the new values
+  // (max(dim) gathers its values at these indices).
+  if (capture::is_capturing())
+    capture::on_record(is_max ? kArgmax : kArgmin, {a}, out, nullptr)->attrs.ints = {d, keepdim ? 1 : 0};
   return out;
 }
 
@@ -208,5 +221,27 @@ Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { r
 Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) { return extreme(a, dims, keepdim, false); }
 Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) { return arg_extreme(a, dim, keepdim, true); }
 Tensor argmin(const Tensor& a, int64_t dim, bool keepdim) { return arg_extreme(a, dim, keepdim, false); }
+
+// max(dim)/min(dim) return the input gathered at the returned indices, so the values' gradient
+// goes to that one element, as torch's MaxBackward0 does; amax/amin (and max() over all
+// elements) share it evenly among ties instead, as torch's do.
+std::pair<Tensor, Tensor> extreme_with_index(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
+  const char* name = is_max ? "max" : "min";
+  const int64_t d = wrap_dim(dim, a.dim(), name);
+  if (a.dim() == 0) return {clone(a), scalar_tensor(0, DType::Int64)};
+  if (a.shape()[d] == 0)
+    throw std::invalid_argument(std::string(name) + ": cannot reduce over the empty dimension " + std::to_string(dim) +
+                                " of the tensor of shape " + shape_str(a.shape()) + " (there is no identity for max/min)");
+  Tensor index = arg_extreme(a, d, /*keepdim=*/true, is_max);
+  Tensor values = gather(a, d, index);
+  if (keepdim) return {values, index};
+  return {squeeze(values, d), squeeze(index, d)};
+}
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) {
+  return extreme_with_index(a, dim, keepdim, true);
+}
+std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) {
+  return extreme_with_index(a, dim, keepdim, false);
+}
 
 }  // namespace gdcore

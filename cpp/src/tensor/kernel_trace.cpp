@@ -16,7 +16,7 @@ void unsupported(const char* what) {
 
 void on_op(const OpDef& op) {
   static constexpr std::string_view kLowerable[] = {
-      "AddBackward",     "SubBackward",       "MulBackward",       "DivBackward",     "PowBackward",
+      "AddBackward",     "SubBackward",       "MulBackward",       "DivBackward",     "PowBackward0",   "PowBackward1",
       "NegBackward",     "MaximumBackward",   "MinimumBackward",   "AbsBackward",     "ExpBackward",
       "LogBackward",     "SqrtBackward",      "SinBackward",       "CosBackward",     "TanBackward",
       "TanhBackward",    "SinhBackward",      "CoshBackward",      "SigmoidBackward", "ReluBackward",

@@ -3,10 +3,6 @@ Graphviz DOT text, and rendered to SVG/PNG with Graphviz's ``dot`` when it is in
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
-
 from typing import Union
 
 from .._core import Tensor, Value
@@ -117,6 +113,10 @@ def graph(t: Union[Tensor, Value], name: str = "output") -> str:
 
 def render_graph(t: Union[Tensor, Value], path: str, name: str = "output") -> str:
     """Writes the graph of ``t`` (a Tensor or a Value) to ``path`` (format from the suffix: .svg, .png or .pdf); returns the path."""
+    import shutil  # (here, not at the top: subprocess is not worth loading for every `import gdcore`)
+    import subprocess
+    import tempfile
+
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
     if fmt not in ("svg", "png", "pdf"):
         raise ValueError(f"render_graph: unsupported file type {fmt!r}; use a .svg, .png or .pdf path")

@@ -7,12 +7,8 @@ errors, because only they know what the user can do instead (pass a path, set a 
 """
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
 import secrets
-import urllib.error
-import urllib.request
 from typing import Callable
 
 __all__ = ["DOWNLOAD_TIMEOUT_SECONDS", "ChecksumError", "fetch_verified"]
@@ -31,6 +27,12 @@ def fetch_verified(url: str, destination: str, hash_name: str, expected: str,
     A different digest raises ChecksumError(mismatch_message(actual_hex_digest)); a network or
     file-system failure raises RuntimeError(failure_message(reason)). Neither leaves a file behind.
     """
+    # (imported here: urllib.request pulls in http, ssl and email, which `import gdcore` need not pay for)
+    import hashlib
+    import http.client
+    import urllib.error
+    import urllib.request
+
     folder = os.path.dirname(destination)
     partial = os.path.join(folder, f".{os.path.basename(destination)}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:

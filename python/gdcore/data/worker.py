@@ -1,6 +1,7 @@
 """DataLoader worker processes: the loop a worker runs, and the main side that feeds and reads them.
 
-As in torch.utils.data: worker ``i`` of ``num_workers`` seeds gdcore's default generator,
+As in torch.utils.data: worker ``i`` of ``num_workers`` limits gdcore to one thread (kernels and
+OpenBLAS, ``set_num_threads(1)``), seeds gdcore's default generator,
 Python's ``random`` and numpy's global generator from ``base_seed + i`` (the base seed the
 loader drew for the epoch the workers start in; persistent workers keep theirs), runs ``worker_init_fn(i)``,
 then builds the batches it is sent (``collate_fn([dataset[j] for j in indices])``).
@@ -67,6 +68,14 @@ class _Resume:
     """Sent to a persistent worker at the start of a new epoch; echoed back once everything before it is done."""
 
 
+def _one_thread() -> None:
+    # As torch's workers (torch.set_num_threads(1)): N workers building batches side by side, each
+    # splitting its kernels and matrix products over every core, would run N x cores threads.
+    from ..threads import set_num_threads
+
+    set_num_threads(1)
+
+
 def _seed_worker(seed: int) -> None:
     import numpy as np
 
@@ -82,6 +91,7 @@ def _worker_loop(dataset, index_queue, result_queue, collate, base_seed: int, wo
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _one_thread()
     seed = base_seed + worker_id
     _seed_worker(seed)
     worker_info._current = WorkerInfo(worker_id, num_workers, seed, dataset)

@@ -205,15 +205,26 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group=No
     pg.comm.Allgather(arr, out)
 
 
+def _rooted_list(what: str, tensor: Tensor, tensors, root_rank: int, group, list_name: str, root_name: str):
+    """What gather and scatter check before they move data: ``tensors`` (``list_name``) holds one tensor per rank,
+    shaped like ``tensor``, on the root and is None elsewhere, and every rank agrees on the call.
+    Returns (process group, tensor's array, root's rank in the group, whether this rank is the root)."""
+    pg = _require(group, what)
+    arr = _array(tensor, f"{what}: tensor")
+    root = pg.group_rank(root_rank, f"{what}: {root_name}")
+    here = pg.rank() == root
+    if here:
+        problem = _list_problem(tensors, arr, pg.size(), f"{what}: {list_name}")
+    else:
+        problem = None if tensors is None else ValueError(f"{what}: {list_name} must be None on ranks other than "
+                                                          f"{root_name}")
+    _agree(pg, what, arr, root=root_rank, local_error=problem, root_name=root_name)
+    return pg, arr, root, here
+
+
 def gather(tensor: Tensor, gather_list: Optional[List[Tensor]] = None, dst: int = 0, group=None) -> None:
     """Rank ``dst`` receives every rank's ``tensor`` into ``gather_list`` (one per rank; None elsewhere)."""
-    pg = _require(group, "gather")
-    arr = _array(tensor, "gather: tensor")
-    root = pg.group_rank(dst, "gather: dst")
-    here = pg.rank() == root
-    problem = _list_problem(gather_list, arr, pg.size(), "gather: gather_list") if here else (
-        None if gather_list is None else ValueError("gather: gather_list must be None on ranks other than dst"))
-    _agree(pg, "gather", arr, root=dst, local_error=problem, root_name="dst")
+    pg, arr, root, here = _rooted_list("gather", tensor, gather_list, dst, group, "gather_list", "dst")
     block = np.empty((pg.size(),) + arr.shape, dtype=arr.dtype) if here else None
     pg.comm.Gather(arr, block, root=root)
     if here:
@@ -222,12 +233,6 @@ def gather(tensor: Tensor, gather_list: Optional[List[Tensor]] = None, dst: int 
 
 def scatter(tensor: Tensor, scatter_list: Optional[List[Tensor]] = None, src: int = 0, group=None) -> None:
     """Rank r's ``tensor`` receives ``scatter_list[r]`` of rank ``src`` (the list is None on the other ranks)."""
-    pg = _require(group, "scatter")
-    arr = _array(tensor, "scatter: tensor")
-    root = pg.group_rank(src, "scatter: src")
-    here = pg.rank() == root
-    problem = _list_problem(scatter_list, arr, pg.size(), "scatter: scatter_list") if here else (
-        None if scatter_list is None else ValueError("scatter: scatter_list must be None on ranks other than src"))
-    _agree(pg, "scatter", arr, root=src, local_error=problem, root_name="src")
+    pg, arr, root, here = _rooted_list("scatter", tensor, scatter_list, src, group, "scatter_list", "src")
     block = np.stack([t.detach().numpy() for t in scatter_list]) if here else None
     pg.comm.Scatter(block, arr, root=root)

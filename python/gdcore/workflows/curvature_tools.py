@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import statistics
 import time
 from typing import Optional
 
@@ -83,8 +84,10 @@ def run(quick: bool = False, out: Optional[str] = None, log: Log = None) -> Work
     history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=MLP_LR), [(X, y)], steps,
                   track_sharpness=10, progress=False, label="MLP, lr=0.2")
     late = history.sharpness[len(history.sharpness) // 2:]
+    median = statistics.median(late)
     emit(log, f"MLP sharpness: {history.sharpness[0]:.3g} at the start, up to {max(history.sharpness):.3g}; over the "
-              f"second half between {min(late):.3g} and {max(late):.3g}, around 2 / lr = {2 / MLP_LR:g}")
+              f"second half between {min(late):.3g} and {max(late):.3g}, median {median:.3g}, around 2 / lr = "
+              f"{2 / MLP_LR:g}")
 
     probe = small_mlp()
     finder = lr_find(probe, nn.MSELoss(), optim.SGD(probe.parameters(), lr=MLP_LR), [(X, y)],
