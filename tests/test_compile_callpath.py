@@ -165,3 +165,155 @@ def test_tuple_and_none_results_and_wrong_arguments():
     with pytest.raises(TypeError, match=r"step\(\) missing 1 required positional argument: 'yb'$") as raised:
         compiled(x)  # a new signature: the Python path, and the step's own TypeError, unchanged
     assert "_CompiledCall" not in str(raised.value)
+
+
+# ---- the vectorcall type (the call reaches C++ without __call__ lookup or argument tuple) ----
+
+def test_compiled_step_is_called_through_the_c_type():
+    x, y = points()
+    _, _, step = make()
+    assert type(step).__call__ is gdcore._core._CompiledCall.__call__  # no Python __call__ in between
+    assert step(x, y).shape == () and step(*(x, y)).shape == ()  # direct and star calls
+    assert type(step).__call__(step, x, y).shape == () and the_capture(step).program.replays == 2
+    with pytest.raises(TypeError, match="takes no arguments"):
+        gdcore._core._CompiledCall(1)
+    with pytest.raises(TypeError, match="must be bytes"):
+        step._set_fast(1, None, "none", [])
+
+
+def test_a_subclass_that_overrides_call_keeps_its_own():
+    class Logged(type(gdcore.compile(print))):
+        calls = 0
+
+        def __call__(self, *args, **kwargs):
+            Logged.calls += 1
+            return super().__call__(*args, **kwargs)
+
+    x, y = points()
+    model, opt, plain = make()
+    step = Logged(plain._fn)
+    for _ in range(4):
+        step(x, y)
+    assert Logged.calls == 4 and step._num_fast == 1 and the_capture(step).program.replays == 3
+
+
+def test_errors_of_the_cpp_replay_are_python_exceptions():
+    x, y = points()
+    model, _, step = make()
+    step(x, y), step(x, y)
+    model.weight.data = gdcore.zeros(2, 1)  # a parameter replaced: the replay refuses, as before
+    with pytest.raises(RuntimeError, match=r"was replaced since the capture"):
+        step(x, y)
+
+
+def test_group_changed_between_cpp_calls_is_seen_each_time():
+    x, y = points()
+    model, opt, step = make()
+    w0, b0 = model.weight.item(), model.bias.item()
+    lrs = [0.05, 0.05, 0.01, 0.01, 0.05, 0.02, 0.02]
+    for lr in lrs:
+        opt.param_groups[0]["lr"] = lr
+        step(x, y)
+    w, b = numpy_descent(w0, b0, lrs)
+    assert model.weight.item() == pytest.approx(w, rel=1e-4) and model.bias.item() == pytest.approx(b, rel=1e-4)
+    params = opt.param_groups[0]["params"]
+    params[0], params[1] = params[1], params[0]  # the same parameters in another order: a new capture
+    before = the_capture(step)
+    step(x, y)
+    assert the_capture(step) is not before
+
+
+def resident_bytes():
+    """This process's resident memory (Linux), or None elsewhere."""
+    import os
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def test_many_calls_do_not_leak_objects_or_memory():
+    """10^5 calls: Python objects (gc, tracemalloc) and C++ memory (resident size: a leaked tensor
+    per call would be >= 10 MB) stay flat."""
+    import gc
+    import tracemalloc
+    x, y = points()
+    _, _, step = make(lr=0.001)
+    for _ in range(100):
+        step(x, y)
+    gc.collect()
+    objects, resident = len(gc.get_objects()), resident_bytes()
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        for _ in range(100_000):
+            step(x, y)
+        gc.collect()
+        end, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert the_capture(step).program.replays == 100_099
+    assert len(gc.get_objects()) - objects < 50 and end - start < 64 * 1024
+    if resident is not None:
+        assert resident_bytes() - resident < 8 * 2**20
+
+
+def test_step_and_its_optimizer_in_a_cycle_are_collected():
+    import gc
+    import weakref
+    x, y = points()
+    _, opt, step = make()
+    step(x, y), step(x, y)
+    opt.compiled = step  # step -> guard -> optimizer -> step: only the collector can free it
+    ref = weakref.ref(step)
+    del step, opt
+    gc.collect()
+    assert ref() is None
+
+
+def test_calls_from_several_threads_replay_every_step():
+    import threading
+    x, y = points()
+    model, _, step = make(lr=0.001)
+    step(x, y), step(x, y)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(500):
+                step(x, y)
+        except BaseException as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and the_capture(step).program.replays == 1 + 4 * 500
+    assert np.isfinite(model.weight.item())
+
+
+def test_a_step_too_big_to_hold_the_gil_replays_the_same():
+    gdcore.manual_seed(0)
+    x = gdcore.randn(256, 64)
+    y = gdcore.randn(256, 1)
+    runs = []
+    for compiled in (False, True):
+        gdcore.manual_seed(1)
+        model = nn.Linear(64, 1)
+        opt = optim.SGD(model.parameters(), lr=0.01)
+
+        def step(xb, yb):
+            opt.zero_grad()
+            loss = ((model(xb) - yb) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        if compiled:
+            step = gdcore.compile(step)
+        runs.append([step(x, y).detach().numpy().tobytes() for _ in range(4)])
+        if compiled:
+            assert step._num_fast == 1 and the_capture(step).program.lowering == "lowered"
+    assert runs[0] == runs[1]

@@ -104,6 +104,12 @@ struct StepCounts {
 class Program {
  public:
   std::vector<Tensor> replay(const std::vector<Tensor>& inputs);
+  // replay() for a caller that must neither block nor hold things up for long (one holding
+  // the Python GIL): replays only when the step is lowered, touches at most `max_bytes` of
+  // traced memory (a step of a few microseconds), has no collective (nothing that calls MPI
+  // or Python) and no other replay of this program is running; else returns false having done nothing, and
+  // the caller lets go of what it holds and calls replay(). Raises as replay() does.
+  bool try_quick_replay(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, size_t max_bytes);
   // One epoch over `data` (tensors with the same first dimension): for each full batch of
   // `batch_size` rows of `order[start:stop]`, gathers the rows (index_select) and replays;
   // returns output `loss_output` of every replay stacked into a 1-d tensor.
@@ -164,6 +170,7 @@ class Program {
   std::string lowering_refused_;  // why the step cannot be lowered (empty when it is, or not tried)
   friend class LoweredStep;
   void check_constants() const;  // raises when a parameter was replaced since the capture
+  void check_inputs(const std::vector<Tensor>& inputs) const;  // raises unless they match the capture
   std::vector<Tensor> replay_entries(const std::vector<Tensor>& inputs, LoweredStep* lowering);
 };
 

@@ -56,6 +56,9 @@ struct KernelTrace {
   // tensor being one from before the step (DistributedDataParallel binds each .grad to a view of
   // its gradient bucket): backward may add into them, as the step sets them again at each replay.
   GradPairs grads_bound;
+  // A step calls code outside the core (a collective: MPI, or Python with the GIL taken), so a
+  // replay must not hold the GIL for it (Program::try_quick_replay).
+  bool calls_out = false;
   // (step index, version counter) of every version bump of an in-place change (tensor.hpp).
   std::vector<std::pair<size_t, std::shared_ptr<std::atomic<uint64_t>>>> version_bumps;
   // (step index, loop) of every launch_elements: the steps the lowering may fuse.

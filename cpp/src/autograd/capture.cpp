@@ -477,7 +477,7 @@ void optimizer_step(const char* name, const std::vector<Tensor>& params, const s
 
 // ---- replay --------------------------------------------------------------------------
 
-std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
+void Program::check_inputs(const std::vector<Tensor>& inputs) const {
   if (is_capturing())
     throw std::runtime_error("gdcore.compile: a compiled step cannot be called inside another step that is being "
                              "captured; call the inner function directly (uncompiled)");
@@ -492,6 +492,10 @@ std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
                                   " but the step was captured for a " + dtype_name(input_dtypes_[i]) +
                                   " tensor of shape " + shape_str(input_shapes_[i]));
   }
+}
+
+std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
+  check_inputs(inputs);
   check_constants();
   std::lock_guard<std::mutex> lock(mutex_);
   PauseGuard pause;
@@ -503,6 +507,18 @@ std::vector<Tensor> Program::replay(const std::vector<Tensor>& inputs) {
     return out;
   }
   return replay_entries(inputs, nullptr);
+}
+
+bool Program::try_quick_replay(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, size_t max_bytes) {
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);  // never wait here: another replay may need the GIL
+  if (!lock.owns_lock() || !lowered_ || !lowered_->runs_quickly(max_bytes)) return false;
+  check_inputs(inputs);
+  check_constants();
+  if (!lowered_->can_run()) return false;
+  PauseGuard pause;
+  ++replays_;
+  outputs = lowered_->run(*this, inputs);
+  return true;
 }
 
 void Program::check_constants() const {

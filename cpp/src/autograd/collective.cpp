@@ -54,6 +54,7 @@ void collective_(const Tensor& t, const std::shared_ptr<const Collective>& colle
   const int64_t n = t.numel();
   const DType dtype = t.dtype();
   // The closure holds the collective (not the tensor): a lowered replay keeps it as a step on this memory.
+  if (trace::KernelTrace* k = trace::active()) k->calls_out = true;
   trace::launch([collective, data, n, dtype] {
     if (collective->closed->load()) throw_closed(collective->name);
     collective->run(data, n, dtype);

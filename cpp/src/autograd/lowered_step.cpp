@@ -76,6 +76,9 @@ std::vector<Tensor> LoweredStep::trace_and_lower(Program& p, const std::vector<T
   }
   step->replay_ = p.replays_;
   why = step->finish(p, inputs, outputs);
+  for (const std::vector<Tensor>* buffers : {&step->input_buffers_, &step->slots_})
+    for (const Tensor& t : *buffers)
+      if (t.defined()) step->traced_bytes_ += static_cast<size_t>(t.numel()) * itemsize(t.dtype());
   if (why.empty()) lowered = std::move(step);
   return outputs;
 }
@@ -266,15 +269,31 @@ void LoweredStep::run_steps() {
   for (auto& step : trace_.steps) step();
 }
 
+namespace {
+// copy_into(dst, src) for tensors of one shape, as one memcpy when both are laid out densely in
+// the same dtype (a small step's batch and loss: the general copy's checks cost more than the copy).
+void copy_same_shape(const Tensor& dst, const Tensor& src) {
+  if (dst.dtype() == src.dtype() && dst.numel() > 0 && dst.is_contiguous() && src.is_contiguous())
+    std::memcpy(dst.raw_data(), src.raw_data(), static_cast<size_t>(dst.numel()) * itemsize(dst.dtype()));
+  else
+    copy_into(dst, src);
+}
+}  // namespace
+
 std::vector<Tensor> LoweredStep::run(const Program& p, const std::vector<Tensor>& inputs) {
-  for (size_t i = 0; i < inputs.size(); ++i) copy_into(input_buffers_[i], inputs[i]);
+  for (size_t i = 0; i < inputs.size(); ++i) copy_same_shape(input_buffers_[i], inputs[i]);
   run_steps();
   std::vector<Tensor> out;
   out.reserve(output_kinds_.size());
   for (size_t k = 0; k < output_kinds_.size(); ++k) {
     switch (output_kinds_[k]) {
       case OutputKind::Undefined: out.emplace_back(); break;
-      case OutputKind::Copy: out.push_back(slots_[p.outputs_[k]].clone_data()); break;
+      case OutputKind::Copy: {
+        const Tensor& t = slots_[p.outputs_[k]];
+        out.push_back(Tensor::empty(t.shape(), t.dtype()));
+        copy_same_shape(out.back(), t);
+        break;
+      }
       case OutputKind::AsIs: out.push_back(slots_[p.outputs_[k]]); break;
       case OutputKind::Argument: out.push_back(inputs[output_argument_[k]]); break;
     }

@@ -43,6 +43,10 @@ class LoweredStep {
   bool can_run() const;
   // A lowered replay: copies `inputs` in, runs the steps, returns the outputs (fresh tensors).
   std::vector<Tensor> run(const Program& p, const std::vector<Tensor>& inputs);
+  // True when a run may hold the caller's locks (the GIL): it calls nothing outside the core
+  // (no collective) and its buffers (inputs and slots, how long a run takes, roughly) are at
+  // most `max_bytes`.
+  bool runs_quickly(size_t max_bytes) const { return !trace_.calls_out && traced_bytes_ <= max_bytes; }
   // For run_batches: the traced input buffers (rows are gathered straight into them), a run of
   // the steps alone, and the value of a one-element output slot.
   const std::vector<Tensor>& input_buffers() const { return input_buffers_; }
@@ -100,6 +104,7 @@ class LoweredStep {
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
   int64_t replay_ = 0;
   size_t fused_loops_ = 0;
+  size_t traced_bytes_ = 0;
   struct RowCopy {  // one data tensor for gather_rows
     const char* src;
     char* dst;
