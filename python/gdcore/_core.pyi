@@ -8,6 +8,7 @@ gdcore's C++ core: tensors, the autograd tape, ops and kernels
 from __future__ import annotations
 import collections.abc
 import numpy
+import numpy.typing
 import typing
 __all__: list[str] = ['AccumulateGrad', 'Generator', 'Node', 'Tensor', 'Value', 'abs', 'add', 'all', 'any', 'argsort', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'cat', 'ceil', 'clamp', 'clamp_max', 'clamp_min', 'clone', 'cos', 'cosh', 'count_nonzero', 'default_generator', 'div', 'dot', 'dtype', 'eq', 'erf', 'erfinv', 'exp', 'expm1', 'flatten', 'floor', 'from_dlpack', 'from_numpy', 'gather', 'gather_rows', 'ge', 'gt', 'index_add', 'index_put', 'index_select', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'le', 'log', 'log10', 'log1p', 'log2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'lt', 'masked_fill', 'masked_select', 'matmul', 'maximum', 'minimum', 'mm', 'mse_loss', 'mul', 'mv', 'ne', 'neg', 'nonzero', 'outer', 'permute', 'pow', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'scatter', 'scatter_add', 'sigmoid', 'sign', 'simd_path', 'simd_paths', 'sin', 'sinh', 'sort', 'sqrt', 'square', 'squeeze', 'stack', 'sub', 'take_along_dim', 'tan', 'tanh', 'topk', 'transpose', 'trunc', 'unique', 'unsqueeze', 'where']
 class dtype:
@@ -668,8 +669,10 @@ class Generator:
     """
     def __init__(self, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
-    def get_state(self) -> tuple[int, int, int, bool, float]:
-        ...
+    def get_state(self) -> Tensor:
+        """
+        The state as a uint8 tensor (as torch's Generator.get_state) that set_state takes back.
+        """
     def initial_seed(self) -> int:
         ...
     def manual_seed(self, seed: typing.SupportsInt | typing.SupportsIndex) -> Generator:
@@ -682,7 +685,7 @@ class Generator:
         """
         One uniform number in [0, 1).
         """
-    def set_state(self, state: tuple) -> None:
+    def set_state(self, state: typing.Any) -> None:
         ...
 class Value:
     """
@@ -782,6 +785,11 @@ class _CapturedStep:
         Replays the step on rows order[b:b+batch_size] of every tensor of `data` for each full batch in [start, stop); returns the losses (output `loss_output` of each replay) as a 1-d tensor.
         """
     @property
+    def fused_loops(self) -> int:
+        """
+        How many elementwise loops of the lowered step run fused with their neighbours (0 when not lowered, or with GDCORE_COMPILE_FUSE=0).
+        """
+    @property
     def lowering(self) -> str:
         """
         'lowered' when replays run as a flat list of loops, 'not lowered yet' before the first replay, else 'op by op: <why>'.
@@ -798,25 +806,43 @@ class _CapturedStep:
     @property
     def replays(self) -> int:
         ...
+class _Collective:
+    """
+    An in-place collective the core runs on a tensor's memory (gdcore.distributed).
+    """
+    def close(self) -> None:
+        """
+        Makes every later run raise (the communicator is gone), including runs inside captured programs.
+        """
+    @property
+    def closed(self) -> bool:
+        ...
+    @property
+    def name(self) -> str:
+        ...
 class _CompiledCall:
     """
-    Base class of gdcore.compile's CompiledStep: its __call__ replays a captured step in C++ when the arguments and optimizer options allow, else calls the Python method _call.
+    Base class of gdcore.compile's CompiledStep: calling it replays a captured step in C++ when the arguments and optimizer options allow, else calls the Python method _call.
     """
-    def __call__(self, *args, **kwargs) -> typing.Any:
-        ...
-    def __init__(self) -> None:
-        ...
-    def _clear_fast(self) -> None:
+    @staticmethod
+    def __new__(type, *args, **kwargs):
+        """
+        Create and return a new object.  See help(type) for accurate signature.
+        """
+    @staticmethod
+    def _clear_fast(*args, **kwargs):
         """
         Forgets every registered replay.
         """
-    def _set_fast(self, key: bytes, program: typing.Any, structure: str, groups: list) -> None:
+    @staticmethod
+    def _set_fast(key, program, structure, groups):
         """
         Registers the C++ replay of the capture with signature `key` (program None forgets it); `groups` lists (optimizer, state, group, copy, index) of the parameter groups the step updated.
         """
-    @property
-    def _num_fast(self) -> int:
-        ...
+    def __call__(self, *args, **kwargs):
+        """
+        Call self as a function.
+        """
 def _adadelta_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], square_avgs: collections.abc.Sequence[Tensor], acc_deltas: collections.abc.Sequence[Tensor], lr: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: bool) -> None:
     """
     Adadelta step over one parameter group, in place.
@@ -841,6 +867,10 @@ def _avg_pool2d_backward(grad_output: Tensor, input_shape: collections.abc.Seque
     """
 def _binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
     ...
+def _blas_threads() -> int:
+    """
+    Threads OpenBLAS splits a matrix product over.
+    """
 def _call_uncaptured(fn: typing.Any) -> typing.Any:
     """
     Calls fn() with gdcore.compile's recording paused on this thread.
@@ -860,6 +890,10 @@ def _capture_begin(inputs: collections.abc.Sequence[Tensor]) -> None:
 def _capture_end(outputs: collections.abc.Sequence[Tensor]) -> _CapturedStep:
     """
     Ends the capture; `outputs` (tensors or None) are what the step returns. Raises when it cannot be replayed.
+    """
+def _collective_(tensor: Tensor, collective: _Collective, divisor: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+    """
+    Runs `collective` on the tensor's memory in place, then divides by `divisor` when > 1; recorded by gdcore.compile as one step of the captured program.
     """
 def _conv2d(input: Tensor, weight: Tensor, bias: Tensor | None, stride: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"], padding: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(2)"]) -> Tensor:
     """
@@ -919,6 +953,14 @@ def _max_pool2d(input: Tensor, kernel_size: typing.Annotated[collections.abc.Seq
     """
 def _mean(arg0: Tensor, arg1: typing.Any, arg2: bool) -> Tensor:
     ...
+def _mpi_all_reduce_sum(function: typing.SupportsInt | typing.SupportsIndex, comm: typing.SupportsInt | typing.SupportsIndex, in_place: typing.SupportsInt | typing.SupportsIndex, float32: typing.SupportsInt | typing.SupportsIndex, float64: typing.SupportsInt | typing.SupportsIndex, sum: typing.SupportsInt | typing.SupportsIndex, handle_size: typing.SupportsInt | typing.SupportsIndex) -> _Collective:
+    """
+    An in-place sum over the communicator by a direct call of MPI_Allreduce at address `function`, with the given handles (mpi4py's MPI._handleof) and MPI_IN_PLACE's value.
+    """
+def _mpi_broadcast(function: typing.SupportsInt | typing.SupportsIndex, comm: typing.SupportsInt | typing.SupportsIndex, byte: typing.SupportsInt | typing.SupportsIndex, root: typing.SupportsInt | typing.SupportsIndex, handle_size: typing.SupportsInt | typing.SupportsIndex) -> _Collective:
+    """
+    Rank `root`'s bytes to every rank, by a direct call of MPI_Bcast at address `function`.
+    """
 def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: typing.SupportsInt | typing.SupportsIndex, reduction: str) -> Tensor:
     ...
 def _normal(arg0: typing.SupportsFloat | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: dtype, arg4: typing.Any, arg5: bool) -> Tensor:
@@ -929,6 +971,10 @@ def _pool2d_scatter_add(grad: Tensor, indices: Tensor, input_shape: collections.
     ...
 def _prod(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex | None = None, keepdim: bool = False) -> Tensor:
     ...
+def _python_collective(name: str, fn: typing.Any) -> _Collective:
+    """
+    A collective that calls fn(array) with the GIL held, `array` a numpy view of the tensor's memory that fn changes in place (e.g. comm.Allreduce(MPI.IN_PLACE, array)).
+    """
 def _rand(arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg1: dtype, arg2: typing.Any, arg3: bool) -> Tensor:
     ...
 def _randint(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: dtype, arg4: typing.Any) -> Tensor:
@@ -949,11 +995,19 @@ def _scalar_tape_stats() -> dict:
     """
     Scalar-tape pool counters summed over threads: live_nodes (Value nodes not yet freed) and reserved_nodes (pool capacity). For tests and leak checks.
     """
+def _set_blas_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Let OpenBLAS split a matrix product over `n` threads (n >= 1).
+    """
 def _set_grad_enabled(mode: bool) -> None:
     ...
 def _set_kernel_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Split large kernel calls over `n` threads (1..64; for tests and benchmarks).
+    """
+def _set_post_backward_hook(fn: typing.Any) -> None:
+    """
+    Sets the callable run after every backward() that fills .grad (None: none); DistributedDataParallel's.
     """
 def _set_simd_path(name: str) -> None:
     """
@@ -963,13 +1017,13 @@ def _set_size_type(cls: typing.Any) -> None:
     """
     Registers gdcore.Size, the type .shape and .size() return.
     """
-def _simd_exp(x: numpy.ndarray) -> numpy.ndarray:
-    """
-    exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).
-    """
 def _sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.Sequence[Tensor], momentum_buffers: collections.abc.Sequence[Tensor], new_buffers: collections.abc.Sequence[bool], lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, dampening: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, maximize: bool) -> None:
     """
     SGD step over one parameter group, in place.
+    """
+def _simd_exp(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.float32]:
+    """
+    exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).
     """
 def _smooth_l1_loss(input: Tensor, target: Tensor, reduction: str, beta: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     ...
@@ -1203,37 +1257,3 @@ def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> 
     ...
 def where(condition: Tensor, input: typing.Any = None, other: typing.Any = None) -> typing.Any:
     ...
-class _Collective:
-    """
-    An in-place collective the core runs on a tensor's memory (gdcore.distributed).
-    """
-    @property
-    def name(self) -> str:
-        ...
-    @property
-    def closed(self) -> bool:
-        ...
-    def close(self) -> None:
-        """
-        Makes every later run raise (the communicator is gone), including runs inside captured programs.
-        """
-def _mpi_all_reduce_sum(function: typing.SupportsInt, comm: typing.SupportsInt, in_place: typing.SupportsInt, float32: typing.SupportsInt, float64: typing.SupportsInt, sum: typing.SupportsInt, handle_size: typing.SupportsInt) -> _Collective:
-    """
-    An in-place sum over the communicator by a direct call of MPI_Allreduce at address `function`, with the given handles (mpi4py's MPI._handleof) and MPI_IN_PLACE's value.
-    """
-def _mpi_broadcast(function: typing.SupportsInt, comm: typing.SupportsInt, byte: typing.SupportsInt, root: typing.SupportsInt, handle_size: typing.SupportsInt) -> _Collective:
-    """
-    Rank `root`'s bytes to every rank, by a direct call of MPI_Bcast at address `function`.
-    """
-def _python_collective(name: str, fn: typing.Any) -> _Collective:
-    """
-    A collective that calls fn(array) with the GIL held, `array` a numpy view of the tensor's memory that fn changes in place (e.g. comm.Allreduce(MPI.IN_PLACE, array)).
-    """
-def _collective_(tensor: Tensor, collective: _Collective, divisor: typing.SupportsInt = 1) -> None:
-    """
-    Runs `collective` on the tensor's memory in place, then divides by `divisor` when > 1; recorded by gdcore.compile as one step of the captured program.
-    """
-def _set_post_backward_hook(fn: typing.Any) -> None:
-    """
-    Sets the callable run after every backward() that fills .grad (None: none); DistributedDataParallel's.
-    """
