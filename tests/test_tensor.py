@@ -304,6 +304,15 @@ def test_item_tolist_shape_size_dim_numel():
         t.item()
 
 
+def test_size_of_a_0d_tensor_names_no_dimension():
+    # torch raises IndexError for any dim of a 0-d tensor; reading one used to return 0 (past the empty shape)
+    s = gdcore.tensor(3.0)
+    assert s.size() == () and s.shape == ()
+    for d in (0, -1):
+        with pytest.raises(IndexError, match="0-d tensor has no dimensions"):
+            s.size(d)
+
+
 def test_to_float_double():
     t = gdcore.tensor([1.7, -1.2])
     assert t.double().dtype == gdcore.float64 and t.float().dtype == gdcore.float32

@@ -36,7 +36,13 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, bool zero) {
   return Tensor(std::move(impl));
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
+int64_t Tensor::size(int64_t d) const {
+  // wrap_dim lets a 0-d tensor's reductions name dim 0 or -1, but such a tensor has no size to read (torch raises).
+  if (dim() == 0)
+    throw std::out_of_range("size: dimension " + std::to_string(d) +
+                            " specified, but a 0-d tensor has no dimensions; use .shape (an empty Size)");
+  return shape()[wrap_dim(d, dim(), "size")];
+}
 
 bool Tensor::is_contiguous() const {
   if (numel() == 0) return true;  // nothing to lay out (numpy gives empty arrays zero strides)
