@@ -20,6 +20,7 @@ from gdcore import nn
 from gdcore.data import DataLoader, DistributedSampler, TensorDataset
 from gdcore.distributed.native import Collectives
 from gdcore.nn.parallel import DistributedDataParallel
+from ddp_model import make_net   # this folder: python puts a script's own folder on sys.path
 
 dist.init_process_group("mpi")
 rank, world = dist.get_rank(), dist.get_world_size()
@@ -31,22 +32,6 @@ y = gdcore.from_numpy(rng.normal(size=(40, 1)))
 dataset = TensorDataset(X, y)
 B = 12                                   # global batch; each rank takes B / world
 per_rank = B // world
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.hidden = nn.Linear(5, 16)
-        self.out = nn.Linear(16, 1)
-        self.register_buffer("scale", gdcore.full((1,), 1.0 + 0.5 * rank, dtype=gdcore.float64))
-
-    def forward(self, x):
-        return self.out(gdcore.tanh(self.hidden(x))) * self.scale
-
-
-def make_net(seed):
-    gdcore.manual_seed(seed)
-    return Net().to(gdcore.float64)
 
 
 def param_bytes(net):
@@ -76,7 +61,7 @@ optimizers = {"sgd-momentum": lambda params: gdcore.optim.SGD(params, lr=0.05, m
 for name, make_opt in optimizers.items():
     copies = {}
     for kind in ("eager", "compiled", "run_epoch"):
-        net = make_net(100 + rank)                                  # a different start on every rank...
+        net = make_net(100 + rank, rank)                            # a different start on every rank...
         ddp = DistributedDataParallel(net, bucket_cap_mb=300 / 2**20)   # ~300 bytes: several buckets
         assert ddp._collectives.direct == direct
         if kind == "run_epoch":
@@ -84,7 +69,7 @@ for name, make_opt in optimizers.items():
         opt = make_opt(ddp.parameters())
         step = make_step(ddp, opt)
         copies[kind] = (net, step if kind == "eager" else gdcore.compile(step))
-    reference = make_net(100)                                       # ...DDP must take rank 0's
+    reference = make_net(100, rank)                                 # ...DDP must take rank 0's
     reference.scale.fill_(1.0)
     ref_opt = make_opt(reference.parameters())
     for epoch in range(2):

@@ -15,6 +15,7 @@ import gdcore.distributed as dist
 from gdcore import nn
 from gdcore.data import DataLoader, DistributedSampler, TensorDataset
 from gdcore.nn.parallel import DistributedDataParallel
+from ddp_model import make_net   # this folder: python puts a script's own folder on sys.path
 
 dist.init_process_group("mpi")
 rank, world = dist.get_rank(), dist.get_world_size()
@@ -25,22 +26,6 @@ y = gdcore.from_numpy(rng.normal(size=(40, 1)))
 dataset = TensorDataset(X, y)
 B = 12                                   # global batch; each rank takes B / world
 per_rank = B // world
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.hidden = nn.Linear(5, 16)
-        self.out = nn.Linear(16, 1)
-        self.register_buffer("scale", gdcore.full((1,), 1.0 + 0.5 * rank, dtype=gdcore.float64))
-
-    def forward(self, x):
-        return self.out(gdcore.tanh(self.hidden(x))) * self.scale
-
-
-def make_net(seed):
-    gdcore.manual_seed(seed)
-    return Net().to(gdcore.float64)
 
 
 def same_bytes_everywhere(net):
@@ -54,9 +39,9 @@ def same_bytes_everywhere(net):
 optimizers = {"sgd-momentum": lambda params: gdcore.optim.SGD(params, lr=0.05, momentum=0.9),
               "adam": lambda params: gdcore.optim.Adam(params, lr=0.01)}
 for name, make_opt in optimizers.items():
-    net = make_net(100 + rank)                                # a different start on every rank...
+    net = make_net(100 + rank, rank)                          # a different start on every rank...
     ddp = DistributedDataParallel(net, bucket_cap_mb=300 / 2**20)   # ~300 bytes: several buckets
-    reference = make_net(100)                                 # ...DDP must take rank 0's
+    reference = make_net(100, rank)                           # ...DDP must take rank 0's
     reference.scale.fill_(1.0)
     assert net.scale.item() == 1.0, "rank 0's buffer was not broadcast"
     assert len(ddp._buckets) > 1 and list(ddp.state_dict())[0].startswith("module.")
@@ -88,9 +73,9 @@ for name, make_opt in optimizers.items():
     same_bytes_everywhere(net)
 
 # no_sync: two local backward passes, then a synced one, average the sum of all three.
-net = make_net(7)
+net = make_net(7, rank)
 ddp = DistributedDataParallel(net)
-reference = make_net(7)
+reference = make_net(7, rank)
 reference.scale.fill_(1.0)
 micro = [list(range(i * B, (i + 1) * B)) for i in range(3)]
 with ddp.no_sync():
