@@ -47,6 +47,7 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_math(m);
   gdcore::bind::bind_function(m);
   gdcore::bind::bind_collective(m);
+  gdcore::bind::bind_pointwise(m);
   // Keep last: it covers every function registered above (see argument_errors.cpp).
   gdcore::bind::install_argument_errors(m);
   // After it on purpose: CompiledStep.__call__ passes on the step's own exceptions unchanged (a TypeError
