@@ -11,20 +11,29 @@ namespace {
 
 using BinaryFn = Tensor (*)(const Tensor&, const Tensor&);
 
+// `value` as the operand of a binary op with `like`; a value that is not a number names the argument.
+Tensor operand_or_raise(const Tensor& like, py::handle value, const char* name, const char* arg) {
+  auto wrong = [&](const std::string& why) {
+    return py::type_error(std::string(name) + "(): argument '" + arg + "' must be a Tensor or a number, got " +
+                          std::string(py::str(py::type::of(value).attr("__name__"))) + why);
+  };
+  std::optional<Tensor> t;
+  try {
+    t = operand(like, value);
+  } catch (const py::type_error& e) {
+    throw wrong(std::string(" (") + e.what() + ")");
+  } catch (py::error_already_set& e) {
+    if (!e.matches(PyExc_TypeError)) throw;
+    throw wrong(std::string(" (") + e.what() + ")");
+  }
+  if (!t) throw wrong("");
+  return *t;
+}
+
 Tensor with_numbers(py::handle input, py::handle other, const char* name, BinaryFn fn) {
   const bool a_tensor = py::isinstance<TensorImpl>(input), b_tensor = py::isinstance<TensorImpl>(other);
-  if (a_tensor) {
-    std::optional<Tensor> b = operand(input.cast<Tensor>(), other);
-    if (!b) throw py::type_error(std::string(name) + "(): argument 'other' must be a Tensor or a number, got " +
-                                 std::string(py::str(py::type::of(other).attr("__name__"))));
-    return fn(input.cast<Tensor>(), *b);
-  }
-  if (b_tensor) {
-    std::optional<Tensor> a = operand(other.cast<Tensor>(), input);
-    if (!a) throw py::type_error(std::string(name) + "(): argument 'input' must be a Tensor or a number, got " +
-                                 std::string(py::str(py::type::of(input).attr("__name__"))));
-    return fn(*a, other.cast<Tensor>());
-  }
+  if (a_tensor) return fn(input.cast<Tensor>(), operand_or_raise(input.cast<Tensor>(), other, name, "other"));
+  if (b_tensor) return fn(operand_or_raise(other.cast<Tensor>(), input, name, "input"), other.cast<Tensor>());
   throw py::type_error(std::string(name) + "(): at least one of 'input' and 'other' must be a Tensor, got " +
                        std::string(py::str(py::type::of(input).attr("__name__"))) + " and " +
                        std::string(py::str(py::type::of(other).attr("__name__"))));

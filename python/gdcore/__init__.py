@@ -69,6 +69,9 @@ _install_sampling_methods()
 from .binning import searchsorted, bucketize, bincount, histc  # noqa: E402
 from .binning import install_methods as _install_binning_methods  # noqa: E402
 _install_binning_methods()
+from .linalg_solvers import inv as inverse, det, logdet, slogdet  # noqa: E402  (torch.inverse, torch.det, ...)
+from .linalg_solvers import install_methods as _install_linalg_methods  # noqa: E402
+_install_linalg_methods()
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64

@@ -907,6 +907,26 @@ class Tensor:
         """
         In-place xlogy: writes the result into self (its dtype and shape) and returns self.
         """
+    def det(self, *args, **kwargs):
+        """
+        The determinants of A (*, n, n), shape (*).
+        """
+    def inverse(self, *args, **kwargs):
+        """
+        The inverse of each square matrix of A (*, n, n). RuntimeError when one is singular.
+        """
+    def logdet(self, *args, **kwargs):
+        """
+        log(det(A)): NaN where the determinant is negative, -inf where it is 0 (torch.logdet).
+        """
+    def register_hook(self, hook: typing.Any) -> RemovableHandle:
+        """
+        Registers hook(grad) -> Tensor or None, run when this tensor's gradient is computed; a returned tensor replaces the gradient. Returns a handle whose remove() unregisters it.
+        """
+    def slogdet(self, *args, **kwargs):
+        """
+        (sign, logabsdet) of the determinants of A (*, n, n): det = sign * exp(logabsdet); sign 0 and
+        """
 class Generator:
     """
     A seeded random number generator (PCG-XSL-RR 128/64).
@@ -1526,4 +1546,27 @@ def fmod(input: typing.Any, other: typing.Any) -> Tensor:
 def hypot(input: typing.Any, other: typing.Any) -> Tensor:
     ...
 def remainder(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+class RemovableHandle:
+    """
+    What Tensor.register_hook returns: remove() unregisters the hook.
+    """
+    def __enter__(self) -> RemovableHandle:
+        ...
+    def __exit__(self, *args) -> None:
+        ...
+    def remove(self) -> None:
+        """
+        Unregisters the hook (a second call does nothing).
+        """
+    @property
+    def id(self) -> int:
+        ...
+def _linalg_cholesky_forward(A: Tensor) -> Tensor:
+    ...
+def _linalg_eigh_forward(A: Tensor, upper: bool) -> list[Tensor]:
+    ...
+def _linalg_slogdet_forward(A: Tensor) -> list[Tensor]:
+    ...
+def _linalg_solve_forward(A: Tensor, B: Tensor) -> Tensor:
     ...

@@ -11,6 +11,7 @@ from typing import Optional
 
 from . import _core
 from ._core import Tensor
+from ._tensor_method import tensor_method
 
 __all__ = ["searchsorted", "bucketize", "bincount", "histc", "install_methods"]
 
@@ -121,5 +122,4 @@ def install_methods() -> None:
         return histc(self, bins, min, max)
     for name, fn in (("bincount", bincount_method), ("histc", histc_method)):
         if not hasattr(Tensor, name):
-            fn.__name__, fn.__qualname__, fn.__doc__ = name, f"Tensor.{name}", globals()[name].__doc__
-            setattr(Tensor, name, fn)
+            setattr(Tensor, name, tensor_method(name, fn, doc=globals()[name].__doc__))

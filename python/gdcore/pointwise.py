@@ -14,6 +14,7 @@ from typing import Optional, Union
 
 from . import _core
 from ._core import Tensor
+from ._tensor_method import tensor_method
 
 __all__ = ["remainder", "fmod", "floor_divide", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin",
            "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "hypot", "exp2", "logit",
@@ -24,8 +25,42 @@ Number = Union[int, float]
 remainder, fmod, floor_divide = _core.remainder, _core.fmod, _core.floor_divide
 asin, acos, atan, asinh, acosh, atanh = _core.asin, _core.acos, _core.atan, _core.asinh, _core.acosh, _core.atanh
 atan2, hypot, exp2 = _core.atan2, _core.hypot, _core.exp2
-# numpy's names, which torch accepts too
-arcsin, arccos, arctan, arcsinh, arccosh, arctanh, arctan2 = asin, acos, atan, asinh, acosh, atanh, atan2
+
+
+# numpy's names, which torch accepts too (functions of their own, so that messages name the alias used)
+def arcsin(input: Tensor) -> Tensor:
+    """Alias of asin."""
+    return _core.asin(input)
+
+
+def arccos(input: Tensor) -> Tensor:
+    """Alias of acos."""
+    return _core.acos(input)
+
+
+def arctan(input: Tensor) -> Tensor:
+    """Alias of atan."""
+    return _core.atan(input)
+
+
+def arcsinh(input: Tensor) -> Tensor:
+    """Alias of asinh."""
+    return _core.asinh(input)
+
+
+def arccosh(input: Tensor) -> Tensor:
+    """Alias of acosh."""
+    return _core.acosh(input)
+
+
+def arctanh(input: Tensor) -> Tensor:
+    """Alias of atanh."""
+    return _core.atanh(input)
+
+
+def arctan2(input: Union[Tensor, float], other: Union[Tensor, float]) -> Tensor:
+    """Alias of atan2."""
+    return _core.atan2(input, other)
 
 
 def _require_tensor(value, op: str, name: str = "input") -> None:
@@ -193,16 +228,15 @@ def _write_inplace(self: Tensor, result: Tensor, name: str) -> Tensor:
 
 
 def _inplace(fn, name: str):
-    def method(self, *args, **kwargs):
+    def call(self, *args, **kwargs):
         tracked = self.requires_grad and _core.is_grad_enabled()
         if tracked and self.is_leaf:
             raise RuntimeError(f"a leaf tensor that requires grad is being used in an in-place operation ({name}); "
                                f"do the update under gdcore.no_grad() or on .data")
         # With history, the op reads a copy: self is overwritten below and the op may have saved its input.
         return _write_inplace(self, fn(self.clone() if tracked else self, *args, **kwargs), name)
-    method.__name__, method.__qualname__ = name, f"Tensor.{name}"
-    method.__doc__ = f"In-place {fn.__name__}: writes the result into self (its dtype and shape) and returns self."
-    return method
+    doc = f"In-place {fn.__name__}: writes the result into self (its dtype and shape) and returns self."
+    return tensor_method(name, call, like=fn, doc=doc)
 
 
 def _operator(fn, reflected: bool):
@@ -214,10 +248,7 @@ def _operator(fn, reflected: bool):
 
 
 def _method(fn, name: str):
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    method.__name__, method.__qualname__, method.__doc__ = name, f"Tensor.{name}", fn.__doc__
-    return method
+    return tensor_method(name, lambda self, *args, **kwargs: fn(self, *args, **kwargs), like=fn)
 
 
 def install_methods() -> None:

@@ -15,6 +15,7 @@ from typing import Optional
 
 from . import _core
 from ._core import Generator, Tensor
+from ._tensor_method import tensor_method
 
 __all__ = ["bernoulli", "multinomial", "normal_tensors", "install_methods"]
 
@@ -42,6 +43,8 @@ def _check_probability(p, name: str) -> None:
         if bool(((p < 0) | (p > 1) | _core.isnan(p)).any()):
             raise RuntimeError(f"{name}(): probabilities must be in [0, 1], got values outside it "
                                f"(min {p.min().item()}, max {p.max().item()})")
+    elif isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{name}(): argument 'p' must be a number or a Tensor of probabilities, got {type(p).__name__}")
     elif not 0.0 <= p <= 1.0:
         raise RuntimeError(f"{name}(): p must be in [0, 1], got {p}")
 
@@ -157,6 +160,8 @@ def _exponential_(self: Tensor, lambd: float = 1.0, *, generator: Optional[Gener
     """Fills self with exponential draws of rate lambd (density lambd * exp(-lambd x))."""
     generator = _generator(generator, "exponential_")
     _require_float(self, "exponential_", "self")
+    if isinstance(lambd, bool) or not isinstance(lambd, numbers.Real):
+        raise TypeError(f"exponential_(): argument 'lambd' must be a number, got {type(lambd).__name__}")
     if not lambd > 0:
         raise RuntimeError(f"exponential_(): expects lambd > 0.0, but found lambd={lambd}")
     u = _uniform(self.shape, self.dtype, generator)
@@ -166,6 +171,8 @@ def _exponential_(self: Tensor, lambd: float = 1.0, *, generator: Optional[Gener
 def _geometric_(self: Tensor, p: float, *, generator: Optional[Generator] = None) -> Tensor:
     """Fills self with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     generator = _generator(generator, "geometric_")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"geometric_(): argument 'p' must be a number, got {type(p).__name__}")
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_(): expects p to be in (0, 1), but got p={p}")
     u = _uniform(self.shape, _core.dtype.float64, generator)
@@ -180,5 +187,4 @@ def install_methods() -> None:
     for name, fn in (("bernoulli", _bernoulli_method), ("bernoulli_", _bernoulli_), ("multinomial", multinomial_method),
                      ("exponential_", _exponential_), ("geometric_", _geometric_)):
         if not hasattr(Tensor, name):
-            fn.__name__, fn.__qualname__ = name, f"Tensor.{name}"
-            setattr(Tensor, name, fn)
+            setattr(Tensor, name, tensor_method(name, fn))
