@@ -112,3 +112,30 @@ def test_bad_hooks():
     z.register_hook(fail)
     with pytest.raises(ValueError, match="from the hook"):
         (z * 2).sum().backward()
+
+
+def test_compile_refuses_a_hook_registered_inside_the_step():
+    w = leaf([1.0])
+
+    def step(x):
+        y = w * x
+        y.register_hook(lambda g: g * 2)
+        y.sum().backward()
+
+    with pytest.raises(RuntimeError, match="register_hook"):
+        gdcore.compile(step)(gdcore.tensor([1.0], dtype=gdcore.float64))
+
+
+def test_compiled_step_runs_leaf_hooks_registered_before():
+    w = leaf([1.0, 2.0])
+    w.register_hook(lambda g: g * 10)
+
+    def step(x):
+        w.grad = None
+        (w * x).sum().backward()
+        return w.grad
+
+    compiled = gdcore.compile(step)
+    for k in range(3):
+        x = gdcore.tensor([1.0 + k, -1.0], dtype=gdcore.float64)
+        assert compiled(x).tolist() == [10.0 * (1.0 + k), -10.0]

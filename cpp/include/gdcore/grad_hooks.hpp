@@ -4,9 +4,9 @@
 // TensorImpl (they run once per backward on the leaf's summed gradient, before .grad is
 // accumulated); a non-leaf's to its grad_fn node, for its output. They are kept in a side table
 // keyed by that object (checked through a weak pointer, so a new object at a freed address gets
-// none), which costs the engine nothing while no hook is registered; the lists of dead objects are
-// dropped at the next registration. The core stores plain function objects; the bindings
-// (cpp/bindings/grad_hooks.cpp) make them call Python with the GIL.
+// none), which costs the engine nothing while no hook is registered; the entries of dead objects are
+// dropped when the engine meets them or at the next registration. The core stores plain function
+// objects; the bindings (cpp/bindings/grad_hooks.cpp) make them call Python with the GIL.
 #pragma once
 #include <cstdint>
 #include <functional>

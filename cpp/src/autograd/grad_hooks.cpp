@@ -70,9 +70,14 @@ std::atomic<size_t> table_size{0};
 std::shared_ptr<GradHookList> find(const std::shared_ptr<void>& owner) {
   if (table_size.load(std::memory_order_relaxed) == 0) return nullptr;
   std::lock_guard<std::mutex> lock(table_mutex);
-  auto it = table().find(owner.get());
-  if (it == table().end()) return nullptr;
-  if (it->second.owner.lock() != owner) return nullptr;  // a dead object's entry (swept at the next registration)
+  auto& t = table();
+  auto it = t.find(owner.get());
+  if (it == t.end()) return nullptr;
+  if (it->second.owner.lock() != owner || it->second.hooks->empty()) {  // a dead object's entry, or all removed
+    t.erase(it);
+    table_size.store(t.size(), std::memory_order_relaxed);
+    return nullptr;
+  }
   return it->second.hooks;
 }
 
