@@ -137,3 +137,12 @@ def __getattr__(name: str):
 import sys as _sys  # noqa: E402
 from . import numpy_spellings as _numpy_spellings  # noqa: E402
 _numpy_spellings.install([Tensor, _sys.modules[__name__]])
+
+# torch's shape functions (chunk, split, flip, roll, tril, diag, hstack, ...): functions and Tensor methods.
+from .shape_ops import (  # noqa: E402
+    chunk, split, tensor_split, unbind, narrow, select, ravel, unflatten, movedim, moveaxis, swapaxes, swapdims,
+    flip, fliplr, flipud, roll, tril, triu, diag, diagonal, diag_embed, trace, hstack, vstack, row_stack, dstack,
+    column_stack, atleast_1d, atleast_2d, atleast_3d,
+)
+from .shape_ops import install_methods as _install_shape_methods  # noqa: E402
+_install_shape_methods()
