@@ -146,3 +146,17 @@ from .shape_ops import (  # noqa: E402
 )
 from .shape_ops import install_methods as _install_shape_methods  # noqa: E402
 _install_shape_methods()
+
+# Session 6 breadth (tensor ops): new_* / *_like, in-place math, closeness, scans, order statistics.
+from .tensor_new import empty_like, randint_like  # noqa: E402
+from .inplace_math import clip, clip_, clamp_, relu_, sigmoid_, tanh_, exp_, sqrt_, abs_, neg_  # noqa: E402
+from .closeness import isclose, allclose, equal  # noqa: E402
+from .scans import cumprod, cummax, cummin, diff  # noqa: E402
+from .order_stats import (  # noqa: E402
+    amax, amin, aminmax, median, nanmedian, quantile, nanquantile, nan_to_num, nansum, nanmean,
+)
+from . import tensor_new as _tensor_new, inplace_math as _inplace_math, closeness as _closeness  # noqa: E402
+from . import scans as _scans, order_stats as _order_stats  # noqa: E402
+for _module in (_tensor_new, _inplace_math, _closeness, _scans, _order_stats):
+    _module.install_methods()
+_numpy_spellings.install([Tensor, _sys.modules[__name__]])  # axis=/keepdims= on the reductions added here
