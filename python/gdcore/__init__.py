@@ -163,3 +163,4 @@ _numpy_spellings.install([Tensor, _sys.modules[__name__]])  # axis=/keepdims= on
 from .tensor_products import kron, cross, tensordot  # noqa: E402
 from . import tensor_products as _tensor_products  # noqa: E402
 _tensor_products.install_methods()
+_install_argument_check(globals(), "gdcore.")  # again, for the functions added above (wrapped ones are kept)

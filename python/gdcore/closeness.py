@@ -59,6 +59,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 def install_methods() -> None:
+    from .shape_ops import as_method
     for fn in (isclose, allclose, equal):
         if not hasattr(Tensor, fn.__name__):
-            setattr(Tensor, fn.__name__, fn)
+            setattr(Tensor, fn.__name__, as_method(fn, fn.__name__))

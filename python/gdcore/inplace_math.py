@@ -30,7 +30,10 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
     if not isinstance(self, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be a gdcore.Tensor, got {type(self).__name__}")
     source = self.clone() if self.requires_grad and is_grad_enabled() else self
-    result = fn(source, *args, **kwargs)
+    try:
+        result = fn(source, *args, **kwargs)
+    except (TypeError, ValueError) as err:  # the out-of-place op's message, said as the in-place method's
+        raise type(err)(f"Tensor.{name}(): {err}") from err
     if result.dtype != self.dtype:
         raise RuntimeError(f"{name}: result type {_torch_name(result.dtype)} can't be cast to the desired output "
                            f"type {_torch_name(self.dtype)}")
@@ -43,8 +46,14 @@ def apply_inplace(self: Tensor, fn, name: str, *args, **kwargs) -> Tensor:
 
 def clip(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     """torch's other name for clamp: ``input`` limited to [min, max] (numbers or tensors)."""
-    return _core.clamp(input, min, max) if not (isinstance(min, Tensor) or isinstance(max, Tensor)) \
-        else _clamp_tensors(input, min, max)
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min or max must be given")
+    try:
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return _clamp_tensors(input, min, max)
+        return _core.clamp(input, min, max)
+    except TypeError as err:
+        raise TypeError(f"clip(): {err}") from err
 
 
 def _clamp_tensors(input: Tensor, min, max) -> Tensor:  # noqa: A002
@@ -61,15 +70,18 @@ def clamp_(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     return apply_inplace(input, clip, "clamp_", min, max)
 
 
-clip_ = clamp_
+def clip_(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    """In-place clip (clamp): ``input`` limited to [min, max]; returns ``input``."""
+    return apply_inplace(input, clip, "clip_", min, max)
 
 
-def _unary(name: str):
+def _unary(name: str, alias: str = ""):
     fn = getattr(_core.Tensor, name)
+    called = f"{alias or name}_"
 
     def method(self: Tensor, *args, **kwargs) -> Tensor:
-        return apply_inplace(self, fn, f"{name}_", *args, **kwargs)
-    method.__name__ = method.__qualname__ = f"{name}_"
+        return apply_inplace(self, fn, called, *args, **kwargs)
+    method.__name__ = method.__qualname__ = called
     method.__doc__ = f"In-place {name}: this tensor becomes its {name}; returns it."
     return method
 
@@ -90,11 +102,12 @@ neg_ = _unary("neg")
 
 def install_methods() -> None:
     """The in-place methods, clip and the aliases torch has (negative, absolute), on Tensor."""
+    from .shape_ops import as_method
     for name in _UNARY:
         if hasattr(Tensor, name) and not hasattr(Tensor, f"{name}_"):
             setattr(Tensor, f"{name}_", _unary(name))
-    extra = {"clamp_": clamp_, "clip_": clip_, "clip": clip, "negative": Tensor.neg, "negative_": Tensor.neg_,
-             "absolute": Tensor.abs, "absolute_": Tensor.abs_}
+    extra = {"clamp_": clamp_, "clip_": clip_, "clip": clip, "negative": Tensor.neg, "negative_": _unary("neg", "negative"),
+             "absolute": Tensor.abs, "absolute_": _unary("abs", "absolute")}
     for name, fn in extra.items():
         if not hasattr(Tensor, name):
-            setattr(Tensor, name, fn)
+            setattr(Tensor, name, as_method(fn, name) if name.startswith("c") else fn)

@@ -18,6 +18,7 @@ from . import _core
 from ._core import Tensor
 from .creation import tensor as _tensor
 from .grad_mode import no_grad
+from .mathops import _check_dim
 from .shape_ops import movedim, wrap_dim
 
 __all__ = ["amax", "amin", "aminmax", "median", "nanmedian", "quantile", "nanquantile", "nan_to_num", "nansum",
@@ -39,18 +40,24 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The largest values over ``dim`` (an int or a tuple; all dimensions by default). The gradient is
     shared evenly between equal maxima, as torch's."""
     _require_tensor(input, "amax")
+    _check_dim(dim, "amax")
     return input.amax(None if dim == () else dim, keepdim)
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The smallest values over ``dim`` (an int or a tuple; all dimensions by default)."""
     _require_tensor(input, "amin")
+    _check_dim(dim, "amin")
     return input.amin(None if dim == () else dim, keepdim)
 
 
-def aminmax(input: Tensor, *, dim: Optional[int] = None, keepdim: bool = False):
+def aminmax(input: Tensor, *args, dim: Optional[int] = None, keepdim: bool = False):
     """(min, max) over all elements or over ``dim``, as the named tuple torch.return_types.aminmax."""
     _require_tensor(input, "aminmax")
+    if args:
+        raise TypeError("aminmax(): dim (an int) and keepdim (a bool) are keyword-only arguments, as in torch: "
+                        "write aminmax(x, dim=1)")
+    _check_dim(dim, "aminmax")
     if dim is not None:
         d = wrap_dim(dim, input.dim(), "aminmax")
         if input.dim() and input.shape[d] == 0:
@@ -210,6 +217,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: Optional[float] = None,
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The sum treating NaN as zero, over all elements or ``dim`` (an int or a tuple)."""
     _require_tensor(input, "nansum")
+    _check_dim(dim, "nansum")
     if dtype is not None:
         input = input.to(dtype)
     if input.is_floating_point():
@@ -220,6 +228,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The mean of the non-NaN values, over all elements or ``dim`` (NaN where there are none)."""
     _require_tensor(input, "nanmean")
+    _check_dim(dim, "nanmean")
     if dtype is not None:
         input = input.to(dtype)
     if not input.is_floating_point():
@@ -230,12 +239,13 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
 
 
 def install_methods() -> None:
+    from .shape_ops import as_method
     for fn in (aminmax, median, nanmedian, quantile, nanquantile, nan_to_num, nansum, nanmean):
         if not hasattr(Tensor, fn.__name__):
-            setattr(Tensor, fn.__name__, fn)
+            setattr(Tensor, fn.__name__, as_method(fn, fn.__name__))
     if not hasattr(Tensor, "nan_to_num_"):
         def nan_to_num_(self: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
             """In-place nan_to_num."""
             from .inplace_math import apply_inplace
             return apply_inplace(self, nan_to_num, "nan_to_num_", nan, posinf, neginf)
-        Tensor.nan_to_num_ = nan_to_num_
+        Tensor.nan_to_num_ = as_method(nan_to_num_, "nan_to_num_")

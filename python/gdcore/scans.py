@@ -105,6 +105,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
     if input.dim() == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     d = wrap_dim(dim, input.dim(), "diff")
+    if n == 0:  # torch (and numpy) return the input, without prepend and append
+        return input.clone()
     parts = []
     for name, extra in (("prepend", prepend), (None, input), ("append", append)):
         if extra is None:
@@ -126,12 +128,13 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
 
 
 def install_methods() -> None:
+    from .shape_ops import as_method
     for fn in (cumprod, cummax, cummin, diff):
         if not hasattr(Tensor, fn.__name__):
-            setattr(Tensor, fn.__name__, fn)
+            setattr(Tensor, fn.__name__, as_method(fn, fn.__name__))
     if not hasattr(Tensor, "cumprod_"):
         def cumprod_(self: Tensor, dim: int, *, dtype=None) -> Tensor:
             """In-place cumprod along ``dim``."""
             from .inplace_math import apply_inplace
             return apply_inplace(self, cumprod, "cumprod_", dim, dtype=dtype)
-        Tensor.cumprod_ = cumprod_
+        Tensor.cumprod_ = as_method(cumprod_, "cumprod_")

@@ -11,11 +11,14 @@ diagonal is a copy here (torch returns a view): writing into it does not reach t
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 from typing import List, Optional, Sequence, Tuple, Union
 
 from . import _core
 from ._core import Tensor
+from ._argument_check import explain_argument_errors
 from .creation import arange, zeros
 
 __all__ = ["chunk", "split", "tensor_split", "unbind", "narrow", "select", "ravel", "unflatten", "movedim",
@@ -167,12 +170,12 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> Tuple[Tens
                                "one-dimensional tensor of integers")
         arg = arg.item() if arg.dim() == 0 else arg.tolist()
     if isinstance(arg, (list, tuple)):
-        cuts = [min(max(_int_arg(i, "tensor_split", "indices"), -size), size) for i in arg]
+        cuts = [min(max(_int_arg(i, "tensor_split", "indices_or_sections"), -size), size) for i in arg]
         cuts = [c + size if c < 0 else c for c in cuts]
         bounds = [0] + cuts + [size]
         # A cut before the previous one gives an empty piece (torch's and numpy's rule).
         return tuple(_slice_along(input, d, a, max(a, b)) for a, b in zip(bounds[:-1], bounds[1:]))
-    n = _int_arg(arg, "tensor_split", "sections")
+    n = _int_arg(arg, "tensor_split", "indices_or_sections")
     if n <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {n}")
     base, extra = divmod(size, n)
@@ -265,13 +268,13 @@ moveaxis = movedim
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     """numpy's name for transpose(input, axis0, axis1): a view."""
     _require_tensor(input, "swapaxes")
-    return input.transpose(axis0, axis1)
+    return input.transpose(_int_arg(axis0, "swapaxes", "axis0"), _int_arg(axis1, "swapaxes", "axis1"))
 
 
 def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Another name for transpose(input, dim0, dim1): a view."""
     _require_tensor(input, "swapdims")
-    return input.transpose(dim0, dim1)
+    return input.transpose(_int_arg(dim0, "swapdims", "dim0"), _int_arg(dim1, "swapdims", "dim1"))
 
 
 def _inplace_view(self: Tensor, result: Tensor, op: str) -> Tensor:
@@ -280,18 +283,28 @@ def _inplace_view(self: Tensor, result: Tensor, op: str) -> Tensor:
     if self.requires_grad:
         raise RuntimeError(f"{op}: gdcore does not change the shape of a tensor that requires grad in place; "
                            f"write x = x.{op[:-1]}(...) instead")
-    self.data = result
+    self.data = result()
     return self
+
+
+def _view_of(make, op: str):
+    def result():
+        try:
+            return make()
+        except (TypeError, ValueError) as err:  # the out-of-place op's message, said as the in-place method's
+            raise type(err)(f"Tensor.{op}(): {err}") from err
+    return result
 
 
 def squeeze_(self: Tensor, dim=None) -> Tensor:
     """In-place squeeze: this tensor drops size-1 dimensions (tensors that do not require grad)."""
-    return _inplace_view(self, self.squeeze() if dim is None else self.squeeze(dim), "squeeze_")
+    return _inplace_view(self, _view_of(lambda: self.squeeze() if dim is None else self.squeeze(dim), "squeeze_"),
+                         "squeeze_")
 
 
 def unsqueeze_(self: Tensor, dim: int) -> Tensor:
     """In-place unsqueeze: this tensor gains a size-1 dimension at ``dim`` (tensors that do not require grad)."""
-    return _inplace_view(self, self.unsqueeze(dim), "unsqueeze_")
+    return _inplace_view(self, _view_of(lambda: self.unsqueeze(dim), "unsqueeze_"), "unsqueeze_")
 
 
 # ---------------------------------------------------------------- rearranging
@@ -299,7 +312,7 @@ def repeat(self: Tensor, *sizes) -> Tensor:
     """Tiles the tensor ``sizes[k]`` times along dimension k (extra leading sizes add dimensions): a copy."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    reps = _dims_arg(list(sizes), "repeat", "repeats")
+    reps = _dims_arg(list(sizes), "repeat", "sizes")
     if len(reps) < self.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
@@ -477,7 +490,8 @@ def _tensor_list(tensors, op: str) -> List[Tensor]:
                         f"{type(tensors).__name__}")
     for k, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{op}(): expected Tensor as element {k} in argument 0, but got {type(t).__name__}")
+            raise TypeError(f"{op}(): argument 'tensors' must be a tuple or list of Tensors, but element {k} is "
+                            f"{type(t).__name__}")
     if not tensors:
         raise RuntimeError(f"{op} expects a non-empty TensorList")
     return list(tensors)
@@ -554,10 +568,24 @@ def install_methods() -> None:
     }
     for name, fn in methods.items():
         if not hasattr(Tensor, name):
-            setattr(Tensor, name, fn)
+            setattr(Tensor, name, as_method(fn, name))
     for name, lower in (("tril_", True), ("triu_", False)):
         if not hasattr(Tensor, name):
-            setattr(Tensor, name, _inplace_tri(lower, name))
+            setattr(Tensor, name, as_method(_inplace_tri(lower, name), name))
+
+
+def as_method(fn, name: str):
+    """``fn(input, ...)`` as the method Tensor.<name>: its signature names the tensor ``self`` (as a method's
+    does) and a wrong-type argument is answered with a message naming the method (_argument_check)."""
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    functools.update_wrapper(method, fn)
+    method.__name__, method.__qualname__ = name, f"Tensor.{name}"
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if params and params[0].name != "self":
+        method.__signature__ = sig.replace(parameters=[params[0].replace(name="self")] + params[1:])
+    return explain_argument_errors(method, f"Tensor.{name}")
 
 
 def _inplace_tri(lower: bool, name: str):

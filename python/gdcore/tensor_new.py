@@ -90,6 +90,7 @@ def randint_like(input: Tensor, low: int = 0, high: Optional[int] = None, *, dty
 
 
 def install_methods() -> None:
+    from .shape_ops import as_method
     for fn in (new_zeros, new_ones, new_empty, new_full, new_tensor):
         if not hasattr(Tensor, fn.__name__):
-            setattr(Tensor, fn.__name__, fn)
+            setattr(Tensor, fn.__name__, as_method(fn, fn.__name__))

@@ -129,6 +129,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
 
 
 def install_methods() -> None:
+    from .shape_ops import as_method
     for fn in (kron, cross):
         if not hasattr(Tensor, fn.__name__):
-            setattr(Tensor, fn.__name__, fn)
+            setattr(Tensor, fn.__name__, as_method(fn, fn.__name__))
