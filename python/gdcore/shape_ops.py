@@ -348,6 +348,11 @@ def flip(input: Tensor, dims) -> Tensor:
     return out.clone() if out is input else out
 
 
+def _flip_method(self: Tensor, *dims) -> Tensor:
+    """x.flip(0, 1) or x.flip((0, 1)): the elements in reverse order along each of ``dims`` (a copy)."""
+    return flip(self, dims[0] if len(dims) == 1 else list(dims))
+
+
 def fliplr(input: Tensor) -> Tensor:
     """Reverses the columns (dimension 1); the input must be at least 2-d."""
     _require_tensor(input, "fliplr")
@@ -562,7 +567,7 @@ def install_methods() -> None:
         "chunk": chunk, "split": split, "tensor_split": tensor_split, "unbind": unbind, "narrow": narrow,
         "select": select, "view_as": view_as, "reshape_as": reshape_as, "expand_as": expand_as, "ravel": ravel,
         "unflatten": unflatten, "movedim": movedim, "moveaxis": moveaxis, "swapaxes": swapaxes,
-        "swapdims": swapdims, "squeeze_": squeeze_, "unsqueeze_": unsqueeze_, "repeat": repeat, "flip": flip,
+        "swapdims": swapdims, "squeeze_": squeeze_, "unsqueeze_": unsqueeze_, "repeat": repeat, "flip": _flip_method,
         "fliplr": fliplr, "flipud": flipud, "roll": roll, "tril": tril, "triu": triu, "diag": diag,
         "diagonal": diagonal, "diag_embed": diag_embed, "trace": trace,
     }
