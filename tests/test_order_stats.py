@@ -138,3 +138,34 @@ def test_nan_to_num_nansum_nanmean():
     (gdcore.nansum(w) + gdcore.nan_to_num(w).sum() + gdcore.nanmean(w)).backward()
     keep = ~np.isnan(b)
     np.testing.assert_allclose(w.grad.numpy(), np.where(keep, 2.0 + 1.0 / keep.sum(), 0.0))
+
+
+def mode_loop(row):
+    """The most frequent value (the smallest of a tie) and the index of its last occurrence."""
+    values, counts = np.unique(row, return_counts=True)
+    v = values[np.argmax(counts)]
+    return v, int(np.nonzero(row == v)[0][-1])
+
+
+@given(shape=shapes, seed=seeds, keepdim=st.booleans(), data=st.data())
+@SETTINGS
+def test_mode_matches_a_loop(shape, seed, keepdim, data):
+    a = np.random.default_rng(seed).integers(0, 4, size=shape)
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    values, indices = gdcore.mode(gdcore.tensor(a), dim, keepdim)
+    moved = np.moveaxis(a, dim, -1)
+    expected = [mode_loop(r) for r in moved.reshape(-1, moved.shape[-1])]
+    ev = np.array([e[0] for e in expected]).reshape(moved.shape[:-1])
+    ei = np.array([e[1] for e in expected]).reshape(moved.shape[:-1])
+    if keepdim:
+        ev, ei = np.expand_dims(ev, dim), np.expand_dims(ei, dim)
+    np.testing.assert_array_equal(values.numpy(), ev)
+    np.testing.assert_array_equal(indices.numpy(), ei)
+
+
+def test_mode_named_tuple_and_gradient():
+    r = gdcore.tensor([[1, 2, 2, 3, 3], [1, 1, 0, 0, 5]]).mode(1)
+    assert type(r).__name__ == "mode" and r.values.tolist() == [2, 0] and r.indices.tolist() == [2, 3]
+    x = gdcore.tensor([[1.0, 2.0, 2.0], [3.0, 3.0, 1.0]], dtype=gdcore.float64, requires_grad=True)
+    (x.mode(1).values * gdcore.tensor([1.0, 10.0], dtype=gdcore.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0, 1], [0, 10, 0]])  # to the element it was read from

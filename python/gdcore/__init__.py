@@ -153,7 +153,7 @@ from .inplace_math import clip, clip_, clamp_, relu_, sigmoid_, tanh_, exp_, sqr
 from .closeness import isclose, allclose, equal  # noqa: E402
 from .scans import cumprod, cummax, cummin, diff  # noqa: E402
 from .order_stats import (  # noqa: E402
-    amax, amin, aminmax, median, nanmedian, quantile, nanquantile, nan_to_num, nansum, nanmean,
+    amax, amin, aminmax, median, nanmedian, mode, quantile, nanquantile, nan_to_num, nansum, nanmean,
 )
 from . import tensor_new as _tensor_new, inplace_math as _inplace_math, closeness as _closeness  # noqa: E402
 from . import scans as _scans, order_stats as _order_stats  # noqa: E402

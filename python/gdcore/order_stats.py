@@ -16,17 +16,19 @@ import numpy as np
 
 from . import _core
 from ._core import Tensor
+from .creation import arange, ones
 from .creation import tensor as _tensor
 from .grad_mode import no_grad
 from .mathops import _check_dim
 from .shape_ops import movedim, wrap_dim
 
-__all__ = ["amax", "amin", "aminmax", "median", "nanmedian", "quantile", "nanquantile", "nan_to_num", "nansum",
+__all__ = ["amax", "amin", "aminmax", "median", "nanmedian", "mode", "quantile", "nanquantile", "nan_to_num", "nansum",
            "nanmean"]
 
 aminmax_result = namedtuple("aminmax", ["min", "max"])
 median_result = namedtuple("median", ["values", "indices"])
 nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
+mode_result = namedtuple("mode", ["values", "indices"])
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -111,6 +113,37 @@ def nanmedian(input: Tensor, dim: Optional[int] = None, keepdim: bool = False):
     """median ignoring NaN values (NaN only where every value is NaN)."""
     out = _median(input, dim, keepdim, "nanmedian", True)
     return out if dim is None else nanmedian_result(*out)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index of
+    its last occurrence, as the named tuple (values, indices)."""
+    from .scans import cummax, cummin
+    _require_tensor(input, "mode")
+    if input.dim() == 0:
+        return mode_result(input.clone(), _tensor(0))
+    d = wrap_dim(dim, input.dim(), "mode")
+    n = input.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    x = movedim(input, d, -1)
+    with no_grad():
+        order = _core.argsort(x.detach(), -1, stable=True)
+        s = _core.gather(x.detach(), -1, order)
+        # Runs of equal values in sorted order: each position learns where its run starts and ends.
+        change = s[..., 1:] != s[..., :-1]
+        edge = ones(*s.shape[:-1], 1, dtype=_core.dtype.bool)
+        starts = _core.cat([edge, change], -1)
+        ends = _core.cat([change, edge], -1)
+        pos = arange(n).expand(*s.shape)
+        start = cummax(_core.where(starts, pos, 0), -1).values
+        end = cummin(_core.where(ends, pos, n).flip(-1), -1).values.flip(-1)
+        best = (end - start).argmax(-1, True)  # the first longest run: the smallest value
+        indices = _core.gather(order, -1, _core.gather(end, -1, best))  # stable sort: its last occurrence
+    values = _core.gather(x, -1, indices)
+    if keepdim:
+        return mode_result(movedim(values, -1, d), movedim(indices, -1, d))
+    return mode_result(values.squeeze(-1), indices.squeeze(-1))
 
 
 def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, op: str, skip_nan: bool) -> Tensor:
@@ -240,7 +273,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
 
 def install_methods() -> None:
     from .shape_ops import as_method
-    for fn in (aminmax, median, nanmedian, quantile, nanquantile, nan_to_num, nansum, nanmean):
+    for fn in (aminmax, median, nanmedian, mode, quantile, nanquantile, nan_to_num, nansum, nanmean):
         if not hasattr(Tensor, fn.__name__):
             setattr(Tensor, fn.__name__, as_method(fn, fn.__name__))
     if not hasattr(Tensor, "nan_to_num_"):
