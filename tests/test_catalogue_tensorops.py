@@ -91,6 +91,11 @@ CASES = [
     bad("tensordot_negative", lambda: g.tensordot(g.ones(2, 3), g.ones(3, 5), -1), RuntimeError, "dims >= 0"),
 ]
 
+CASES += [
+    bad("mode_empty_dim", lambda: g.mode(g.ones(2, 0)), IndexError, "non-zero size"),
+    bad("mode_dim_out_of_range", lambda: g.ones(2).mode(1), IndexError, "out of range"),
+]
+
 
 @pytest.mark.parametrize("call, error, words", CASES)
 def test_bad_input(call, error, words, tmp_path):

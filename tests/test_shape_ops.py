@@ -270,3 +270,19 @@ def test_hstack_gradient():
     a, b = np.random.default_rng(0).standard_normal((2, 3)), np.random.default_rng(1).standard_normal((2, 1))
     assert gradcheck(lambda x, y: (gdcore.hstack([x, y]) ** 2).sum() + (gdcore.vstack([x.t(), y.t()]) ** 3).sum(),
                      [leaf(a), leaf(b)])
+
+
+def test_diagonal_is_a_view_of_a_contiguous_tensor_or_its_transpose():
+    a = gdcore.zeros(3, 4)
+    a.diagonal().add_(1.0)  # the ridge-regression idiom A.diagonal().add_(lam)
+    a.diagonal(1).fill_(2.0)
+    a.t().diagonal(-2).fill_(5.0)
+    expected = np.eye(3, 4) + 2 * np.eye(3, 4, 1) + 5 * np.eye(3, 4, 2)
+    same(a, expected)
+    b = gdcore.zeros(2, 3, 3)
+    gdcore.diagonal(b, 0, 1, 2).fill_(7.0)
+    same(b, np.broadcast_to(7 * np.eye(3), (2, 3, 3)))
+    c = np.arange(24.0).reshape(2, 3, 4)
+    for k in (-3, -1, 0, 1, 2, 4):
+        for dims in ((1, 2), (2, 1), (0, 2), (0, 1), (2, 0)):
+            same(gdcore.tensor(c).diagonal(k, *dims), np.diagonal(c, k, *dims))

@@ -6,7 +6,7 @@ vstack, dstack, column_stack, atleast_*d).
 
 The pieces of a split and narrow/select are basic-index views of the input (they share its memory,
 as torch's do), so their gradients are the slicing op's. flip, roll and repeat copy, as torch's do.
-diagonal is a copy here (torch returns a view): writing into it does not reach the input.
+diagonal is a view too when the input's layout allows (a contiguous tensor or its transpose), else a copy.
 ``install_methods`` makes each one a Tensor method too.
 """
 from __future__ import annotations
@@ -426,9 +426,19 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _tri(input, diagonal, False, "triu")
 
 
+def _diagonal_length(rows: int, cols: int, offset: int) -> int:
+    return max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+
+
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The elements input[..., i, i + offset] of the 2-d slices spanned by ``dim1`` and ``dim2``; those
-    dimensions are removed and the diagonal is the last dimension. A copy (torch returns a view)."""
+    dimensions are removed and the diagonal is the last dimension.
+
+    A view, as torch's (``A.diagonal().add_(lam)`` changes ``A``), whenever the two dimensions can be
+    laid side by side in memory, which is the case for a contiguous tensor or its transpose: the
+    (rows, cols) block is read as one run of rows * cols elements and the diagonal is every
+    (cols + 1)-th of them. Other layouts get a copy.
+    """
     _require_tensor(input, "diagonal")
     offset = _int_arg(offset, "diagonal", "offset")
     if input.dim() < 2:
@@ -436,10 +446,19 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     d1, d2 = wrap_dim(dim1, input.dim(), "diagonal"), wrap_dim(dim2, input.dim(), "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    # diagonal(x, k, d1, d2) and diagonal(x, -k, d2, d1) are the same elements in the same order.
+    for a, b, k in ((d1, d2, offset), (d2, d1, -offset)):
+        x = movedim(input, [a, b], [-2, -1])
+        if x.is_contiguous():
+            rows, cols = x.shape[-2], x.shape[-1]
+            length = _diagonal_length(rows, cols, k)
+            start = k if k >= 0 else -k * cols
+            flat = x.reshape(*x.shape[:-2], rows * cols)  # a view: x is contiguous
+            if length == 0:
+                return flat[..., 0:0]
+            return flat[..., start:start + (length - 1) * (cols + 1) + 1:cols + 1]
     x = movedim(input, [d1, d2], [-2, -1])
-    rows, cols = x.shape[-2], x.shape[-1]
-    length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
-    i = arange(length)
+    i = arange(_diagonal_length(x.shape[-2], x.shape[-1], offset))
     r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
     return x[..., r, c]
 
