@@ -89,9 +89,7 @@ CASES = [
     bad("tensordot_mismatch", lambda: g.tensordot(g.ones(2, 3), g.ones(4, 5), 1), RuntimeError,
         "contracted dimensions need to match"),
     bad("tensordot_negative", lambda: g.tensordot(g.ones(2, 3), g.ones(3, 5), -1), RuntimeError, "dims >= 0"),
-]
-
-CASES += [
+    # mode
     bad("mode_empty_dim", lambda: g.mode(g.ones(2, 0)), IndexError, "non-zero size"),
     bad("mode_dim_out_of_range", lambda: g.ones(2).mode(1), IndexError, "out of range"),
 ]
