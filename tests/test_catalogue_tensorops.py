@@ -27,7 +27,8 @@ CASES = [
     bad("tensor_split_float_tensor", lambda: _x().tensor_split(g.tensor([1.0])), RuntimeError, "tensor of integers"),
     bad("unbind_0d", lambda: g.unbind(g.tensor(1.0)), IndexError, "no dimensions"),
     bad("narrow_start_out_of_range", lambda: _x().narrow(1, 4, 1), IndexError, "[-3, 3], but got 4"),
-    bad("narrow_too_long", lambda: _x().narrow(1, 1, 3), RuntimeError, "start (1) + length (3) exceeds dimension size (3)"),
+    bad("narrow_too_long", lambda: _x().narrow(1, 1, 3), RuntimeError,
+        "start (1) + length (3) exceeds dimension size (3)"),
     bad("narrow_negative_length", lambda: g.narrow(_x(), 0, 0, -1), RuntimeError, "length must be non-negative"),
     bad("select_index_out_of_range", lambda: _x().select(0, 2), IndexError, "index 2 out of range"),
     # reshaping

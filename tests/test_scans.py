@@ -72,7 +72,8 @@ def test_cummax_cummin_match_a_loop(shape, seed, data):
 
 def test_cummax_named_tuple_and_gradient():
     r = gdcore.tensor([1.0, 3.0, 2.0, 5.0]).cummax(0)
-    assert type(r).__name__ == "cummax" and r.values.tolist() == [1.0, 3.0, 3.0, 5.0] and r.indices.tolist() == [0, 1, 1, 3]
+    assert type(r).__name__ == "cummax"
+    assert r.values.tolist() == [1.0, 3.0, 3.0, 5.0] and r.indices.tolist() == [0, 1, 1, 3]
     a = np.random.default_rng(3).standard_normal((3, 6))  # distinct values: no ties
     assert gradcheck(lambda x: (gdcore.cummax(x, 1).values ** 2).sum() + gdcore.cummin(x, 0)[0].sum(), [leaf(a)])
 

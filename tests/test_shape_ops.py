@@ -286,3 +286,11 @@ def test_diagonal_is_a_view_of_a_contiguous_tensor_or_its_transpose():
     for k in (-3, -1, 0, 1, 2, 4):
         for dims in ((1, 2), (2, 1), (0, 2), (0, 1), (2, 0)):
             same(gdcore.tensor(c).diagonal(k, *dims), np.diagonal(c, k, *dims))
+
+
+def test_tile_pads_the_repeats_as_numpy():
+    a = np.arange(6.0).reshape(2, 3)
+    for reps in ((2,), (2, 1), (1, 2, 2), 3):
+        same(gdcore.tile(gdcore.tensor(a), reps), np.tile(a, reps))
+        same(gdcore.tensor(a).tile(reps), np.tile(a, reps))
+    assert gradcheck(lambda x: (x.tile((3,)) ** 2).sum(), [leaf(a)])

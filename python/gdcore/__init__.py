@@ -141,7 +141,7 @@ _numpy_spellings.install([Tensor, _sys.modules[__name__]])
 # torch's shape functions (chunk, split, flip, roll, tril, diag, hstack, ...): functions and Tensor methods.
 from .shape_ops import (  # noqa: E402
     chunk, split, tensor_split, unbind, narrow, select, ravel, unflatten, movedim, moveaxis, swapaxes, swapdims,
-    flip, fliplr, flipud, roll, tril, triu, diag, diagonal, diag_embed, trace, hstack, vstack, row_stack, dstack,
+    flip, fliplr, flipud, roll, tile, tril, triu, diag, diagonal, diag_embed, trace, hstack, vstack, row_stack, dstack,
     column_stack, atleast_1d, atleast_2d, atleast_3d,
 )
 from .shape_ops import install_methods as _install_shape_methods  # noqa: E402

@@ -106,7 +106,8 @@ def install_methods() -> None:
     for name in _UNARY:
         if hasattr(Tensor, name) and not hasattr(Tensor, f"{name}_"):
             setattr(Tensor, f"{name}_", _unary(name))
-    extra = {"clamp_": clamp_, "clip_": clip_, "clip": clip, "negative": Tensor.neg, "negative_": _unary("neg", "negative"),
+    extra = {"clamp_": clamp_, "clip_": clip_, "clip": clip, "negative": Tensor.neg,
+             "negative_": _unary("neg", "negative"),
              "absolute": Tensor.abs, "absolute_": _unary("abs", "absolute")}
     for name, fn in extra.items():
         if not hasattr(Tensor, name):

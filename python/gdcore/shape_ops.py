@@ -22,7 +22,7 @@ from ._argument_check import explain_argument_errors
 from .creation import arange, zeros
 
 __all__ = ["chunk", "split", "tensor_split", "unbind", "narrow", "select", "ravel", "unflatten", "movedim",
-           "moveaxis", "swapaxes", "swapdims", "flip", "fliplr", "flipud", "roll", "tril", "triu", "diag",
+           "moveaxis", "swapaxes", "swapdims", "tile", "flip", "fliplr", "flipud", "roll", "tril", "triu", "diag",
            "diagonal", "diag_embed", "trace", "hstack", "vstack", "row_stack", "dstack", "column_stack",
            "atleast_1d", "atleast_2d", "atleast_3d"]
 
@@ -329,6 +329,13 @@ def repeat(self: Tensor, *sizes) -> Tensor:
     return self.reshape(*inter).expand(*big).reshape(*[r * s for r, s in zip(reps, shape)])
 
 
+def tile(input: Tensor, dims) -> Tensor:
+    """numpy's tile: repeat, except that fewer ``dims`` than dimensions are padded with leading 1s."""
+    _require_tensor(input, "tile")
+    reps = _dims_arg(dims, "tile", "dims")
+    return repeat(input, *([1] * (input.dim() - len(reps)) + reps))
+
+
 def _reversed_index(n: int) -> Tensor:
     return arange(n - 1, -1, -1) if n else arange(0)
 
@@ -587,7 +594,7 @@ def install_methods() -> None:
         "select": select, "view_as": view_as, "reshape_as": reshape_as, "expand_as": expand_as, "ravel": ravel,
         "unflatten": unflatten, "movedim": movedim, "moveaxis": moveaxis, "swapaxes": swapaxes,
         "swapdims": swapdims, "squeeze_": squeeze_, "unsqueeze_": unsqueeze_, "repeat": repeat, "flip": _flip_method,
-        "fliplr": fliplr, "flipud": flipud, "roll": roll, "tril": tril, "triu": triu, "diag": diag,
+        "fliplr": fliplr, "flipud": flipud, "roll": roll, "tile": tile, "tril": tril, "triu": triu, "diag": diag,
         "diagonal": diagonal, "diag_embed": diag_embed, "trace": trace,
     }
     for name, fn in methods.items():
