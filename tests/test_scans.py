@@ -97,3 +97,16 @@ def test_diff_matches_numpy(shape, seed, n, data):
 def test_diff_bool_and_int():
     assert gdcore.diff(gdcore.tensor([True, False, False])).tolist() == [True, False]
     assert gdcore.diff(gdcore.tensor([1, 3, 6]), prepend=gdcore.tensor([0])).tolist() == [1, 2, 3]
+
+
+def test_cumprod_second_order():
+    # The scan is products only, so its gradient is differentiable again (create_graph).
+    a = np.array([[0.5, 0.0, -1.5, 2.0], [1.2, -0.7, 0.3, 0.0]])
+    w = gdcore.tensor(np.random.default_rng(0).standard_normal(a.shape), dtype=gdcore.float64)
+
+    def first_grad_dot_w(x):
+        with gdcore.enable_grad():  # gradcheck's finite differences run under no_grad on plain tensors
+            x = x if x.requires_grad else x.detach().requires_grad_(True)
+            (gx,) = gdcore.autograd.grad((x.cumprod(1) ** 2).sum(), x, create_graph=True)
+            return (gx * w).sum()
+    assert gradcheck(first_grad_dot_w, [leaf(a)])

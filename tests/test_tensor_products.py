@@ -63,3 +63,15 @@ def test_tensordot_matches_numpy(sa, sb, dims):
     got = gdcore.tensordot(gdcore.tensor(a, dtype=gdcore.float64), gdcore.tensor(b, dtype=gdcore.float64), dims)
     np.testing.assert_allclose(got.numpy(), np.tensordot(a, b, dims), rtol=1e-12)
     assert gradcheck(lambda x, y: (gdcore.tensordot(x, y, dims) ** 2).sum(), [leaf(a), leaf(b)])
+
+
+def test_second_order_through_cross_and_kron():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+
+    def first_grad(x, y):
+        with gdcore.enable_grad():  # gradcheck's finite differences run under no_grad on plain tensors
+            x = x if x.requires_grad else x.detach().requires_grad_(True)
+            (gx,) = gdcore.autograd.grad((x.cross(y, 1) ** 2).sum() + (x.kron(y) ** 2).sum(), x, create_graph=True)
+            return (gx ** 2).sum()
+    assert gradcheck(first_grad, [leaf(a), leaf(b)])

@@ -149,7 +149,9 @@ _install_shape_methods()
 
 # Session 6 breadth (tensor ops): new_* / *_like, in-place math, closeness, scans, order statistics.
 from .tensor_new import empty_like, randint_like  # noqa: E402
-from .inplace_math import clip, clip_, clamp_, relu_, sigmoid_, tanh_, exp_, sqrt_, abs_, neg_  # noqa: E402
+from .inplace_math import (  # noqa: E402
+    clip, clip_, clamp_, relu_, sigmoid_, tanh_, exp_, sqrt_, abs_, neg_, negative, absolute,
+)
 from .closeness import isclose, allclose, equal  # noqa: E402
 from .scans import cumprod, cummax, cummin, diff  # noqa: E402
 from .order_stats import (  # noqa: E402

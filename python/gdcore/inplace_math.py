@@ -14,7 +14,7 @@ from . import _core
 from ._core import Tensor
 from .grad_mode import is_grad_enabled
 
-__all__ = ["clip", "clip_", "clamp_", "relu_", "sigmoid_", "tanh_", "exp_", "sqrt_", "abs_", "neg_"]
+__all__ = ["clip", "clip_", "clamp_", "negative", "absolute", "relu_", "sigmoid_", "tanh_", "exp_", "sqrt_", "abs_", "neg_"]
 
 # torch's names of the dtypes, for its "can't be cast" message.
 _TORCH_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "int16": "Short",
@@ -54,6 +54,16 @@ def clip(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
         return _core.clamp(input, min, max)
     except TypeError as err:
         raise TypeError(f"clip(): {err}") from err
+
+
+def negative(input: Tensor) -> Tensor:
+    """torch's other name for neg: -input."""
+    return _core.neg(input)
+
+
+def absolute(input: Tensor) -> Tensor:
+    """torch's other name for abs: |input|."""
+    return _core.abs(input)
 
 
 def _clamp_tensors(input: Tensor, min, max) -> Tensor:  # noqa: A002
@@ -106,9 +116,10 @@ def install_methods() -> None:
     for name in _UNARY:
         if hasattr(Tensor, name) and not hasattr(Tensor, f"{name}_"):
             setattr(Tensor, f"{name}_", _unary(name))
-    extra = {"clamp_": clamp_, "clip_": clip_, "clip": clip, "negative": Tensor.neg,
-             "negative_": _unary("neg", "negative"),
-             "absolute": Tensor.abs, "absolute_": _unary("abs", "absolute")}
+    extra = {"clamp_": clamp_, "clip_": clip_, "clip": clip, "negative": negative, "absolute": absolute}
     for name, fn in extra.items():
         if not hasattr(Tensor, name):
-            setattr(Tensor, name, as_method(fn, name) if name.startswith("c") else fn)
+            setattr(Tensor, name, as_method(fn, name))
+    for name, alias_of in (("negative_", "neg"), ("absolute_", "abs")):
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, _unary(alias_of, name[:-1]))

@@ -614,7 +614,7 @@ def as_method(fn, name: str):
     method.__name__, method.__qualname__ = name, f"Tensor.{name}"
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
-    if params and params[0].name != "self":
+    if params:
         method.__signature__ = sig.replace(parameters=[params[0].replace(name="self")] + params[1:])
     return explain_argument_errors(method, f"Tensor.{name}")
 
