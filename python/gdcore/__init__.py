@@ -161,6 +161,7 @@ from . import tensor_new as _tensor_new, inplace_math as _inplace_math, closenes
 from . import scans as _scans, order_stats as _order_stats  # noqa: E402
 for _module in (_tensor_new, _inplace_math, _closeness, _scans, _order_stats):
     _module.install_methods()
+del _module
 _numpy_spellings.install([Tensor, _sys.modules[__name__]])  # axis=/keepdims= on the reductions added here
 from .tensor_products import kron, cross, tensordot  # noqa: E402
 from . import tensor_products as _tensor_products  # noqa: E402
