@@ -8,13 +8,43 @@
 
 #include <algorithm>
 #include <climits>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 namespace gdcore::kernels {
 
-int blas_threads() { return scipy_openblas_get_num_threads(); }
-void set_blas_threads(int n) { scipy_openblas_set_num_threads(n); }
+namespace {
+// The guards alive (BlasOnCallingThread) and the thread count to restore when the last one goes.
+std::mutex g_blas_guard;
+int g_blas_guards = 0, g_blas_restore = 1;
+}  // namespace
+
+int blas_threads() {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  return g_blas_guards > 0 ? g_blas_restore : scipy_openblas_get_num_threads();
+}
+
+void set_blas_threads(int n) {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  if (g_blas_guards > 0)
+    g_blas_restore = n;  // (takes effect when the last guard goes)
+  else
+    scipy_openblas_set_num_threads(n);
+}
+
+BlasOnCallingThread::BlasOnCallingThread() {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  if (g_blas_guards++ > 0) return;
+  g_blas_restore = scipy_openblas_get_num_threads();
+  if (g_blas_restore > 1) scipy_openblas_set_num_threads(1);  // (about 1 us)
+}
+
+BlasOnCallingThread::~BlasOnCallingThread() {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  if (--g_blas_guards > 0) return;
+  if (g_blas_restore != scipy_openblas_get_num_threads()) scipy_openblas_set_num_threads(g_blas_restore);
+}
 
 namespace {
 
