@@ -3,6 +3,8 @@ each thread takes a run of 256 KiB column chunks with its own scratch, OpenBLAS 
 and the weight gradient adds one partial product per chunk in chunk order. So the forward pass and both
 gradients must be the same bits with 1 and 2 kernel threads (and whatever OpenBLAS's own thread count),
 on every SIMD path, and match numpy float64 loops (test_ops_conv_gemm's closed forms), never gdcore itself.
+The passes around the convolutions split the same way: average pooling plane by plane, the bias gradient
+channel by channel; and matrix products under 2^24 multiply-adds run OpenBLAS on the calling thread.
 """
 import numpy as np
 import pytest
@@ -100,3 +102,73 @@ def test_chunked_conv_gradcheck_float64(threads):
         assert gradcheck(lambda g, w: _core._conv2d_input_grad(g, w, [3, 2, 22, 22], [1, 1], [0, 0]), (g, w))
     finally:
         _core._set_kernel_threads(before)
+
+
+@pytest.mark.parametrize("on_path", PATHS, indirect=True)
+@pytest.mark.parametrize("kernel, stride, padding, include_pad", [(2, 2, 0, True), (3, 2, 1, False), (3, 1, 1, True)])
+def test_avg_pool_split_over_planes_is_bit_identical_and_matches_numpy(on_path, kernel, stride, padding, include_pad):
+    rng = np.random.default_rng(kernel + stride)
+    x = rng.normal(size=(64, 6, 28, 28)).astype(np.float32)  # 1.2M elements in and out: over the split's threshold
+    runs = []
+    for threads in (1, 2):
+        _core._set_kernel_threads(threads)
+        xt = gdcore.tensor(x, requires_grad=True)
+        y = F.avg_pool2d(xt, kernel, stride, padding, count_include_pad=include_pad)
+        g = gdcore.tensor(rng.normal(size=tuple(y.shape)).astype(np.float32)) if not runs else runs[0][2]
+        y.backward(g)
+        runs.append((y.detach().numpy(), xt.grad.numpy(), g))
+    assert runs[0][0].tobytes() == runs[1][0].tobytes() and runs[0][1].tobytes() == runs[1][1].tobytes()
+    # numpy: the mean over each window of the zero-padded input (divided by the window's in-plane count
+    # without count_include_pad); the gradient spreads each window's share back onto its pixels.
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    ones = np.pad(np.ones(x.shape[2:]), padding)
+    win = np.lib.stride_tricks.sliding_window_view(xp, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
+    count = np.lib.stride_tricks.sliding_window_view(ones, (kernel, kernel))[::stride, ::stride].sum(axis=(2, 3))
+    divisor = kernel * kernel if include_pad else count
+    np.testing.assert_allclose(runs[0][0], win.sum(axis=(4, 5)) / divisor, rtol=0, atol=1e-5)
+    share = runs[0][2].numpy().astype(np.float64) / divisor
+    grad = np.zeros(xp.shape)
+    oh, ow = share.shape[2:]
+    for p in range(kernel):
+        for q in range(kernel):
+            grad[:, :, p:p + stride * oh:stride, q:q + stride * ow:stride] += share
+    np.testing.assert_allclose(runs[0][1], grad[:, :, padding:padding + 28, padding:padding + 28], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_bias_grad_split_over_channels_is_bit_identical(dtype):
+    before = _core._kernel_threads()
+    rng = np.random.default_rng(5)
+    g = rng.normal(size=(256, 6, 28, 28)).astype(dtype)  # the d2l LeNet's first layer: 1.2M elements
+    try:
+        grads = []
+        for threads in (1, 2):
+            _core._set_kernel_threads(threads)
+            b = gdcore.zeros(6, dtype=gdcore.float32 if dtype == np.float32 else gdcore.float64, requires_grad=True)
+            x = gdcore.zeros(256, 1, 28, 28, dtype=b.dtype)
+            w = gdcore.zeros(6, 1, 5, 5, dtype=b.dtype)
+            F.conv2d(x, w, b, padding=2).backward(gdcore.tensor(g))
+            grads.append(b.grad.numpy())
+    finally:
+        _core._set_kernel_threads(before)
+    assert grads[0].tobytes() == grads[1].tobytes()
+    np.testing.assert_allclose(grads[0], g.astype(np.float64).sum(axis=(0, 2, 3)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(256, 400, 120), (64, 64, 65)])
+def test_matmul_under_2_24_multiply_adds_same_bits_whatever_openblas_threads(shape):
+    # (The d2l LeNet's first Linear layer, and a product just over OpenBLAS's own 2^18 threshold.)
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    a, b = rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, n)).astype(np.float32)
+    blas = _core._blas_threads()
+    try:
+        outs = []
+        for threads in (1, 2):
+            _core._set_blas_threads(threads)
+            outs.append((gdcore.tensor(a) @ gdcore.tensor(b)).numpy())
+            assert _core._blas_threads() == threads
+    finally:
+        _core._set_blas_threads(blas)
+    assert outs[0].tobytes() == outs[1].tobytes()
+    np.testing.assert_allclose(outs[0], a.astype(np.float64) @ b.astype(np.float64), rtol=0, atol=1e-3)
