@@ -172,3 +172,31 @@ def test_matmul_under_2_24_multiply_adds_same_bits_whatever_openblas_threads(sha
         _core._set_blas_threads(blas)
     assert outs[0].tobytes() == outs[1].tobytes()
     np.testing.assert_allclose(outs[0], a.astype(np.float64) @ b.astype(np.float64), rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("on_path", PATHS, indirect=True)
+def test_d2l_lenet_steps_same_bits_eager_compiled_and_threads(on_path):
+    # Batch 24: both convolutions split their chunks over the threads (2.8M and 5.8M multiply-adds).
+    from gdcore import optim
+    from gdcore.workflows.classification import lenet
+    gen = gdcore.Generator(3)
+    batches = [(gdcore.randn(24, 1, 28, 28, generator=gen), gdcore.randint(0, 10, (24,), generator=gen))
+               for _ in range(3)]
+    runs = []
+    for threads in (1, 2):
+        _core._set_kernel_threads(threads)
+        for compiled in (False, True):
+            gdcore.manual_seed(0)
+            model = lenet()
+            optimizer = optim.SGD(model.parameters(), lr=0.9)
+
+            def step(x, y):
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                optimizer.step()
+                return loss
+            run = gdcore.compile(step) if compiled else step
+            losses = [run(x, y).detach().numpy().tobytes() for x, y in batches]
+            runs.append((losses, [p.detach().numpy().tobytes() for p in model.parameters()]))
+    assert all(run == runs[0] for run in runs[1:])
