@@ -4,6 +4,7 @@ import pytest
 
 import gdcore
 from catalogue import bad, check
+from gdcore.nn import functional as F
 
 g = gdcore
 
@@ -21,6 +22,32 @@ UTILITIES = [
 ]
 
 CASES = UTILITIES
+
+
+FUNCTIONAL = [
+    bad("one-hot-float", lambda: F.one_hot(g.tensor([1.0])), RuntimeError, "index tensor of type int64"),
+    bad("one-hot-negative", lambda: F.one_hot(g.tensor([-1, 2])), RuntimeError, "must be non-negative, got -1"),
+    bad("one-hot-too-large", lambda: F.one_hot(g.tensor([3]), 3), RuntimeError, "smaller than num_classes=3, got 3"),
+    bad("one-hot-empty-infer", lambda: F.one_hot(g.zeros(0, dtype=g.int64)), RuntimeError, "pass num_classes"),
+    bad("pad-odd", lambda: F.pad(g.zeros(2, 3), (1,)), RuntimeError, "divisible by 2"),
+    bad("pad-too-long", lambda: F.pad(g.zeros(2, 3), (1,) * 6), RuntimeError, "padding length 6"),
+    bad("pad-floats", lambda: F.pad(g.zeros(2, 3), (1.5, 1)), TypeError, "tuple of ints"),
+    bad("pad-mode", lambda: F.pad(g.zeros(2, 3), (1, 1), mode="foo"), NotImplementedError, "unrecognised padding mode"),
+    bad("pad-reflect-1d", lambda: F.pad(g.zeros(3), (1, 1), mode="reflect"), NotImplementedError, "1-d input"),
+    bad("pad-reflect-too-big", lambda: F.pad(g.zeros(2, 3), (3, 3), mode="reflect"), RuntimeError,
+        "padding (3, 3) at dimension 1"),
+    bad("pad-crop-too-much", lambda: F.pad(g.zeros(2, 3), (-4, 0)), RuntimeError, "removes more than the size 3"),
+    bad("pad-reflect-value", lambda: F.pad(g.zeros(2, 3), (1, 1), mode="reflect", value=2.0), ValueError,
+        "doesn't take in value"),
+    bad("normalize-int", lambda: F.normalize(g.tensor([1, 2])), TypeError, "floating-point"),
+    bad("normalize-dim", lambda: F.normalize(g.zeros(2, 3), dim=2), IndexError, "dimension out of range"),
+    bad("cosine-shapes", lambda: F.cosine_similarity(g.zeros(2, 3), g.zeros(2, 4)), RuntimeError, "do not broadcast"),
+    bad("pairwise-int", lambda: F.pairwise_distance(g.tensor([1]), g.tensor([2])), TypeError, "floating-point"),
+    bad("hardtanh-bounds", lambda: F.hardtanh(g.zeros(2), 1.0, -1.0), ValueError, "min_val cannot be greater"),
+    bad("celu-zero", lambda: F.celu(g.zeros(2), 0.0), ValueError, "alpha must be nonzero"),
+    bad("mish-int", lambda: F.mish(g.tensor([1])), TypeError, "floating-point"),
+]
+CASES += FUNCTIONAL
 
 
 @pytest.mark.parametrize("call, error, words", CASES)
