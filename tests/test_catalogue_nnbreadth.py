@@ -50,6 +50,38 @@ FUNCTIONAL = [
 CASES += FUNCTIONAL
 
 
+from gdcore import data as D  # noqa: E402
+
+
+class _Stream(D.IterableDataset):
+    def __iter__(self):
+        return iter(range(3))
+
+
+DATA = [
+    bad("split-sum", lambda: D.random_split(range(10), [3, 3]), ValueError, "sum of input lengths (6) does not equal"),
+    bad("split-fractions", lambda: D.random_split(range(10), [0.5, 0.6]), ValueError, "fractions summing to 1"),
+    bad("split-negative", lambda: D.random_split(range(10), [-1, 11]), ValueError, "must be non-negative"),
+    bad("split-strings", lambda: D.random_split(range(10), ["a"]), TypeError, "sequence of ints or of fractions"),
+    bad("split-generator", lambda: D.random_split(range(4), [2, 2], generator=1), TypeError, "gdcore.Generator"),
+    bad("concat-empty", lambda: D.ConcatDataset([]), ValueError, "should not be an empty iterable"),
+    bad("concat-iterable", lambda: D.ConcatDataset([_Stream()]), TypeError, "use ChainDataset"),
+    bad("concat-index", lambda: D.ConcatDataset([range(2)])[2], IndexError, "index 2 is out of range"),
+    bad("stream-index", lambda: _Stream()[0], TypeError, "has no indexing"),
+    bad("stream-shuffle", lambda: D.DataLoader(_Stream(), shuffle=True), ValueError,
+        "expected unspecified shuffle option"),
+    bad("stream-sampler", lambda: D.DataLoader(_Stream(), sampler=[0]), ValueError, "unspecified sampler option"),
+    bad("stream-workers", lambda: D.DataLoader(_Stream(), num_workers=2), ValueError, "num_workers > 0"),
+    bad("weighted-negative", lambda: D.WeightedRandomSampler([1, -1], 2), ValueError, "non-negative"),
+    bad("weighted-zero", lambda: D.WeightedRandomSampler([0, 0], 2), ValueError, "not all zero"),
+    bad("weighted-2d", lambda: D.WeightedRandomSampler([[1, 1]], 2), ValueError, "1d sequence"),
+    bad("weighted-num-samples", lambda: D.WeightedRandomSampler([1, 1], 0), ValueError, "positive integer"),
+    bad("weighted-too-many", lambda: list(D.WeightedRandomSampler([1, 0, 1], 3, replacement=False)), RuntimeError,
+        "cannot draw 3 samples without replacement from 2"),
+]
+CASES += DATA
+
+
 @pytest.mark.parametrize("call, error, words", CASES)
 def test_bad_input_raises_a_clear_error(call, error, words, tmp_path):
     check(call, error, words, tmp_path)
