@@ -4,6 +4,7 @@ import pytest
 
 import gdcore
 from catalogue import bad, check
+from gdcore import nn
 from gdcore.nn import functional as F
 
 g = gdcore
@@ -80,6 +81,20 @@ DATA = [
         "cannot draw 3 samples without replacement from 2"),
 ]
 CASES += DATA
+
+
+CONTAINERS = [
+    bad("moduledict-value", lambda: nn.ModuleDict({"a": 1}), TypeError, "int is not a Module subclass"),
+    bad("moduledict-key", lambda: nn.ModuleDict({1: nn.ReLU()}), TypeError, "name should be a string"),
+    bad("moduledict-clash", lambda: nn.ModuleDict({"train": nn.ReLU()}), KeyError, "attribute 'train' already exists"),
+    bad("moduledict-pairs", lambda: nn.ModuleDict([nn.ReLU()]), TypeError, "should be a (key, module) pair"),
+    bad("paramlist-int", lambda: nn.ParameterList([g.tensor([1])]), RuntimeError, "floating point dtype"),
+    bad("paramlist-list", lambda: nn.ParameterList([[1.0]]), TypeError, "expected a gdcore.Tensor"),
+    bad("paramlist-index", lambda: nn.ParameterList()[0], IndexError, "index 0 is out of range"),
+    bad("paramlist-extend", lambda: nn.ParameterList().extend(g.zeros(2)), TypeError, "iterable"),
+    bad("paramdict-key", lambda: nn.ParameterDict({1: g.zeros(1)}), TypeError, "keys must be strings"),
+]
+CASES += CONTAINERS
 
 
 @pytest.mark.parametrize("call, error, words", CASES)

@@ -48,3 +48,9 @@ from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
 
 __all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "Tanhshrink", "LogSigmoid", "Mish", "SELU",
             "CELU", "CosineSimilarity", "PairwiseDistance"]
+
+# Dict and parameter containers (issue 11's breadth round).
+from .containers import ModuleDict  # noqa: E402
+from .parameter_containers import ParameterDict, ParameterList  # noqa: E402
+
+__all__ += ["ModuleDict", "ParameterList", "ParameterDict"]
