@@ -97,6 +97,44 @@ CONTAINERS = [
 CASES += CONTAINERS
 
 
+from gdcore import optim  # noqa: E402
+from gdcore.optim import lr_scheduler as S  # noqa: E402
+
+
+def _sgd():
+    return optim.SGD([nn.Parameter(g.zeros(1))], lr=0.1)
+
+
+SCHEDULERS = [
+    bad("linear-start", lambda: S.LinearLR(_sgd(), start_factor=0.0), ValueError, "greater than 0"),
+    bad("constant-factor", lambda: S.ConstantLR(_sgd(), factor=2.0), ValueError, "between 0 and 1"),
+    bad("poly-iters", lambda: S.PolynomialLR(_sgd(), total_iters=0), ValueError, "total_iters must be an integer >= 1"),
+    bad("warm-t0", lambda: S.CosineAnnealingWarmRestarts(_sgd(), T_0=0), ValueError, "T_0 must be an integer >= 1"),
+    bad("warm-tmult", lambda: S.CosineAnnealingWarmRestarts(_sgd(), T_0=2, T_mult=1.5), ValueError, "T_mult"),
+    bad("warm-epoch", lambda: S.CosineAnnealingWarmRestarts(_sgd(), T_0=2).step(-1), ValueError, "non-negative epoch"),
+    bad("seq-milestones", lambda: (lambda o: S.SequentialLR(o, [S.ConstantLR(o), S.ConstantLR(o)], [1, 2]))(_sgd()),
+        ValueError, "2 schedulers and 2 milestones"),
+    bad("seq-optimizers", lambda: (lambda o: S.SequentialLR(o, [S.ConstantLR(_sgd())], []))(_sgd()), ValueError,
+        "same optimizer"),
+    bad("onecycle-steps", lambda: S.OneCycleLR(_sgd(), max_lr=1.0), ValueError, "either total_steps OR"),
+    bad("onecycle-pct", lambda: S.OneCycleLR(_sgd(), 1.0, total_steps=5, pct_start=1.5), ValueError, "pct_start"),
+    bad("onecycle-anneal", lambda: S.OneCycleLR(_sgd(), 1.0, total_steps=5, anneal_strategy="exp"), ValueError,
+        "anneal_strategy must be one of"),
+    bad("onecycle-momentum", lambda: S.OneCycleLR(optim.Adagrad([nn.Parameter(g.zeros(1))]), 1.0, total_steps=5),
+        ValueError, "pass cycle_momentum=False"),
+    bad("onecycle-groups", lambda: S.OneCycleLR(_sgd(), [1.0, 2.0], total_steps=5), ValueError, "expected 1 values"),
+    bad("cyclic-mode", lambda: S.CyclicLR(_sgd(), 0.1, 1.0, mode="square"), ValueError, "is invalid and scale_fn"),
+    bad("plateau-factor", lambda: S.ReduceLROnPlateau(_sgd(), factor=1.0), ValueError, "factor should be < 1.0"),
+    bad("plateau-mode", lambda: S.ReduceLROnPlateau(_sgd(), mode="up"), ValueError, "mode 'up' is unknown"),
+    bad("plateau-threshold-mode", lambda: S.ReduceLROnPlateau(_sgd(), threshold_mode="x"), ValueError,
+        "threshold mode 'x' is unknown"),
+    bad("plateau-min-lrs", lambda: S.ReduceLROnPlateau(_sgd(), min_lr=[0.1, 0.2]), ValueError, "expected 1 min_lrs"),
+    bad("plateau-metric", lambda: S.ReduceLROnPlateau(_sgd()).step("loss"), TypeError, "metrics must be a number"),
+    bad("plateau-no-metric", lambda: S.ReduceLROnPlateau(_sgd()).step(), TypeError, "metrics"),
+]
+CASES += SCHEDULERS
+
+
 @pytest.mark.parametrize("call, error, words", CASES)
 def test_bad_input_raises_a_clear_error(call, error, words, tmp_path):
     check(call, error, words, tmp_path)
