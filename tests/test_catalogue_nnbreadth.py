@@ -135,6 +135,23 @@ SCHEDULERS = [
 CASES += SCHEDULERS
 
 
+ONE_D = [
+    bad("conv1d-4d", lambda: F.conv1d(g.zeros(1, 1, 1, 4), g.zeros(1, 1, 2)), ValueError, "(N, C, L) or (C, L)"),
+    bad("conv1d-weight", lambda: F.conv1d(g.zeros(1, 1, 4), g.zeros(1, 1, 1, 2)), ValueError, "expected weight"),
+    bad("conv1d-dilation", lambda: F.conv1d(g.zeros(1, 1, 4), g.zeros(1, 1, 2), dilation=2), ValueError,
+        "dilation=1"),
+    bad("conv1d-same-even", lambda: F.conv1d(g.zeros(1, 1, 4), g.zeros(1, 1, 2), padding="same"), ValueError,
+        "odd kernel size"),
+    bad("conv1d-stride-pair", lambda: F.conv1d(g.zeros(1, 1, 4), g.zeros(1, 1, 2), stride=(1, 2)), TypeError,
+        "1-tuple"),
+    bad("maxpool1d-ceil", lambda: nn.MaxPool1d(2, ceil_mode=True), ValueError, "ceil_mode=False"),
+    bad("avgpool1d-1d-input", lambda: F.avg_pool1d(g.zeros(4), 2), ValueError, "(N, C, L) or (C, L)"),
+    bad("assert-close-types", lambda: g.testing.assert_close(g.zeros(1), "x"), AssertionError, "No comparison pair"),
+    bad("variable-list", lambda: g.autograd.Variable([1.0]), TypeError, "has to be a tensor"),
+]
+CASES += ONE_D
+
+
 @pytest.mark.parametrize("call, error, words", CASES)
 def test_bad_input_raises_a_clear_error(call, error, words, tmp_path):
     check(call, error, words, tmp_path)

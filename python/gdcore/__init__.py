@@ -129,6 +129,7 @@ from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .default_dtype import set_default_dtype, get_default_dtype  # noqa: E402
 from .dtype_info import finfo, iinfo  # noqa: E402
 from .tensor_repr import set_printoptions  # noqa: E402
+from . import testing  # noqa: E402  (gdcore.testing.assert_close)
 import math as _math  # noqa: E402
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 

@@ -52,5 +52,6 @@ __all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "Tanhsh
 # Dict and parameter containers (issue 11's breadth round).
 from .containers import ModuleDict  # noqa: E402
 from .parameter_containers import ParameterDict, ParameterList  # noqa: E402
+from .layers_1d import AvgPool1d, Conv1d, MaxPool1d  # noqa: E402
 
-__all__ += ["ModuleDict", "ParameterList", "ParameterDict"]
+__all__ += ["ModuleDict", "ParameterList", "ParameterDict", "Conv1d", "MaxPool1d", "AvgPool1d"]

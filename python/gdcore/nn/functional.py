@@ -177,8 +177,11 @@ from .functional_activations import (  # noqa: E402
 )
 from .functional_vectors import cosine_similarity, normalize, one_hot, pad, pairwise_distance  # noqa: E402
 
+from .functional_1d import avg_pool1d, conv1d, max_pool1d  # noqa: E402
+
 __all__ += ["hardtanh", "relu6", "hardsigmoid", "hardswish", "softsign", "tanhshrink", "logsigmoid", "mish", "selu",
-            "celu", "one_hot", "pad", "normalize", "cosine_similarity", "pairwise_distance"]
+            "celu", "one_hot", "pad", "normalize", "cosine_similarity", "pairwise_distance", "conv1d", "max_pool1d",
+            "avg_pool1d"]
 
 
 # Wrong-type arguments get a message naming the function, the argument and the wanted type (_argument_check).
