@@ -19,7 +19,7 @@ UTILITIES = [
     bad("printoptions-profile", lambda: g.set_printoptions(profile="long"), ValueError, "profile must be one of"),
     bad("printoptions-precision", lambda: g.set_printoptions(precision=-1), ValueError, "precision must be"),
     bad("printoptions-sci", lambda: g.set_printoptions(sci_mode="on"), TypeError, "sci_mode must be"),
-    bad("is-complex-list", lambda: g.is_complex([1.0]), TypeError, "expected a gdcore.Tensor"),
+    bad("is-complex-list", lambda: g.is_complex([1.0]), TypeError, "must be a gdcore.Tensor"),
 ]
 
 CASES = UTILITIES

@@ -119,7 +119,7 @@ def is_floating_point(input: Tensor) -> bool:
 def is_complex(input: Tensor) -> bool:
     """Always False: gdcore has no complex dtypes."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"is_complex: expected a gdcore.Tensor, got {type(input).__name__}")
+        raise TypeError(f"is_complex(): argument 'input' must be a gdcore.Tensor, got {type(input).__name__}")
     return False
 
 

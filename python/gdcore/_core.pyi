@@ -389,6 +389,10 @@ class Tensor:
         ...
     def is_floating_point(self) -> bool:
         ...
+    def is_complex(self) -> bool:
+        """
+        Always False: gdcore has no complex dtypes.
+        """
     def isfinite(self) -> Tensor:
         ...
     def isinf(self) -> Tensor:
