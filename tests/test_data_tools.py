@@ -7,7 +7,7 @@ import pytest
 import gdcore
 from gdcore.data import (
     ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, Subset, SubsetRandomSampler, TensorDataset,
-    WeightedRandomSampler, default_collate, random_split,
+    WeightedRandomSampler, default_collate, get_worker_info, random_split,
 )
 
 
@@ -79,6 +79,51 @@ def test_iterable_dataset_in_the_loader():
     assert list(Count(2) + Count(1)) == [0, 1, 0]
     got = list(DataLoader(Count(4), batch_size=2, collate_fn=lambda b: sum(b)))
     assert got == [1, 5]
+
+
+class Shards(IterableDataset):
+    """Worker i of n yields i, i + n, ... < 11: the split torch's docs recommend."""
+
+    def __iter__(self):
+        info = get_worker_info()
+        start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        return iter(range(start, 11, step))
+
+
+class Failing(IterableDataset):
+    def __iter__(self):
+        yield 1
+        raise KeyError("bad sample")
+
+
+class Endless(IterableDataset):
+    def __iter__(self):
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+
+def test_iterable_dataset_with_workers_as_torch():
+    # each worker iterates the whole dataset; batches come from worker 0, 1, 0, 1, ... (torch's order)
+    got = [b.tolist() for b in DataLoader(Count(7), batch_size=3, num_workers=2)]
+    assert got == [[0, 1, 2], [0, 1, 2], [3, 4, 5], [3, 4, 5], [6], [6]]
+    got = [b.tolist() for b in DataLoader(Shards(), batch_size=2, num_workers=3)]
+    assert got == [[0, 3], [1, 4], [2, 5], [6, 9], [7, 10], [8]]
+    assert sorted(v for b in got for v in b) == list(range(11))
+    assert list(DataLoader(Count(2), batch_size=None, num_workers=2)) == [0, 0, 1, 1]
+    ids = [b.tolist() for b in DataLoader(Count(2), batch_size=2, num_workers=2,
+                                          worker_init_fn=lambda i: None)]
+    assert ids == [[0, 1], [0, 1]]
+
+
+def test_iterable_workers_reraise_and_stop_early():
+    with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 0"):
+        list(DataLoader(Failing(), batch_size=2, num_workers=1))
+    for i, batch in enumerate(DataLoader(Endless(), batch_size=4, num_workers=2)):  # an endless stream: break out
+        if i == 5:
+            break
+    assert batch.tolist() == [8, 9, 10, 11]
 
 
 def test_weighted_random_sampler_frequencies():

@@ -106,7 +106,7 @@ class DataLoader:
                  pin_memory_device: str = "", in_order: bool = True) -> None:
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
-            _check_stream_options(shuffle, sampler, batch_sampler, num_workers)
+            _check_stream_options(shuffle, sampler, batch_sampler, persistent_workers)
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__ (a gdcore.data.Dataset), "
                             f"got a {type(dataset).__name__}")
@@ -249,8 +249,15 @@ class DataLoader:
             yield collate([self.dataset[i] for i in indices])
 
     def _stream_batches(self) -> Iterator[Any]:
-        """An IterableDataset's samples in the order its iterator yields them, batch_size at a time."""
+        """An IterableDataset's samples in the order its iterator yields them, batch_size at a time; with
+        workers, each iterates the whole dataset and their batches come in turn (gdcore.data.stream_workers)."""
         self._draw_base_seed()  # as every epoch does, so the generator advances as with a map-style dataset
+        if self.num_workers > 0:
+            from .stream_workers import StreamWorkers
+
+            collate = self.collate_fn or (_convert if self.batch_size is None else default_collate)
+            yield from StreamWorkers(self, self._base_seed, collate).run()
+            return
         if self.batch_size is None:
             convert = self.collate_fn or _convert
             for sample in self.dataset:
@@ -297,16 +304,16 @@ class DataLoader:
                 f"drop_last={self.drop_last}, num_workers={self.num_workers})")
 
 
-def _check_stream_options(shuffle, sampler, batch_sampler, num_workers) -> None:
+def _check_stream_options(shuffle, sampler, batch_sampler, persistent_workers) -> None:
     """The options an IterableDataset cannot take (its order is its iterator's), as torch's messages."""
     for name, value, unset in (("shuffle", shuffle, shuffle in (None, False)), ("sampler", sampler, sampler is None),
                                ("batch_sampler", batch_sampler, batch_sampler is None)):
         if not unset:
             raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
                              f"{name}={value!r}")
-    if not isinstance(num_workers, bool) and isinstance(num_workers, (int, np.integer)) and num_workers > 0:
-        raise ValueError("DataLoader with IterableDataset: num_workers > 0 is not supported by gdcore (its workers "
-                         "build batches from indices); use num_workers=0, or a map-style Dataset to load in workers")
+    if persistent_workers:
+        raise ValueError("DataLoader with IterableDataset: persistent_workers=True is not supported by gdcore (each "
+                         "epoch starts its workers afresh, each iterating the whole dataset); leave it False")
 
 
 def _convert(sample: Any) -> Any:
