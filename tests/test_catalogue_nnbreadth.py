@@ -1,13 +1,24 @@
 """Bad-input catalogue, the nn/data/utility breadth round (issue 11): top-level utilities, nn.functional
-additions, data utilities, containers and lr schedulers (see catalogue.py)."""
+additions, data utilities, containers, lr schedulers, 1-d layers, testing and Variable (see catalogue.py)."""
 import pytest
 
 import gdcore
 from catalogue import bad, check
-from gdcore import nn
+from gdcore import data as D
+from gdcore import nn, optim
 from gdcore.nn import functional as F
+from gdcore.optim import lr_scheduler as S
 
 g = gdcore
+
+
+class _Stream(D.IterableDataset):
+    def __iter__(self):
+        return iter(range(3))
+
+
+def _sgd():
+    return optim.SGD([nn.Parameter(g.zeros(1))], lr=0.1)
 
 UTILITIES = [
     bad("default-dtype-int", lambda: g.set_default_dtype(g.int64), TypeError, "only floating-point types"),
@@ -51,14 +62,6 @@ FUNCTIONAL = [
 CASES += FUNCTIONAL
 
 
-from gdcore import data as D  # noqa: E402
-
-
-class _Stream(D.IterableDataset):
-    def __iter__(self):
-        return iter(range(3))
-
-
 DATA = [
     bad("split-sum", lambda: D.random_split(range(10), [3, 3]), ValueError, "sum of input lengths (6) does not equal"),
     bad("split-fractions", lambda: D.random_split(range(10), [0.5, 0.6]), ValueError, "fractions summing to 1"),
@@ -96,14 +99,6 @@ CONTAINERS = [
     bad("paramdict-key", lambda: nn.ParameterDict({1: g.zeros(1)}), TypeError, "keys must be strings"),
 ]
 CASES += CONTAINERS
-
-
-from gdcore import optim  # noqa: E402
-from gdcore.optim import lr_scheduler as S  # noqa: E402
-
-
-def _sgd():
-    return optim.SGD([nn.Parameter(g.zeros(1))], lr=0.1)
 
 
 SCHEDULERS = [

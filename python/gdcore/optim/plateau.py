@@ -53,11 +53,12 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = list(self.base_lrs)
 
     def _is_better(self, a: float) -> bool:
+        rel = self.threshold_mode == "rel"
         if self.mode == "min":
-            return a < (self.best * (1.0 - self.threshold) if self.threshold_mode == "rel" else self.best - self.threshold)
-        return a > (self.best * (1.0 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold)
+            return a < (self.best * (1.0 - self.threshold) if rel else self.best - self.threshold)
+        return a > (self.best * (1.0 + self.threshold) if rel else self.best + self.threshold)
 
-    def step(self, metrics) -> None:  # noqa: D401  (torch's signature: the metric is required)
+    def step(self, metrics) -> None:
         """Record this epoch's ``metrics`` (a number or a one-element tensor) and reduce the rate if it stalled."""
         try:
             current = float(metrics)
