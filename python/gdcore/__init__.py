@@ -127,6 +127,29 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input: Tensor) -> bool:
+    """True for float32/float64 tensors."""
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    """Always False: gdcore has no complex dtypes."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_complex(): argument 'input' must be a gdcore.Tensor, got {type(input).__name__}")
+    return False
+
+
+Tensor.is_complex = lambda self: False
+# Top-level utilities of everyday torch code (issue 11's breadth round): modes, default dtype, limits, printing.
+from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .default_dtype import set_default_dtype, get_default_dtype  # noqa: E402
+from .dtype_info import finfo, iinfo  # noqa: E402
+from .tensor_repr import set_printoptions  # noqa: E402
+from . import testing  # noqa: E402  (gdcore.testing.assert_close)
+import math as _math  # noqa: E402
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
+
 from . import safetensors  # noqa: E402  (gdcore.safetensors; the package itself is imported on first use)
 from .threads import set_num_threads, get_num_threads  # noqa: E402
 

@@ -537,6 +537,10 @@ class Tensor:
         ...
     def is_floating_point(self) -> bool:
         ...
+    def is_complex(self) -> bool:
+        """
+        Always False: gdcore has no complex dtypes.
+        """
     def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
         """
         A bool tensor (the broadcast shape): where |input - other| <= atol + rtol * |other|, or the two
