@@ -21,6 +21,11 @@ struct SgdScalars {
 // momentum_buffer may be null when momentum == 0.
 template <typename T>
 void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s);
+// SGD without momentum, weight decay or maximize (sgd_is_plain): param[i] -= lr * grad[i], the
+// same bits as sgd_update with those options, through a shorter path (per-sample steps).
+inline bool sgd_is_plain(const SgdScalars& s) { return s.momentum == 0 && s.weight_decay == 0 && !s.maximize; }
+template <typename T>
+void sgd_plain_update(T* param, const T* grad, int64_t n, T lr);
 
 struct AdagradScalars {
   double clr = 0;  // lr / (1 + (step - 1) * lr_decay)

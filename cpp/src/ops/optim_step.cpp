@@ -152,8 +152,13 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
     s.first_step = use_momentum && new_buffers[i];
     GD_DISPATCH_FLOAT(params[i].dtype(), opt, [&] {
       // (through trace::launch: gdcore.compile lowers SGD steps, whose scalars never change between replays)
-      trace::launch([p = params[i].data<scalar_t>(), gi = g[i].data<scalar_t>(), m = ptr<scalar_t>(momentum_buffers, i),
-                     n = params[i].numel(), s] { kernels::sgd_update(p, gi, m, n, s); });
+      if (kernels::sgd_is_plain(s))
+        trace::launch([p = params[i].data<scalar_t>(), gi = g[i].data<scalar_t>(), n = params[i].numel(),
+                       lr = static_cast<scalar_t>(s.lr)] { kernels::sgd_plain_update(p, gi, n, lr); });
+      else
+        trace::launch([p = params[i].data<scalar_t>(), gi = g[i].data<scalar_t>(),
+                       m = ptr<scalar_t>(momentum_buffers, i), n = params[i].numel(),
+                       s] { kernels::sgd_update(p, gi, m, n, s); });
     });
   }
   bump(params);
