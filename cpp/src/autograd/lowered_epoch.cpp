@@ -81,14 +81,13 @@ void LoweredStep::check_rows(const int64_t* order, int64_t count) const {
 }
 
 namespace {
-// (A free function in this file, so that the loop below inlines it.)
-inline void prefetch_row(const std::vector<LoweredStep::RowCopy>& copies, int64_t row) {
-  for (const LoweredStep::RowCopy& c : copies) {
-    const char* p = c.src + row * static_cast<int64_t>(c.row_bytes);
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + c.row_bytes - 1);  // (a row that starts late in a line spills into the next)
-    for (size_t offset = 64; offset + 64 < c.row_bytes; offset += 64) __builtin_prefetch(p + offset);
-  }
+// Asks the CPU to start loading row `row` of `c`'s data (a free function here, so that the loop
+// below inlines it).
+inline void prefetch_row(const LoweredStep::RowCopy& c, int64_t row) {
+  const char* p = c.src + row * static_cast<int64_t>(c.row_bytes);
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + c.row_bytes - 1);  // (a row that starts late in a line spills into the next)
+  for (size_t offset = 64; offset + 64 < c.row_bytes; offset += 64) __builtin_prefetch(p + offset);
 }
 }  // namespace
 
@@ -96,16 +95,21 @@ template <typename L>
 void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_size, const L* loss, L* losses) {
   const std::vector<RowCopy>& copies = row_copies_;
   const int64_t total = batches * batch_size;
+  if (total <= 0) return;
   const int64_t ahead = std::min(rows_ahead_, total);
-  for (int64_t k = 0; k < ahead; ++k) prefetch_row(copies, order[k]);
+  for (int64_t k = 0; k < ahead; ++k)
+    for (const RowCopy& c : copies) prefetch_row(c, order[k]);
   int64_t pos = 0;
   for (int64_t b = 0; b < batches; ++b) {
     for (int64_t r = 0; r < batch_size; ++r, ++pos) {
-      if (pos + ahead < total) prefetch_row(copies, order[pos + ahead]);
       const int64_t row = order[pos];
-      for (const RowCopy& c : copies)
+      // (near the end this asks for the last row again: cheaper than a branch)
+      const int64_t later = order[std::min(pos + ahead, total - 1)];
+      for (const RowCopy& c : copies) {
+        prefetch_row(c, later);
         c.copy(c.dst + r * static_cast<int64_t>(c.row_bytes), c.src + row * static_cast<int64_t>(c.row_bytes),
                c.row_bytes);
+      }
     }
     ++replay_;
     for (auto& step : trace_.steps) step();  // (run_steps, inlined)

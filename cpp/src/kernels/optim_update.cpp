@@ -94,6 +94,16 @@ void sgd_plain_update(T* param, const T* grad, int64_t n, T lr) {
 }
 
 template <typename T>
+void sgd_plain_update(const SgdPart<T>* parts, size_t count, T lr) {
+  const auto plain = simd::kernels_for<T>().sgd_plain;
+  for (size_t k = 0; k < count; ++k) {
+    const SgdPart<T>& t = parts[k];
+    if (t.n >= simd::kParallelMin) sgd_plain_split(t.param, t.grad, t.n, lr);
+    else plain(t.param, t.grad, t.n, lr);
+  }
+}
+
+template <typename T>
 void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s) {
   if (sgd_is_plain(s)) return sgd_plain_update(param, grad, n, T(s.lr));
   const auto loop = simd::kernels_for<T>().sgd;
@@ -115,6 +125,7 @@ void adam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_
 #define GD_INSTANTIATE_OPTIM(T)                                                                     \
   template void sgd_update<T>(T*, const T*, T*, int64_t, const SgdScalars&);                        \
   template void sgd_plain_update<T>(T*, const T*, int64_t, T);                                      \
+  template void sgd_plain_update<T>(const SgdPart<T>*, size_t, T);                                  \
   template void adagrad_update<T>(T*, const T*, T*, int64_t, const AdagradScalars&);                \
   template void rmsprop_update<T>(T*, const T*, T*, T*, T*, int64_t, const RmspropScalars&);        \
   template void adadelta_update<T>(T*, const T*, T*, T*, int64_t, const AdadeltaScalars&);          \

@@ -9,6 +9,7 @@
 // Formulas follow torch.optim (single-tensor path): the gradient is negated first when
 // maximizing, then the L2 term weight_decay * param is added.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace gdcore::kernels {
@@ -26,6 +27,15 @@ void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const Sg
 inline bool sgd_is_plain(const SgdScalars& s) { return s.momentum == 0 && s.weight_decay == 0 && !s.maximize; }
 template <typename T>
 void sgd_plain_update(T* param, const T* grad, int64_t n, T lr);
+// The same over several tensors of one dtype, in order (one call for a group of small parameters).
+template <typename T>
+struct SgdPart {
+  T* param;
+  const T* grad;
+  int64_t n;
+};
+template <typename T>
+void sgd_plain_update(const SgdPart<T>* parts, size_t count, T lr);
 
 struct AdagradScalars {
   double clr = 0;  // lr / (1 + (step - 1) * lr_decay)
