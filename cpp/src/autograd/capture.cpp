@@ -687,6 +687,9 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
   // LoweredStep::run_rows (lowered_epoch.cpp) under the lock, from the first batch that the
   // lowered step may run. A batch it cannot run goes op by op (unlocked), and the next batch
   // tries again. (The step is lowered at its first replay, which may be the first batch here.)
+  // can_run() is asked once for the rest of the epoch: a lowered run leaves the .grad state it
+  // checks as it found it (the trace's end state), and another thread changing .grad while an
+  // epoch trains those parameters would race with the updates whether or not it were asked per row.
   const int64_t* rows = order.dtype() == DType::Int64 && order.is_contiguous() ? order.data<int64_t>() : nullptr;
   bool lowered = false, rows_checked = false;
   std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
