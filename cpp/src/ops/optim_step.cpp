@@ -44,7 +44,6 @@ struct Who {
   operator std::string() const { return where(opt, i); }
 };
 std::string operator+(const Who& w, const char* s) { return std::string(w) + s; }
-std::string operator+(const Who& w, const std::string& s) { return std::string(w) + s; }
 
 void check_writable_contiguous(const Tensor& t, const Who& who, const char* what) {
   if (!t.is_contiguous())
