@@ -50,8 +50,10 @@ CASES = [
     bad("mean-int", lambda: g.tensor([1, 2], dtype=g.int16).mean(), ValueError, "got int16; convert with .float()"),
     bad("unknown-dtype", lambda: g.zeros(2, dtype="float16"), TypeError, "dtype float16 is not supported"),
     bad("size-float", lambda: g.Size([2.0]), TypeError, "iterable of 'int'"),
-    bad("nonzero-compiled", lambda: g.compile(lambda x: (x > 0).nonzero() + 1)(g.ones(3)), RuntimeError,
-        "gdcore.compile"),
+    bad("nonzero-compiled-reshape", lambda: g.compile(lambda x: (x > 0).nonzero().reshape(-1) + 1)(g.ones(3)),
+        RuntimeError, "gdcore.compile: the step applies Reshape to a tensor whose size depends on the values"),
+    bad("mask-compiled-len", lambda: g.compile(lambda x: x[x > 0] * len(x[x > 0]))(g.ones(3)), RuntimeError,
+        "gdcore.compile: the step reads len() of a float32 tensor of shape (3,) while it is being captured"),
 ]
 
 

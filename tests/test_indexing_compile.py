@@ -1,8 +1,8 @@
 """gdcore.compile with indexing: index tensors are inputs of the recorded ops, so a captured step
 gathers with each call's indices, and the ops whose loops go through the kernel trace (gather,
 scatter, index_add, advanced indexing, index_put, sort/topk's order) run lowered, byte-identical to
-the eager step. Ops whose output size depends on the values (bool masks, masked_select, unique)
-refuse capture with a message that says so."""
+the eager step. Ops whose output size depends on the values (bool masks, masked_select, nonzero,
+unique) replay op by op, with each call's sizes: tests/test_compile_dynamic_shapes.py."""
 import numpy as np
 import pytest
 
@@ -120,16 +120,3 @@ def test_an_index_out_of_range_at_replay_raises_and_writes_nothing():
     with pytest.raises((RuntimeError, IndexError), match="index 7 is out of bounds"):
         step(x, gdcore.tensor([7, 0]))
     assert step(x, gdcore.tensor([1, 1])).tolist() == [4.0, 4.0]
-
-
-@pytest.mark.parametrize("fn", [
-    lambda x: x[x > 0],
-    lambda x: x.masked_select(x > 0),
-    lambda x: gdcore.unique(x),
-    lambda x: gdcore.nonzero(x > 0).float(),
-    lambda x: (x > 0).nonzero(as_tuple=True)[0].float(),
-])
-def test_value_dependent_shapes_refuse_capture(fn):
-    step = gdcore.compile(lambda x: fn(x) * 2)
-    with pytest.raises(RuntimeError, match=r"gdcore.compile: the step uses (a boolean mask|unique|nonzero)"):
-        step(gdcore.tensor([1.0, -2.0, 3.0]))

@@ -110,6 +110,12 @@ def test_integer_pow_of_negative_base(exponent, shape, seed):
 def test_number_to_the_tensor(shape, seed, base):
     x = np.random.default_rng(seed).uniform(-2.0, 2.0, size=shape)
     check(lambda t: base ** t, lambda a: np.float64(base) ** a, x)
+    check(lambda t: gdcore.pow(base, t), lambda a: np.float64(base) ** a, x)  # torch.pow(2, x)
+
+
+def test_pow_of_two_numbers_raises_type_error():
+    with pytest.raises(TypeError, match="Tensor exponent"):
+        gdcore.pow(2, 3)
 
 
 # ---- binary ops with broadcasting -----------------------------------------------------

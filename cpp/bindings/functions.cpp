@@ -119,7 +119,16 @@ void bind_functions(py::module_& m) {
   bin("div", &div);
   bin("maximum", &maximum);
   bin("minimum", &minimum);
-  m.def("pow", [](const Tensor& a, py::handle e) -> Tensor {
+  m.def("pow", [](py::handle input, py::handle e) -> Tensor {
+    if (!py::isinstance<TensorImpl>(input)) {
+      // torch.pow(2, x): a number raised to a tensor, as `2 ** x`.
+      std::optional<Tensor> base = py::isinstance<TensorImpl>(e) ? operand(e.cast<Tensor>(), input) : std::nullopt;
+      if (!base)
+        throw py::type_error("pow(): argument 'input' must be a Tensor or a number (with a Tensor exponent), got " +
+                             std::string(py::repr(input)) + " and " + std::string(py::repr(e)));
+      return pow(*base, e.cast<Tensor>());
+    }
+    Tensor a = input.cast<Tensor>();
     if (PyFloat_Check(e.ptr()) || PyLong_Check(e.ptr())) return pow(a, e.cast<double>());
     std::optional<Tensor> t = operand(a, e);
     if (!t) throw py::type_error("pow: exponent must be a number or a tensor");

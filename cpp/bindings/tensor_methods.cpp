@@ -112,20 +112,32 @@ void bind_tensor(py::module_& m) {
           }), py::arg("data"));
 
   // ---- layout and metadata ----
-  cls.def_property_readonly("shape", [](const Tensor& t) { return size_object(t.shape()); })
+  // (gdcore.compile refuses reading the sizes of a tensor whose size depends on the values: capture::on_size_read)
+  cls.def_property_readonly("shape", [](const Tensor& t) {
+        capture::on_size_read(".shape", t);
+        return size_object(t.shape());
+      })
       .def("size", [](const Tensor& t, py::object dim) -> py::object {
+            capture::on_size_read(".size()", t);
             if (dim.is_none()) return size_object(t.shape());
             return py::cast(t.size(dim.cast<int64_t>()));
           }, py::arg("dim") = py::none())
       .def("dim", [](const Tensor& t) { return t.dim(); })
       .def_property_readonly("ndim", [](const Tensor& t) { return t.dim(); })
-      .def("numel", [](const Tensor& t) { return t.numel(); })
+      .def("numel", [](const Tensor& t) {
+        capture::on_size_read(".numel()", t);
+        return t.numel();
+      })
       .def_property_readonly("dtype", [](const Tensor& t) { return t.dtype(); })
-      .def("stride", [](const Tensor& t) { return py::tuple(py::cast(t.strides())); })
+      .def("stride", [](const Tensor& t) {
+        capture::on_size_read(".stride()", t);
+        return py::tuple(py::cast(t.strides()));
+      })
       .def("is_contiguous", [](const Tensor& t) { return t.is_contiguous(); })
       .def("is_floating_point", [](const Tensor& t) { return is_floating(t.dtype()); })
       .def("__len__", [](const Tensor& t) {
         if (t.dim() == 0) throw py::type_error("len() of a 0-d tensor");
+        capture::on_size_read("len()", t);
         return t.shape()[0];
       })
       .def_property("name", [](const Tensor& t) { return t.impl()->name; },
@@ -326,6 +338,7 @@ void bind_tensor(py::module_& m) {
       .def("index_select", &index_select, py::arg("dim"), py::arg("index"))
       .def("__iter__", [](const Tensor& t) {
         if (t.dim() == 0) throw py::type_error("iteration over a 0-d tensor");
+        capture::on_size_read("iter() (a for loop over its rows)", t);
         py::list rows;
         for (int64_t i = 0; i < t.shape()[0]; ++i) {
           IndexItem it;

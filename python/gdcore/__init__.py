@@ -111,6 +111,29 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(input: Tensor) -> bool:
+    """True for float32/float64 tensors."""
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    """Always False: gdcore has no complex dtypes."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_complex(): argument 'input' must be a gdcore.Tensor, got {type(input).__name__}")
+    return False
+
+
+Tensor.is_complex = lambda self: False
+# Top-level utilities of everyday torch code (issue 11's breadth round): modes, default dtype, limits, printing.
+from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .default_dtype import set_default_dtype, get_default_dtype  # noqa: E402
+from .dtype_info import finfo, iinfo  # noqa: E402
+from .tensor_repr import set_printoptions  # noqa: E402
+from . import testing  # noqa: E402  (gdcore.testing.assert_close)
+import math as _math  # noqa: E402
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
+
 from . import safetensors  # noqa: E402  (gdcore.safetensors; the package itself is imported on first use)
 from .threads import set_num_threads, get_num_threads  # noqa: E402
 
@@ -137,3 +160,33 @@ def __getattr__(name: str):
 import sys as _sys  # noqa: E402
 from . import numpy_spellings as _numpy_spellings  # noqa: E402
 _numpy_spellings.install([Tensor, _sys.modules[__name__]])
+
+# torch's shape functions (chunk, split, flip, roll, tril, diag, hstack, ...): functions and Tensor methods.
+from .shape_ops import (  # noqa: E402
+    chunk, split, tensor_split, unbind, narrow, select, ravel, unflatten, movedim, moveaxis, swapaxes, swapdims,
+    flip, fliplr, flipud, roll, tile, tril, triu, diag, diagonal, diag_embed, trace, hstack, vstack, row_stack, dstack,
+    column_stack, atleast_1d, atleast_2d, atleast_3d,
+)
+from .shape_ops import install_methods as _install_shape_methods  # noqa: E402
+_install_shape_methods()
+
+# Session 6 breadth (tensor ops): new_* / *_like, in-place math, closeness, scans, order statistics.
+from .tensor_new import empty_like, randint_like  # noqa: E402
+from .inplace_math import (  # noqa: E402
+    clip, clip_, clamp_, relu_, sigmoid_, tanh_, exp_, sqrt_, abs_, neg_, negative, absolute,
+)
+from .closeness import isclose, allclose, equal  # noqa: E402
+from .scans import cumprod, cummax, cummin, diff  # noqa: E402
+from .order_stats import (  # noqa: E402
+    amax, amin, aminmax, median, nanmedian, mode, quantile, nanquantile, nan_to_num, nansum, nanmean,
+)
+from . import tensor_new as _tensor_new, inplace_math as _inplace_math, closeness as _closeness  # noqa: E402
+from . import scans as _scans, order_stats as _order_stats  # noqa: E402
+for _module in (_tensor_new, _inplace_math, _closeness, _scans, _order_stats):
+    _module.install_methods()
+del _module
+_numpy_spellings.install([Tensor, _sys.modules[__name__]])  # axis=/keepdims= on the reductions added here
+from .tensor_products import kron, cross, tensordot  # noqa: E402
+from . import tensor_products as _tensor_products  # noqa: E402
+_tensor_products.install_methods()
+_install_argument_check(globals(), "gdcore.")  # again, for the functions added above (wrapped ones are kept)

@@ -237,16 +237,36 @@ class Tensor:
         ...
     def abs(self) -> Tensor:
         ...
+    def abs_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place abs: this tensor becomes its abs; returns it.
+        """
+    def absolute(self) -> Tensor:
+        """
+        torch's other name for abs: |input|.
+        """
+    def absolute_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place abs: this tensor becomes its abs; returns it.
+        """
     def add(self, other: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         ...
     def add_(self, other: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         ...
     def all(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """
+        Whether every element of ``input`` is close to ``other`` (see isclose): a Python bool.
+        """
     def amax(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
     def amin(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
+    def aminmax(self, *args, dim: int | None = None, keepdim: bool = False):
+        """
+        (min, max) over all elements or over ``dim``, as the named tuple torch.return_types.aminmax.
+        """
     def any(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
     def argmax(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
@@ -275,14 +295,43 @@ class Tensor:
         """
         ceil(input: Tensor) -> Tensor
         """
+    def ceil_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place ceil: this tensor becomes its ceil; returns it.
+        """
     def char(self) -> Tensor:
         ...
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """
+        Splits into pieces of ceil(size / chunks) along ``dim`` (the last may be smaller, and there may be
+            fewer than ``chunks`` pieces, as in torch). A tuple of views.
+        """
     def clamp(self, min: typing.SupportsFloat | typing.SupportsIndex | None = None, max: typing.SupportsFloat | typing.SupportsIndex | None = None) -> Tensor:
         ...
+    def clamp_(self, min = None, max = None) -> Tensor:
+        """
+        In-place clamp: ``input`` limited to [min, max]; returns ``input``.
+        """
     def clamp_max(self, max: typing.Any) -> Tensor:
         ...
+    def clamp_max_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place clamp_max: this tensor becomes its clamp_max; returns it.
+        """
     def clamp_min(self, min: typing.Any) -> Tensor:
         ...
+    def clamp_min_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place clamp_min: this tensor becomes its clamp_min; returns it.
+        """
+    def clip(self, min = None, max = None) -> Tensor:
+        """
+        torch's other name for clamp: ``input`` limited to [min, max] (numbers or tensors).
+        """
+    def clip_(self, min = None, max = None) -> Tensor:
+        """
+        In-place clip (clamp): ``input`` limited to [min, max]; returns ``input``.
+        """
     def clone(self) -> Tensor:
         ...
     def contiguous(self) -> Tensor:
@@ -291,15 +340,46 @@ class Tensor:
         ...
     def cos(self) -> Tensor:
         ...
+    def cos_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place cos: this tensor becomes its cos; returns it.
+        """
     def cosh(self) -> Tensor:
         ...
+    def cosh_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place cosh: this tensor becomes its cosh; returns it.
+        """
     def count_nonzero(self, dim: typing.Any = None) -> Tensor:
         ...
     def cpu(self) -> Tensor:
         ...
+    def cross(self, other: Tensor, dim = None) -> Tensor:
+        """
+        The cross product of 3-vectors along ``dim`` (after broadcasting the two). Without ``dim`` the
+            first dimension of size 3 is used, with torch's deprecation warning; linalg.cross uses dim=-1.
+        """
     def cuda(self, device = None, non_blocking: bool = False):
         """
         Refused: gdcore runs on the CPU only (torch.Tensor.cuda would copy to a GPU).
+        """
+    def cummax(self, dim: int):
+        """
+        Running maximum along ``dim``: (values, indices), indices pointing at the element each value came
+            from (the latest of equal ones; NaN propagates).
+        """
+    def cummin(self, dim: int):
+        """
+        Running minimum along ``dim``: (values, indices), as cummax.
+        """
+    def cumprod(self, dim: int, *, dtype = None) -> Tensor:
+        """
+        Running products along ``dim``: out[i] = input[0] * ... * input[i]. Same shape; bool and integer
+            inputs give int64, as in torch (unless ``dtype`` is given).
+        """
+    def cumprod_(self, dim: int, *, dtype = None) -> Tensor:
+        """
+        In-place cumprod along ``dim``.
         """
     def cumsum(self, dim: int, *, dtype = None) -> Tensor:
         """
@@ -311,6 +391,32 @@ class Tensor:
         ...
     def detach_(self) -> Tensor:
         ...
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """
+        A 1-d input becomes a square matrix with it on the ``diagonal``-th diagonal; a 2-d input gives
+            its ``diagonal``-th diagonal as a 1-d tensor.
+        """
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        """
+        Matrices whose ``offset`` diagonal (on ``dim1``, ``dim2`` of the result) holds the last dimension
+            of ``input``; zeros elsewhere. (..., n) -> (..., n + |offset|, n + |offset|).
+        """
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """
+        The elements input[..., i, i + offset] of the 2-d slices spanned by ``dim1`` and ``dim2``; those
+            dimensions are removed and the diagonal is the last dimension.
+        
+            A view, as torch's (``A.diagonal().add_(lam)`` changes ``A``), whenever the two dimensions can be
+            laid side by side in memory, which is the case for a contiguous tensor or its transpose: the
+            (rows, cols) block is read as one run of rows * cols elements and the diagonal is every
+            (cols + 1)-th of them. Other layouts get a copy.
+            
+        """
+    def diff(self, n: int = 1, dim: int = -1, prepend = None, append = None) -> Tensor:
+        """
+        The n-th forward difference along ``dim`` (out[i] = x[i+1] - x[i], n times), after joining
+            ``prepend`` before and ``append`` after the input on that dimension; bool inputs use xor.
+        """
     def dim(self) -> int:
         ...
     def div(self, other: typing.Any) -> typing.Any:
@@ -329,21 +435,43 @@ class Tensor:
         """
     def eq(self, other: typing.Any) -> Tensor:
         ...
+    def equal(self, other: Tensor) -> bool:
+        """
+        True when the two tensors have the same shape and the same values (NaN is never equal).
+        """
     def erf(self, *args, **kwargs):
         """
         erf(input: Tensor) -> Tensor
+        """
+    def erf_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place erf: this tensor becomes its erf; returns it.
         """
     def erfinv(self, *args, **kwargs):
         """
         erfinv(input: Tensor) -> Tensor
         """
+    def erfinv_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place erfinv: this tensor becomes its erfinv; returns it.
+        """
     def exp(self) -> Tensor:
         ...
+    def exp_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place exp: this tensor becomes its exp; returns it.
+        """
     def expand(self, *args) -> Tensor:
+        ...
+    def expand_as(self, other: Tensor) -> Tensor:
         ...
     def expm1(self, *args, **kwargs):
         """
         expm1(input: Tensor) -> Tensor
+        """
+    def expm1_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place expm1: this tensor becomes its expm1; returns it.
         """
     def fill_(self, value: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
         ...
@@ -351,13 +479,33 @@ class Tensor:
         """
         torch's other name for ``trunc`` (rounds toward zero; gradient 0).
         """
+    def fix_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place fix: this tensor becomes its fix; returns it.
+        """
     def flatten(self, start_dim: typing.SupportsInt | typing.SupportsIndex = 0, end_dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
         ...
+    def flip(self, *dims) -> Tensor:
+        """
+        x.flip(0, 1) or x.flip((0, 1)): the elements in reverse order along each of ``dims`` (a copy).
+        """
+    def fliplr(self) -> Tensor:
+        """
+        Reverses the columns (dimension 1); the input must be at least 2-d.
+        """
+    def flipud(self) -> Tensor:
+        """
+        Reverses the rows (dimension 0); the input must be at least 1-d.
+        """
     def float(self) -> Tensor:
         ...
     def floor(self, *args, **kwargs):
         """
         floor(input: Tensor) -> Tensor
+        """
+    def floor_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place floor: this tensor becomes its floor; returns it.
         """
     def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
         ...
@@ -389,6 +537,15 @@ class Tensor:
         ...
     def is_floating_point(self) -> bool:
         ...
+    def is_complex(self) -> bool:
+        """
+        Always False: gdcore has no complex dtypes.
+        """
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+        """
+        A bool tensor (the broadcast shape): where |input - other| <= atol + rtol * |other|, or the two
+            are equal (so inf is close to inf), or both are NaN and ``equal_nan``.
+        """
     def isfinite(self) -> Tensor:
         ...
     def isinf(self) -> Tensor:
@@ -397,6 +554,11 @@ class Tensor:
         ...
     def item(self) -> typing.Any:
         ...
+    def kron(self, other: Tensor) -> Tensor:
+        """
+        The Kronecker product: block (i, j, ...) of the result is input[i, j, ...] * other. The shapes
+            are padded with leading 1s to the same length; the result's size k is input's times other's.
+        """
     def le(self, other: typing.Any) -> Tensor:
         ...
     def log(self) -> Tensor:
@@ -405,13 +567,29 @@ class Tensor:
         """
         log10(input: Tensor) -> Tensor
         """
+    def log10_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place log10: this tensor becomes its log10; returns it.
+        """
     def log1p(self, *args, **kwargs):
         """
         log1p(input: Tensor) -> Tensor
         """
+    def log1p_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place log1p: this tensor becomes its log1p; returns it.
+        """
     def log2(self, *args, **kwargs):
         """
         log2(input: Tensor) -> Tensor
+        """
+    def log2_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place log2: this tensor becomes its log2; returns it.
+        """
+    def log_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place log: this tensor becomes its log; returns it.
         """
     def log_softmax(self, dim: int | None = None, *, dtype = None) -> Tensor:
         """
@@ -447,12 +625,30 @@ class Tensor:
         ...
     def mean(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
+    def median(self, dim: int | None = None, keepdim: bool = False):
+        """
+        The lower median (of an even count, the smaller middle value; NaN if any value is NaN). Without
+            ``dim`` a 0-d tensor; with ``dim`` the named tuple (values, indices).
+        """
     def min(self, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
         ...
     def minimum(self, other: Tensor) -> Tensor:
         ...
     def mm(self, mat2: Tensor) -> Tensor:
         ...
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """
+        The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index of
+            its last occurrence, as the named tuple (values, indices).
+        """
+    def moveaxis(self, source, destination) -> Tensor:
+        """
+        Moves the dimensions ``source`` to the positions ``destination`` (the others keep their order): a view.
+        """
+    def movedim(self, source, destination) -> Tensor:
+        """
+        Moves the dimensions ``source`` to the positions ``destination`` (the others keep their order): a view.
+        """
     def mul(self, other: typing.Any) -> typing.Any:
         ...
     def mul_(self, other: typing.Any) -> Tensor:
@@ -461,13 +657,76 @@ class Tensor:
         """
         mv(input: Tensor, vec: Tensor) -> Tensor
         """
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        """
+        NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the dtype's
+            largest and smallest finite values). The gradient is 1 where the input is finite, else 0.
+        """
+    def nan_to_num_(self, nan: float = 0.0, posinf = None, neginf = None) -> Tensor:
+        """
+        In-place nan_to_num.
+        """
+    def nanmean(self, dim = None, keepdim: bool = False, *, dtype = None) -> Tensor:
+        """
+        The mean of the non-NaN values, over all elements or ``dim`` (NaN where there are none).
+        """
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False):
+        """
+        median ignoring NaN values (NaN only where every value is NaN).
+        """
+    def nanquantile(self, q, dim: int | None = None, keepdim: bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """
+        quantile ignoring NaN values (NaN only where all are NaN).
+        """
+    def nansum(self, dim = None, keepdim: bool = False, *, dtype = None) -> Tensor:
+        """
+        The sum treating NaN as zero, over all elements or ``dim`` (an int or a tuple).
+        """
+    def narrow(self, dim: int, start, length: int) -> Tensor:
+        """
+        input[..., start:start+length, ...] along ``dim`` as a view (``start`` may be negative or a 0-d tensor).
+        """
     def ne(self, other: typing.Any) -> Tensor:
         ...
     def neg(self) -> Tensor:
         ...
+    def neg_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place neg: this tensor becomes its neg; returns it.
+        """
+    def negative(self) -> Tensor:
+        """
+        torch's other name for neg: -input.
+        """
+    def negative_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place neg: this tensor becomes its neg; returns it.
+        """
     def nelement(self) -> int:
         """
         The number of elements (``numel()``).
+        """
+    def new_empty(self, *size, dtype = None, device = None, requires_grad: bool = False) -> Tensor:
+        """
+        A tensor of ``size`` with this tensor's dtype, filled with zeros (gdcore never hands out
+            uninitialised memory).
+        """
+    def new_full(self, size, fill_value, *, dtype = None, device = None, requires_grad: bool = False) -> Tensor:
+        """
+        ``fill_value`` everywhere in a tensor of ``size`` (a sequence) with this tensor's dtype.
+        """
+    def new_ones(self, *size, dtype = None, device = None, requires_grad: bool = False) -> Tensor:
+        """
+        Ones of ``size`` with this tensor's dtype (unless ``dtype`` is given).
+        """
+    def new_tensor(self, data, dtype = None, device = None, requires_grad: bool = False) -> Tensor:
+        """
+        A copy of ``data`` (a list, number, numpy array or tensor) with this tensor's dtype unless
+            ``dtype`` is given, not attached to any graph.
+        """
+    def new_zeros(self, *size, dtype = None, device = None, requires_grad: bool = False) -> Tensor:
+        """
+        Zeros of ``size`` with this tensor's dtype (unless ``dtype`` is given).
         """
     def nonzero(self, *, as_tuple: bool = False) -> typing.Any:
         ...
@@ -492,31 +751,71 @@ class Tensor:
         ...
     def pow(self, exponent: typing.Any) -> Tensor:
         ...
+    def pow_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place pow: this tensor becomes its pow; returns it.
+        """
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype = None) -> Tensor:
         """
         The product of all elements (a 0-d tensor) or along ``dim``. The gradient is exact at zeros.
+        """
+    def quantile(self, q, dim: int | None = None, keepdim: bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """
+        The q-th quantiles (q a float or a 1-d tensor in [0, 1]) of all elements or along ``dim``;
+            a tensor q adds a leading dimension. NaN where a value is NaN.
+        """
+    def ravel(self) -> Tensor:
+        """
+        The elements as a 1-d tensor (a view when the input is contiguous).
         """
     def reciprocal(self, *args, **kwargs):
         """
         reciprocal(input: Tensor) -> Tensor
         """
+    def reciprocal_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place reciprocal: this tensor becomes its reciprocal; returns it.
+        """
     def relu(self) -> Tensor:
         ...
+    def relu_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place relu: this tensor becomes its relu; returns it.
+        """
+    def repeat(self, *sizes) -> Tensor:
+        """
+        Tiles the tensor ``sizes[k]`` times along dimension k (extra leading sizes add dimensions): a copy.
+        """
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         ...
     def reshape(self, *args) -> Tensor:
         ...
+    def reshape_as(self, other: Tensor) -> Tensor:
+        ...
     def retain_grad(self) -> None:
         ...
+    def roll(self, shifts, dims = None) -> Tensor:
+        """
+        Rotates the elements by ``shifts`` along ``dims`` (elements leaving one end come back at the other);
+            without ``dims`` the flattened tensor is rolled and the shape restored. A copy.
+        """
     def round(self, decimals: int = 0) -> Tensor:
         """
         Rounds half to even (as torch and numpy); with ``decimals``, to that many decimal places
             (round(x * 10^d) / 10^d). Gradient 0. (torch takes decimals as a keyword; so does gdcore, and
             also positionally.)
         """
+    def round_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place round: this tensor becomes its round; returns it.
+        """
     def rsqrt(self, *args, **kwargs):
         """
         rsqrt(input: Tensor) -> Tensor
+        """
+    def rsqrt_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place rsqrt: this tensor becomes its rsqrt; returns it.
         """
     def scatter(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
         ...
@@ -526,16 +825,36 @@ class Tensor:
         ...
     def scatter_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> Tensor:
         ...
+    def select(self, dim: int, index: int) -> Tensor:
+        """
+        input[..., index, ...] along ``dim`` (that dimension removed), a view.
+        """
     def short(self) -> Tensor:
         ...
     def sigmoid(self) -> Tensor:
         ...
+    def sigmoid_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place sigmoid: this tensor becomes its sigmoid; returns it.
+        """
     def sign(self) -> Tensor:
         ...
+    def sign_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place sign: this tensor becomes its sign; returns it.
+        """
     def sin(self) -> Tensor:
         ...
+    def sin_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place sin: this tensor becomes its sin; returns it.
+        """
     def sinh(self) -> Tensor:
         ...
+    def sinh_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place sinh: this tensor becomes its sinh; returns it.
+        """
     def size(self, dim: typing.Any = None) -> typing.Any:
         ...
     def softmax(self, dim: int | None = None, *, dtype = None) -> Tensor:
@@ -545,14 +864,31 @@ class Tensor:
         """
     def sort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> typing.Any:
         ...
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+        """
+        Pieces of ``split_size_or_sections`` along ``dim`` (an int: equal pieces, the last smaller; a list:
+            those sizes, which must add up to the dimension). A tuple of views.
+        """
     def sqrt(self) -> Tensor:
         ...
+    def sqrt_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place sqrt: this tensor becomes its sqrt; returns it.
+        """
     def square(self, *args, **kwargs):
         """
         square(input: Tensor) -> Tensor
         """
+    def square_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place square: this tensor becomes its square; returns it.
+        """
     def squeeze(self, dim: typing.SupportsInt | typing.SupportsIndex | None = None) -> Tensor:
         ...
+    def squeeze_(self, dim = None) -> Tensor:
+        """
+        In-place squeeze: this tensor drops size-1 dimensions (tensors that do not require grad).
+        """
     def std(self, dim = None, unbiased = None, keepdim = False, *, correction = None):
         ...
     def stride(self) -> tuple:
@@ -563,14 +899,39 @@ class Tensor:
         ...
     def sum(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """
+        numpy's name for transpose(input, axis0, axis1): a view.
+        """
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        """
+        Another name for transpose(input, dim0, dim1): a view.
+        """
     def t(self) -> Tensor:
         ...
     def take_along_dim(self, indices: Tensor, dim: typing.Any = None) -> Tensor:
         ...
     def tan(self) -> Tensor:
         ...
+    def tan_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place tan: this tensor becomes its tan; returns it.
+        """
     def tanh(self) -> Tensor:
         ...
+    def tanh_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place tanh: this tensor becomes its tanh; returns it.
+        """
+    def tensor_split(self, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+        """
+        numpy's array_split: an int n gives n pieces whose sizes differ by at most one (the first
+            ``size % n`` one longer); a list of indices cuts before each index. A tuple of views.
+        """
+    def tile(self, dims) -> Tensor:
+        """
+        numpy's tile: repeat, except that fewer ``dims`` than dimensions are padded with leading 1s.
+        """
     def to(self, *args, **kwargs):
         """
         ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` or
@@ -585,23 +946,61 @@ class Tensor:
         ...
     def topk(self, k: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
         ...
+    def trace(self) -> Tensor:
+        """
+        The sum of the main diagonal of a 2-d tensor (a 0-d tensor).
+        """
     def transpose(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         ...
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """
+        The lower triangle of the last two dimensions (elements with column - row <= diagonal), zeros elsewhere.
+        """
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """
+        In-place tril.
+        """
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """
+        The upper triangle of the last two dimensions (elements with column - row >= diagonal), zeros elsewhere.
+        """
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """
+        In-place triu.
+        """
     def trunc(self, *args, **kwargs):
         """
         trunc(input: Tensor) -> Tensor
         """
+    def trunc_(self, *args, **kwargs) -> Tensor:
+        """
+        In-place trunc: this tensor becomes its trunc; returns it.
+        """
     def type(self, dtype: typing.Any = None) -> typing.Any:
         ...
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """
+        The slices along ``dim``, that dimension removed: a tuple of views.
+        """
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        """
+        Splits dimension ``dim`` into ``sizes`` (one of them may be -1).
+        """
     def uniform_(self, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         ...
     def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: typing.Any = None) -> typing.Any:
         ...
     def unsqueeze(self, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
         ...
+    def unsqueeze_(self, dim: int) -> Tensor:
+        """
+        In-place unsqueeze: this tensor gains a size-1 dimension at ``dim`` (tensors that do not require grad).
+        """
     def var(self, dim = None, unbiased = None, keepdim = False, *, correction = None):
         ...
     def view(self, *args) -> Tensor:
+        ...
+    def view_as(self, other: Tensor) -> Tensor:
         ...
     def where(self, condition: Tensor, other: typing.Any) -> Tensor:
         ...
@@ -1187,7 +1586,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     ...
 def permute(input: Tensor, dims: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
     ...
-def pow(input: Tensor, exponent: typing.Any) -> Tensor:
+def pow(input: typing.Any, exponent: typing.Any) -> Tensor:
     ...
 def reciprocal(input: Tensor) -> Tensor:
     ...

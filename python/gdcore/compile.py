@@ -49,6 +49,15 @@ so a gradient you kept is never changed). Steps that create tensors, use ops who
 not recorded (cat, stack, indexing, random fills, ...), take arguments that require grad
 or change their arguments in place keep replaying op by op.
 
+Sizes that depend on the values: ``x[mask]``, ``masked_select``, ``nonzero`` (also as an index) and
+``unique`` are replayed with each call's data, so a mask with another count gives another size, as
+eagerly (an empty one too: ``mean`` gives nan, ``sum`` 0). Such steps replay op by op. Their results
+may feed ops that recompute everything from their inputs (elementwise math, comparisons, ``where``,
+reductions, ``cat``, indexing, losses, backward); an op that would replay at the captured size
+(``reshape``, ``view``, ``squeeze``/``unsqueeze``, ``expand``) raises at capture with its name, and so
+does reading such a size into Python (``len(x[mask])``, ``.shape``, ``.size()``, ``.numel()``,
+iterating), which would freeze the number.
+
 Custom autograd Functions (``gdcore.autograd.Function``) are recorded as one entry each: a
 replay calls the Function again (its Python forward, and its Python backward inside the
 replayed backward), so reading values into numpy inside a Function's forward is fine. Such

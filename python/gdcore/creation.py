@@ -10,6 +10,7 @@ import numpy as np
 from . import _core
 from ._core import Generator, Tensor
 from .device import check_device
+from .default_dtype import get_default_dtype
 
 float32 = _core.dtype.float32
 float64 = _core.dtype.float64
@@ -42,8 +43,11 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _core.from_numpy(ndarray)
 
 
-def _dtype(dtype: Any, default=float32):
-    return default if dtype is None else _core._dtype_from(dtype)
+def _dtype(dtype: Any, default=None):
+    """``dtype`` as a gdcore.dtype; when None, ``default`` or else the default float dtype (set_default_dtype)."""
+    if dtype is None:
+        return get_default_dtype() if default is None else default
+    return _core._dtype_from(dtype)
 
 
 def _size(args: Sequence[Any], kwargs_size=None, name: str = "size") -> list[int]:
@@ -82,12 +86,18 @@ def _finite(value, what: str, name: str) -> float:
 def tensor(data: Any, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested list, numpy array or tensor).
 
-    Floats become float32 and ints int64 unless ``dtype`` says otherwise (as in torch);
-    a numpy array keeps its dtype when it is float32, float64 or int64.
+    Floats become the default dtype (float32 unless set_default_dtype changed it) and ints int64
+    unless ``dtype`` says otherwise (as in torch); a numpy array keeps its dtype when it is
+    float32, float64 or int64.
     """
     if device is not None:
         check_device(device, "tensor")
-    return _core._tensor(data, None if dtype is None else _dtype(dtype), requires_grad)
+    out = _core._tensor(data, None if dtype is None else _dtype(dtype), requires_grad)
+    if (dtype is None and out.dtype == float32 and get_default_dtype() != float32
+            and not isinstance(data, (Tensor, np.ndarray, np.generic))):
+        # Python floats take the default dtype; converted again from the data so that no value is rounded to float32.
+        out = _core._tensor(data, get_default_dtype(), requires_grad)
+    return out
 
 
 def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
@@ -174,7 +184,7 @@ def arange(start: float, end: Optional[float] = None, step: float = 1, dtype=Non
         start, end = 0, start
     if dtype is None:
         all_int = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step))
-        dtype = int64 if all_int else float32
+        dtype = int64 if all_int else get_default_dtype()
     return _core._arange(float(start), float(end), float(step), _dtype(dtype), requires_grad)
 
 

@@ -1,12 +1,15 @@
-"""Grad-mode switches: ``no_grad()``, ``enable_grad()`` and ``set_grad_enabled(mode)``,
-each usable as a context manager or a decorator. The mode itself lives in C++ and is per thread."""
+"""Grad-mode switches: ``no_grad()``, ``enable_grad()``, ``set_grad_enabled(mode)`` and
+``inference_mode(mode)``, each usable as a context manager or a decorator. The mode itself lives
+in C++ and is per thread."""
 from __future__ import annotations
 
 import functools
+import threading
 
 from . import _core
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
 is_grad_enabled = _core.is_grad_enabled
 
@@ -81,3 +84,50 @@ class set_grad_enabled(_GradModeContext):
         # As a decorator it must not change the mode at decoration time (as in torch).
         _core._set_grad_enabled(self._prev)
         return super().__call__(fn)
+
+
+# torch's inference mode also skips version counters and view tracking; gdcore has nothing to skip
+# beyond the tape, so inference_mode(True) is no_grad plus the flag that is_inference_mode_enabled reads.
+_inference = threading.local()
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (in this thread)."""
+    return getattr(_inference, "enabled", False)
+
+
+class inference_mode(_GradModeContext):
+    """``with gdcore.inference_mode():`` records no history, as no_grad; ``inference_mode(False)``
+    leaves grad mode as it is. Also a decorator, with or without the call (``@gdcore.inference_mode``)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # the bare decorator
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode: mode must be True or False, got {mode!r}")
+        self.mode = mode
+
+    def __enter__(self):
+        self._prev = _core.is_grad_enabled()
+        self._prev_inference = is_inference_mode_enabled()
+        if self.mode:
+            _core._set_grad_enabled(False)
+        _inference.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _core._set_grad_enabled(self._prev)
+        _inference.enabled = self._prev_inference
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper

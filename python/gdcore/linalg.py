@@ -145,3 +145,10 @@ def norm(A: Tensor, ord: Ord = None, dim: Union[int, Sequence[int], None] = None
     if len(dim) == 2:
         return matrix_norm(A, ord, tuple(dim), keepdim)
     raise ValueError(f"linalg.norm: dim must be an int or a pair of ints, got {dim!r}")
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (default the last), after broadcasting."""
+    from .tensor_products import linalg_cross
+    return linalg_cross(input, other, dim=dim)
+__all__ += ["cross"]

@@ -76,5 +76,50 @@ TEST(Capture, EagerOpsRecordNothingOutsideACapture) {
   EXPECT_TRUE(mul(a, a).grad_fn() == nullptr);  // no descriptor node leaks into eager results
 }
 
+// sum((x * w)[x > 0]^2) and its gradient: the selection's size follows each call's values.
+Tensor masked_step(const Tensor& x, const Tensor& w) {
+  Tensor loss = sum(pow(masked_select(mul(x, w), gt(x, scalar_tensor(0.0, x.dtype()))), 2.0));
+  return run_backward({loss}, {Tensor()}, false, false, {w}, false)[0];
+}
+
+TEST(Capture, ValueSizedStepsReplayWithEachCallsSizes) {
+  Tensor w = uniform({6}, -1, 1, 5);
+  Tensor x0 = uniform({6}, -1, 1, 6, false);
+  capture::begin({x0});
+  Tensor captured;
+  try {
+    captured = masked_step(x0, w);
+  } catch (...) {
+    capture::abort();
+    throw;
+  }
+  std::shared_ptr<capture::Program> program = capture::end({captured});
+  for (uint64_t k = 0; k < 5; ++k) {  // a different number of positive entries each time (0 at k = 4)
+    Tensor x = k == 4 ? mul(uniform({6}, 0.1, 1, 30, false), -1.0) : uniform({6}, -1, 1, 30 + k, false);
+    EXPECT_EQ(values(masked_step(x, w)), values(program->replay({x})[0]));
+  }
+  EXPECT_EQ(program->lowering(), "op by op: it calls masked_select (its result's size depends on the values)");
+}
+
+TEST(Capture, ViewsOfValueSizedTensorsAreRefusedWithTheirName) {
+  Tensor x = uniform({4}, -1, 1, 7, false);
+  capture::begin({x});
+  Tensor r;
+  try {
+    r = mul(reshape(nonzero(gt(x, scalar_tensor(0.0, x.dtype()))), {-1}), 2.0);
+  } catch (...) {
+    capture::abort();
+    throw;
+  }
+  try {
+    capture::end({r});
+    FAIL() << "expected a refusal";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("applies Reshape to a tensor whose size depends on the values"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(capture::is_capturing());
+}
+
 }  // namespace
 }  // namespace gdcore

@@ -81,6 +81,28 @@ void on_unsupported(const char* what);
 // that using it later in the step raises (it came from an op the capture does not replay).
 void on_returned(const Tensor& t);
 
+// ---- steps whose sizes depend on the values (x[mask], masked_select, nonzero, unique) ----
+// Such an op is recorded as one entry that runs it again at each replay, so every replay
+// recomputes the sizes from its own data (op by op: a fixed list of loops cannot repeat it).
+// Its outputs are "value-sized", and so is every op output computed from one (unless 0-d: the
+// rank is fixed). Only ops whose replay recomputes everything from their inputs may read a
+// value-sized tensor (elementwise math, comparisons, where, reductions, cat, advanced indexing,
+// losses, ...; the list is in capture_forwards.cpp); the others (views that replay at a captured
+// shape: reshape, view, squeeze, expand, basic indexing recorded by a C++ op) make the capture
+// raise with the op's name. Python may not read such a tensor's size while capturing.
+
+// True while capturing and `t` is value-sized.
+bool is_value_sized(const Tensor& t);
+// Runs `op(inputs)` (with recording paused while capturing) and returns its outputs; while
+// capturing, records it as one entry named `name` that calls `op` again at each replay. Output k
+// is value-sized unless `fixed_size[k]` (or it is 0-d); undefined outputs are allowed.
+std::vector<Tensor> value_sized_op(const char* name, const std::vector<Tensor>& inputs,
+                                   const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& op,
+                                   const std::vector<bool>& fixed_size = {});
+// Python reads the size of `t` (.shape, .size(), len(), .numel(), iteration): refused while
+// capturing when `t` is value-sized, since the number would be frozen into every replay.
+void on_size_read(const char* what, const Tensor& t);
+
 // An optimizer step over one group. Runs `step(grads)` now; while capturing, also records it:
 // each replay runs `step(current grads)` with recording paused, where each gradient that was
 // params[i].grad at capture is read again from params[i].grad. State that changes from step to

@@ -21,6 +21,13 @@ namespace gdcore::capture {
 using ForwardFn = Tensor (*)(const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Shape& out_shape,
                              DType out_dtype);
 ForwardFn find_forward(const char* op_name);
+// Whether an op's replay recomputes everything from its inputs, so it may read a value-sized
+// tensor; and whether its output has the shape of its first input whatever the others are.
+bool replays_at_any_size(const char* op_name);
+bool keeps_first_input_shape(const char* op_name);
+
+// Why a step with an op whose sizes depend on the values is not lowered (Program::lowering()).
+constexpr const char* kValueSized = "its result's size depends on the values";
 
 namespace {
 // GDCORE_COMPILE_LOWER=0 keeps every replay op by op (for comparisons and debugging).
@@ -43,11 +50,25 @@ struct Recorder {
   // Tensors handed to Python that no entry produced, kept alive so that addresses stay unique.
   std::unordered_map<const TensorImpl*, Tensor> foreign;
   int paused = 0;
+  // Per slot: its size depends on the values (see capture.hpp, value_sized_op).
+  std::vector<bool> value_sized;
 
   std::vector<Tensor>& slots() { return program->slots_; }
 
+  bool sized(int s) const { return s >= 0 && value_sized[s]; }
+  bool any_sized(const std::vector<int>& ss) const {
+    for (int s : ss)
+      if (sized(s)) return true;
+    return false;
+  }
+  // A 0-d tensor keeps its (empty) shape whatever the values: only tensors with dims vary.
+  void mark_sized(int s, const Tensor& t) {
+    if (s >= 0 && t.defined() && t.dim() > 0) value_sized[s] = true;
+  }
+
   int new_slot(const Tensor& t) {
     slots().push_back(t);  // keeps t alive for the whole capture: no address is reused
+    value_sized.push_back(false);
     const int s = static_cast<int>(slots().size()) - 1;
     slot_of[t.get()] = s;
     return s;
@@ -174,15 +195,23 @@ std::shared_ptr<Program> end(const std::vector<Tensor>& outputs) {
     if (!forward)
       throw std::runtime_error("gdcore.compile: the step uses " + short_name(*e.op) +
                                ", which gdcore.compile cannot replay yet; run this step eagerly (uncompiled)");
+    if (rec->any_sized(e.in) && !replays_at_any_size(e.op->name))
+      throw std::runtime_error(
+          "gdcore.compile: the step applies " + short_name(*e.op) + " to a tensor whose size depends on the values "
+          "(made by x[mask], masked_select, nonzero or unique, or computed from one), and gdcore.compile replays " +
+          short_name(*e.op) + " only at the sizes it saw at capture, while each replay has its own sizes. Use ops "
+          "that take the whole tensor (elementwise math, sum, mean, where, cat, indexing), or run this step eagerly "
+          "(uncompiled)");
     const OpAttrs attrs = e.node->attrs;
     const std::vector<int> in = e.in;
     const int out = e.out[0];
+    const bool fixed = !rec->sized(out);  // value-sized outputs get their shape from the replayed inputs
     const Shape shape = e.out_shape;
     const DType dtype = e.out_dtype;
     const std::string name = short_name(*e.op);
     // `args` is reused from replay to replay (no allocation per op; replays of a program never
     // overlap) and emptied after each call, so that it keeps no tensor alive between replays.
-    e.run = [forward, attrs, in, out, shape, dtype, name, args = std::vector<Tensor>()](
+    e.run = [forward, attrs, in, out, shape, dtype, name, fixed, args = std::vector<Tensor>()](
                 std::vector<Tensor>& slots, int64_t) mutable {
       struct Release {
         std::vector<Tensor>& args;
@@ -190,7 +219,7 @@ std::shared_ptr<Program> end(const std::vector<Tensor>& outputs) {
       } release{args};
       for (int s : in) args.push_back(s < 0 ? Tensor() : slots[s]);
       Tensor r = forward(args, attrs, shape, dtype);
-      if (r.shape() != shape || r.dtype() != dtype)
+      if ((fixed && r.shape() != shape) || r.dtype() != dtype)
         throw std::logic_error("internal error: replayed " + name + " gave " + describe_tensor(r) +
                                " but the capture saw shape " + shape_str(shape));
       slots[out] = std::move(r);
@@ -233,6 +262,7 @@ std::shared_ptr<Node> on_record(const OpDef& op, const std::vector<Tensor>& inpu
   e.out_shape = output.shape();
   e.out_dtype = output.dtype();
   e.out = {rec.new_slot(output)};
+  if (rec.any_sized(e.in) && (!keeps_first_input_shape(op.name) || rec.sized(e.in[0]))) rec.mark_sized(e.out[0], output);
   rec.add(std::move(e));
   return node;
 }
@@ -258,6 +288,8 @@ std::vector<Tensor> backward(const std::vector<Tensor>& roots, const std::vector
   e.in.insert(e.in.end(), grad_slots.begin(), grad_slots.end());
   e.in.insert(e.in.end(), input_slots.begin(), input_slots.end());
   for (const Tensor& r : results) e.out.push_back(r.defined() ? rec.new_slot(r) : -1);
+  for (size_t j = 0; j < e.out.size() && j < input_slots.size(); ++j)  // a gradient has its input's shape
+    if (rec.sized(input_slots[j])) rec.mark_sized(e.out[j], results[j]);
   const std::vector<int> outs = e.out;
   e.run = [root_slots, grad_slots, input_slots, outs, retain_graph, create_graph, allow_unused](
               std::vector<Tensor>& slots, int64_t) {
@@ -286,17 +318,23 @@ void on_function(const char* name, const std::vector<Tensor>& inputs, const std:
   e.in = rec.input_slots(inputs, e.what.c_str());
   std::vector<Shape> shapes;
   std::vector<DType> dtypes;
+  // Applied to a value-sized tensor, the Function runs again on each replay's sizes: its outputs follow them.
+  const bool sized_in = rec.any_sized(e.in);
+  std::vector<bool> sized;
   for (const Tensor& t : outputs) {
     e.out.push_back(rec.new_slot(t));
+    if (sized_in) rec.mark_sized(e.out.back(), t);
+    sized.push_back(rec.sized(e.out.back()));
     shapes.push_back(t.shape());
     dtypes.push_back(t.dtype());
   }
   const std::vector<int> in = e.in, out = e.out;
-  e.run = [in, out, shapes, dtypes, n, apply = std::move(apply)](std::vector<Tensor>& slots, int64_t) {
+  e.run = [in, out, shapes, dtypes, sized, n, apply = std::move(apply)](std::vector<Tensor>& slots, int64_t) {
     std::vector<Tensor> r = apply(gather(slots, in));
     bool same = r.size() == out.size();
     for (size_t k = 0; same && k < r.size(); ++k)
-      same = r[k].defined() && r[k].shape() == shapes[k] && r[k].dtype() == dtypes[k];
+      same = r[k].defined() && (sized[k] ? r[k].dim() == static_cast<int64_t>(shapes[k].size())
+                                         : r[k].shape() == shapes[k]) && r[k].dtype() == dtypes[k];
     if (!same) {
       std::string got, want;
       for (size_t k = 0; k < r.size(); ++k)
@@ -350,6 +388,7 @@ void on_grad_read(const Tensor& t, const Tensor& grad) {
     e.kind = Program::Kind::GradRead;
     e.what = ".grad";
     e.out = {rec.new_slot(grad)};
+    if (rec.sized(owner)) rec.mark_sized(e.out[0], grad);
     const int out = e.out[0];
     e.run = [owner, out](std::vector<Tensor>& slots, int64_t) {
       Tensor g = slots[owner].grad();
@@ -387,6 +426,7 @@ void on_alias(const Tensor& src, const Tensor& out, bool is_data) {
   e.what = is_data ? ".data" : "detach";
   e.in = {rec.input_slot(src, e.what.c_str())};
   e.out = {rec.new_slot(out)};
+  if (rec.sized(e.in[0])) rec.mark_sized(e.out[0], out);
   const int in = e.in[0], o = e.out[0];
   e.run = [in, o, is_data](std::vector<Tensor>& slots, int64_t) {
     slots[o] = is_data ? slots[in].data_alias() : slots[in].detach();
@@ -404,6 +444,62 @@ void on_created(const Tensor& t, std::function<Tensor()> make) {
   const int out = e.out[0];
   e.run = [out, make = std::move(make)](std::vector<Tensor>& slots, int64_t) { slots[out] = make(); };
   rec.add(std::move(e));
+}
+
+bool is_value_sized(const Tensor& t) {
+  if (!is_capturing() || !t.defined()) return false;
+  auto it = current->slot_of.find(t.get());
+  return it != current->slot_of.end() && current->sized(it->second);
+}
+
+std::vector<Tensor> value_sized_op(const char* name, const std::vector<Tensor>& inputs,
+                                   const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& op,
+                                   const std::vector<bool>& fixed_size) {
+  if (!is_capturing()) return op(inputs);
+  Recorder& rec = recorder();
+  Program::Entry e;
+  e.kind = Program::Kind::Function;
+  e.what = name;
+  e.not_lowered = kValueSized;
+  e.in = rec.input_slots(inputs, name);
+  std::vector<Tensor> outputs;
+  {
+    PauseGuard as_one_entry;  // the ops it runs inside are part of this entry
+    outputs = op(inputs);
+  }
+  std::vector<Shape> shapes;  // of the outputs whose size is fixed: checked at each replay
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const Tensor& t = outputs[k];
+    e.out.push_back(t.defined() ? rec.new_slot(t) : -1);
+    if (!(k < fixed_size.size() && fixed_size[k])) rec.mark_sized(e.out.back(), t);
+    shapes.push_back(t.defined() ? t.shape() : Shape());
+  }
+  std::vector<bool> check;
+  for (int s : e.out) check.push_back(s >= 0 && !rec.sized(s));
+  const std::vector<int> in = e.in, out = e.out;
+  const std::string what = name;
+  e.run = [in, out, shapes, check, what, op](std::vector<Tensor>& slots, int64_t) {
+    std::vector<Tensor> r = op(gather(slots, in));
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (out[k] < 0) continue;
+      if (check[k] && r[k].shape() != shapes[k])
+        throw std::logic_error("internal error: replayed " + what + " gave " + describe_tensor(r[k]) +
+                               " but the capture saw shape " + shape_str(shapes[k]));
+      slots[out[k]] = std::move(r[k]);
+    }
+  };
+  rec.add(std::move(e));
+  return outputs;
+}
+
+void on_size_read(const char* what, const Tensor& t) {
+  if (!is_value_sized(t)) return;
+  throw std::runtime_error(
+      std::string("gdcore.compile: the step reads ") + what + " of " + describe_tensor(t) +
+      " while it is being captured, and that size depends on the values (the tensor comes from x[mask], "
+      "masked_select, nonzero or unique, or is computed from one). The number would be frozen into every replay, "
+      "while each replay has its own size. Keep it in tensor ops (x[mask].sum(), .mean(), mask.sum() counts as a "
+      "tensor), or run this step eagerly (uncompiled)");
 }
 
 void on_host_read(const char* what, const Tensor& t) {

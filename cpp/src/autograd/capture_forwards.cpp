@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "gdcore/autograd.hpp"
 #include "gdcore/ops.hpp"
@@ -180,11 +181,44 @@ const std::unordered_map<std::string, ForwardFn>& table() {
   return t;
 }
 
+// Ops whose entry above recomputes everything from the replayed inputs (never from the captured
+// output shape or a captured index normalised against the input's size), so they may read a tensor
+// whose size depends on the values (x[mask], nonzero, ...; see capture.hpp). Reductions qualify:
+// their keepdim test compares two captured shapes with each other, not with the input's.
+// Not here: reshape, view, squeeze, unsqueeze, expand (the captured shape), basic indexing and
+// copy_slices (items normalised against the captured size), avg_pool2d's adjoint (the input shape).
+const std::unordered_set<std::string>& any_size() {
+  static const std::unordered_set<std::string> s = {
+      "AddBackward", "SubBackward", "MulBackward", "DivBackward", "PowBackward0", "PowBackward1", "NegBackward",
+      "MaximumBackward", "MinimumBackward", "AbsBackward", "ExpBackward", "LogBackward", "SqrtBackward",
+      "SinBackward", "CosBackward", "TanBackward", "TanhBackward", "SinhBackward", "CoshBackward",
+      "SigmoidBackward", "ReluBackward", "ClampBackward", "SumBackward", "MeanBackward", "AmaxBackward",
+      "AminBackward", "MmBackward", "BmmBackward", "MseLossBackward", "Conv2dBackward", "MaxPool2dBackward",
+      "AvgPool2dBackward", "PermuteBackward", "TransposeBackward", "CloneBackward", "ToCopyBackward",
+      "IndexSelectBackward", "IndexTensorsBackward", "IndexPutBackward", "GatherBackward", "ScatterBackward",
+      "ScatterAddBackward", "IndexAddBackward", "SortIndices", "Argmax", "Argmin", "CatBackward", "Gt", "Ge", "Lt",
+      "Le", "Eq", "Ne", "Sign", "IsNan", "IsInf", "IsFinite", "LogicalAnd", "LogicalOr", "LogicalXor", "LogicalNot",
+      "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Any", "All", "CountNonzero", "WhereBackward",
+      "SoftmaxBackward", "LogSoftmaxBackward", "LogsumexpBackward", "NormBackward", "CumsumBackward", "ProdBackward",
+      "FloorBackward", "CeilBackward", "RoundBackward", "TruncBackward", "ErfBackward", "ErfinvBackward",
+      "Log1pBackward", "Expm1Backward", "Log2Backward", "Log10Backward", "RsqrtBackward", "ReciprocalBackward",
+      "CrossEntropyLossBackward", "NllLossBackward", "BinaryCrossEntropyBackward"};
+  return s;
+}
+
 }  // namespace
 
 ForwardFn find_forward(const char* op_name) {
   auto it = table().find(op_name);
   return it == table().end() ? nullptr : it->second;
+}
+
+bool replays_at_any_size(const char* op_name) { return any_size().count(op_name) != 0; }
+
+// (index_put writes into a copy of its first input: x.index_put((rows,), v) has x's shape for any rows.)
+bool keeps_first_input_shape(const char* op_name) {
+  const std::string n = op_name;
+  return n == "IndexPutBackward" || n == "ScatterBackward" || n == "ScatterAddBackward" || n == "IndexAddBackward";
 }
 
 }  // namespace gdcore::capture

@@ -188,6 +188,10 @@ void index_put_(const Tensor& self, const std::vector<Tensor>& indices, const Te
 }
 
 Tensor masked_select(const Tensor& a, const Tensor& mask) {
+  if (capture::is_capturing())  // gdcore.compile: one entry that selects again at each replay (its size varies)
+    return capture::value_sized_op("masked_select", {a, mask}, [](const std::vector<Tensor>& x) {
+      return std::vector<Tensor>{masked_select(x[0], x[1])};
+    })[0];
   if (!is_mask_dtype(mask.dtype()))
     throw std::runtime_error(std::string("masked_select: expected a bool mask, got ") + dtype_name(mask.dtype()) +
                              "; make one with a comparison (x > 0) or .bool()");
@@ -204,7 +208,9 @@ Tensor masked_select(const Tensor& a, const Tensor& mask) {
 std::vector<Tensor> mask_positions(const Tensor& mask, const char* op) {
   if (!is_mask_dtype(mask.dtype()))
     throw std::invalid_argument(std::string(op) + ": expected a bool mask, got " + dtype_name(mask.dtype()));
-  // Its result's shape depends on the values: a captured or lowered step cannot repeat it.
+  // Its result's shape depends on the values: a lowered step cannot repeat it, and gdcore.compile records
+  // the callers (index, masked_select) as entries that run again at each replay; reached while recording
+  // only through a C++ caller that has no such entry, which is refused.
   capture::on_unsupported("a boolean mask (x[mask], masked_select, nonzero: the result's size depends on the values)");
   trace::unsupported("a boolean mask");
   const Tensor m = mask.contiguous();

@@ -349,7 +349,39 @@ Tensor copy_slices(const Tensor& self, const std::vector<int64_t>& encoded, cons
   return out;
 }
 
+namespace {
+
+bool has_mask(const std::vector<IndexItem>& items) {
+  for (const IndexItem& it : items)
+    if (it.kind == IndexItem::Tensor_ && it.tensor.defined() && is_mask_dtype(it.tensor.dtype())) return true;
+  return false;
+}
+
+// gdcore.compile: x[mask] (whose size depends on the mask's values) and any index of a tensor whose size
+// does (its ints and slices are normalised against that size) are recorded as one entry that indexes again
+// with the same key at each replay, so every replay normalises and checks the key against its own sizes.
+Tensor index_value_sized(const Tensor& a, const std::vector<IndexItem>& items) {
+  std::vector<Tensor> inputs{a};
+  std::vector<IndexItem> key = items;
+  for (IndexItem& it : key)
+    if (it.kind == IndexItem::Tensor_) {
+      inputs.push_back(it.tensor);
+      it.tensor = Tensor();  // (the replayed tensors take its place: the entry keeps none of the capture's alive)
+    }
+  auto again = [key](const std::vector<Tensor>& x) {
+    std::vector<IndexItem> replayed = key;
+    size_t j = 1;
+    for (IndexItem& it : replayed)
+      if (it.kind == IndexItem::Tensor_) it.tensor = x[j++];
+    return std::vector<Tensor>{index(x[0], replayed)};
+  };
+  return capture::value_sized_op("index", inputs, again)[0];
+}
+
+}  // namespace
+
 Tensor index(const Tensor& a, const std::vector<IndexItem>& items) {
+  if (capture::is_capturing() && (has_mask(items) || capture::is_value_sized(a))) return index_value_sized(a, items);
   if (a.dim() == 0 && !items.empty()) {
     for (const IndexItem& it : items)
       if (it.kind != IndexItem::Ellipsis && it.kind != IndexItem::NewAxis &&

@@ -110,9 +110,12 @@ Tensor count_nonzero(const Tensor& a, const std::vector<int64_t>& dims) {
 }
 
 Tensor nonzero(const Tensor& a) {
-  // The result's size depends on the values: a captured step cannot replay it as a fixed loop.
-  // (Refused by name here: unrecorded, its result would only be caught later as a tensor of unknown origin.)
-  capture::on_unsupported("nonzero (its output size depends on the values)");
+  // The result's size depends on the values: gdcore.compile records one entry that runs nonzero again at
+  // each replay (op by op: a fixed list of loops cannot repeat it).
+  if (capture::is_capturing())
+    return capture::value_sized_op("nonzero", {a}, [](const std::vector<Tensor>& x) {
+      return std::vector<Tensor>{nonzero(x[0])};
+    })[0];
   trace::unsupported("nonzero");
   Tensor mask = as_bool(a, "nonzero").contiguous();
   const bool* m = mask.data<bool>();

@@ -5,6 +5,7 @@
 // being recorded, so second derivatives stay exact at zeros too).
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "gdcore/grad_mode.hpp"
@@ -37,6 +38,13 @@ std::vector<Tensor> cumsum_backward(Node& n, const Tensor& g) {
 }
 const OpDef kCumsum{"CumsumBackward", cumsum_backward};
 
+// a * b, spelled as `and` for bool (the product of bools; `*` on bool is a compiler warning).
+template <typename T>
+T times(T a, T b) {
+  if constexpr (std::is_same_v<T, bool>) return a && b;
+  else return a * b;
+}
+
 // The products of all elements but one along the middle axis (no division: exact with zeros).
 template <typename T>
 void exclusive_products(const T* x, T* o, int64_t outer, int64_t len, int64_t inner) {
@@ -46,12 +54,12 @@ void exclusive_products(const T* x, T* o, int64_t outer, int64_t len, int64_t in
       T left = 1;
       for (int64_t k = 0; k < len; ++k) {
         o[base + k * inner] = left;
-        left *= x[base + k * inner];
+        left = times(left, x[base + k * inner]);
       }
       T right = 1;
       for (int64_t k = len - 1; k >= 0; --k) {
-        o[base + k * inner] *= right;
-        right *= x[base + k * inner];
+        o[base + k * inner] = times(o[base + k * inner], right);
+        right = times(right, x[base + k * inner]);
       }
     }
 }

@@ -93,7 +93,15 @@ ValuesIndices topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool /
 
 UniqueResult unique(const Tensor& a, bool /*sorted: always*/, bool return_inverse, bool return_counts,
                     std::optional<int64_t> dim) {
-  capture::on_unsupported("unique (its output size depends on the values)");
+  // Its output sizes depend on the values: gdcore.compile records one entry that runs unique again at each
+  // replay (the inverse has the input's shape; the values and counts are value-sized).
+  if (capture::is_capturing()) {
+    std::vector<Tensor> r = capture::value_sized_op("unique", {a}, [=](const std::vector<Tensor>& x) {
+      UniqueResult u = unique(x[0], true, return_inverse, return_counts, dim);
+      return std::vector<Tensor>{u.values, u.inverse, u.counts};
+    }, {false, true, false});
+    return {r[0], r[1], r[2]};
+  }
   trace::unsupported("unique");
   // Slices along `dim` (single elements when dim is None) compared lexicographically.
   const int64_t d = dim ? wrap_dim(*dim, a.dim() == 0 ? 1 : a.dim(), "unique") : 0;

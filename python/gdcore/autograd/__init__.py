@@ -11,3 +11,9 @@ __all__ = [
     "graph", "render_graph", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "Function", "FunctionCtx", "once_differentiable",
 ]
+
+
+# torch.autograd.Variable: deprecated in torch since 0.4, where Variable(t) gives a tensor (issue 11's breadth round).
+from .variable import Variable  # noqa: E402
+
+__all__ += ["Variable"]

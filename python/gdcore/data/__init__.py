@@ -31,3 +31,9 @@ from .csv_labels import load_labelled_csv  # noqa: E402
 
 __all__ += ["make_moons", "make_blobs", "make_spirals", "IDXError", "read_idx", "write_idx", "MNIST", "FashionMNIST",
             "load_labelled_csv"]
+
+# Dataset tools of everyday torch code (issue 11's breadth round).
+from .dataset import ChainDataset, ConcatDataset, IterableDataset, Subset, random_split  # noqa: E402
+from .sampler import WeightedRandomSampler  # noqa: E402
+
+__all__ += ["IterableDataset", "Subset", "ConcatDataset", "ChainDataset", "random_split", "WeightedRandomSampler"]

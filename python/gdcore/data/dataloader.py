@@ -19,7 +19,7 @@ import numpy as np
 from .. import _core
 from .._core import Generator, Tensor
 from ..creation import arange, randint, randperm, tensor
-from .dataset import TensorDataset
+from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate"]
@@ -104,6 +104,9 @@ class DataLoader:
                  multiprocessing_context=None, generator: Optional[Generator] = None, *,
                  prefetch_factor: Optional[int] = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True) -> None:
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            _check_stream_options(shuffle, sampler, batch_sampler, persistent_workers)
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__ (a gdcore.data.Dataset), "
                             f"got a {type(dataset).__name__}")
@@ -158,11 +161,11 @@ class DataLoader:
         self.in_order = bool(in_order)
         # The default order (shuffle or not) is sliced from one index tensor; a sampler given by the user is iterated.
         self._default_sampler = sampler is None
-        if sampler is None:
+        if sampler is None and not self._iterable:  # an IterableDataset has neither sampler nor batch sampler
             sampler = RandomSampler(dataset, generator=generator) if self.shuffle else SequentialSampler(dataset)
         self.sampler = sampler
         self._custom_batch_sampler = batch_sampler is not None
-        if batch_sampler is None and self.batch_size is not None:
+        if batch_sampler is None and self.batch_size is not None and not self._iterable:
             batch_sampler = BatchSampler(sampler, self.batch_size, self.drop_last)
         self.batch_sampler = batch_sampler
         self._pool = None
@@ -171,6 +174,11 @@ class DataLoader:
     _default_collate = staticmethod(default_collate)
 
     def __len__(self) -> int:
+        if self._iterable:  # as torch: from the dataset's own __len__ (TypeError when it has none)
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
@@ -213,6 +221,8 @@ class DataLoader:
                 and (self.num_workers == 0 or self.worker_init_fn is None))
 
     def __iter__(self) -> Iterator[Any]:
+        if self._iterable:
+            return self._stream_batches()
         if self._gathers_in_cpp():
             return self._gather_batches()
         if self.num_workers == 0:
@@ -238,6 +248,31 @@ class DataLoader:
         for indices in batches:
             yield collate([self.dataset[i] for i in indices])
 
+    def _stream_batches(self) -> Iterator[Any]:
+        """An IterableDataset's samples in the order its iterator yields them, batch_size at a time; with
+        workers, each iterates the whole dataset and their batches come in turn (gdcore.data.stream_workers)."""
+        self._draw_base_seed()  # as every epoch does, so the generator advances as with a map-style dataset
+        if self.num_workers > 0:
+            from .stream_workers import StreamWorkers
+
+            collate = self.collate_fn or (_convert if self.batch_size is None else default_collate)
+            yield from StreamWorkers(self, self._base_seed, collate).run()
+            return
+        if self.batch_size is None:
+            convert = self.collate_fn or _convert
+            for sample in self.dataset:
+                yield convert(sample)
+            return
+        collate = self.collate_fn or default_collate
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
     def _worker_batches(self) -> Iterator[Any]:
         from .worker import WorkerPool
 
@@ -261,8 +296,24 @@ class DataLoader:
             pool.close()
 
     def __repr__(self) -> str:
-        return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+        try:
+            size = f"{len(self.dataset)} samples"
+        except TypeError:  # an IterableDataset without __len__
+            size = "a stream of samples"
+        return (f"DataLoader({size}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, num_workers={self.num_workers})")
+
+
+def _check_stream_options(shuffle, sampler, batch_sampler, persistent_workers) -> None:
+    """The options an IterableDataset cannot take (its order is its iterator's), as torch's messages."""
+    for name, value, unset in (("shuffle", shuffle, shuffle in (None, False)), ("sampler", sampler, sampler is None),
+                               ("batch_sampler", batch_sampler, batch_sampler is None)):
+        if not unset:
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
+                             f"{name}={value!r}")
+    if persistent_workers:
+        raise ValueError("DataLoader with IterableDataset: persistent_workers=True is not supported by gdcore (each "
+                         "epoch starts its workers afresh, each iterating the whole dataset); leave it False")
 
 
 def _convert(sample: Any) -> Any:

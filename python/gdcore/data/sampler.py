@@ -12,7 +12,8 @@ from typing import Iterable, Iterator, List, Optional, Sequence
 from .._core import Generator
 from ..creation import randint, randperm, tensor
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
+           "WeightedRandomSampler"]
 
 
 class Sampler:
@@ -124,3 +125,69 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices in [0, len(weights)), index i drawn with probability proportional to
+    ``weights[i]``: independently with ``replacement=True``, else without repeats (as successive draws
+    from the remaining weights). Uniform numbers come from ``generator`` (gdcore's default one when None).
+    """
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True,
+                 generator: Optional[Generator] = None) -> None:
+        import numpy as np
+
+        from .._core import Tensor
+
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples!r}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
+                             f"replacement={replacement!r}")
+        w = weights.detach().numpy() if isinstance(weights, Tensor) else weights
+        try:
+            w = np.asarray(w, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"WeightedRandomSampler: weights must be a sequence of numbers, got {weights!r}") from None
+        if w.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights have shape "
+                             f"{w.shape}")
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise ValueError(f"WeightedRandomSampler: weights must be finite, non-negative and not all zero, got "
+                             f"{w.tolist() if w.size <= 10 else 'an array with such values'}")
+        self.weights = tensor(w, dtype=_float64())
+        self._w = w
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = _check_generator(generator, "WeightedRandomSampler")
+
+    def __iter__(self) -> Iterator[int]:
+        import numpy as np
+
+        from ..creation import rand
+
+        w, k = self._w, self.num_samples
+        if self.replacement:
+            u = rand(k, generator=self.generator, dtype=_float64()).numpy()
+            cdf = np.cumsum(w)
+            picked = np.searchsorted(cdf / cdf[-1], u, side="right")
+        else:
+            if k > np.count_nonzero(w):
+                raise RuntimeError(f"WeightedRandomSampler: cannot draw {k} samples without replacement from "
+                                   f"{np.count_nonzero(w)} indices of non-zero weight")
+            # Efraimidis and Spirakis (2006): the k largest keys log(u_i) / w_i are a weighted draw without repeats.
+            u = rand(len(w), generator=self.generator, dtype=_float64()).numpy()
+            with np.errstate(divide="ignore"):
+                keys = np.where(w > 0, np.log(u) / np.where(w > 0, w, 1.0), -np.inf)
+            picked = np.argsort(-keys, kind="stable")[:k]
+        return iter(picked.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+def _float64():
+    from .. import _core
+
+    return _core.dtype.float64

@@ -39,3 +39,19 @@ from .pooling import AdaptiveAvgPool2d, AvgPool2d  # noqa: E402
 
 __all__ += ["Softmax", "LogSoftmax", "LeakyReLU", "GELU", "ELU", "SiLU", "Softplus", "Dropout", "BatchNorm1d",
             "BatchNorm2d", "LayerNorm", "Embedding", "AvgPool2d", "AdaptiveAvgPool2d", "Unflatten"]
+
+# More activations and the distance layers (issue 11's breadth round).
+from .activation import (  # noqa: E402
+    CELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6, Softsign, Tanhshrink,
+)
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+
+__all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "Tanhshrink", "LogSigmoid", "Mish", "SELU",
+            "CELU", "CosineSimilarity", "PairwiseDistance"]
+
+# Dict and parameter containers (issue 11's breadth round).
+from .containers import ModuleDict  # noqa: E402
+from .parameter_containers import ParameterDict, ParameterList  # noqa: E402
+from .layers_1d import AvgPool1d, Conv1d, MaxPool1d  # noqa: E402
+
+__all__ += ["ModuleDict", "ParameterList", "ParameterDict", "Conv1d", "MaxPool1d", "AvgPool1d"]

@@ -139,3 +139,109 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# The activations of nn/functional_activations.py (issue 11's breadth round).
+from . import functional_activations as FA  # noqa: E402
+
+__all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "Tanhshrink", "LogSigmoid", "Mish", "SELU",
+            "CELU"]
+
+
+class _Inplace(Module):
+    """An activation with only torch's ``inplace`` flag (accepted; the output is always a new tensor)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val]; any shape."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(_Inplace):
+    """min(max(x, 0), 6); any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.relu6(input)
+
+
+class Hardsigmoid(_Inplace):
+    """x / 6 + 1/2 clamped to [0, 1]; any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.hardsigmoid(input)
+
+
+class Hardswish(_Inplace):
+    """x * hardsigmoid(x); any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.hardswish(input)
+
+
+class Mish(_Inplace):
+    """x * tanh(softplus(x)); any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.mish(input)
+
+
+class SELU(_Inplace):
+    """Scaled ELU with torch's fixed alpha and scale; any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.selu(input)
+
+
+class Softsign(Module):
+    """x / (1 + |x|); any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.softsign(input)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x); any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.tanhshrink(input)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), computed without overflow; any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.logsigmoid(input)
+
+
+class CELU(Module):
+    """x for x > 0, alpha * (exp(x / alpha) - 1) otherwise; any shape."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if alpha == 0:
+            raise ValueError("CELU: alpha must be nonzero (the formula divides by alpha)")
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FA.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")

@@ -94,3 +94,62 @@ class ModuleList(_IndexedModules):
     def __init__(self, modules: Iterable[Module] = ()):
         super().__init__()
         self.extend(modules)
+
+
+class ModuleDict(Module):
+    """A dict of registered submodules (string keys, insertion order); no forward.
+
+    ``ModuleDict({'fc': nn.Linear(2, 3)})`` or from (key, module) pairs; ``state_dict`` keys are
+    ``'<key>.<param>'``, as torch names them."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        """Removes ``key`` and returns its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules) -> None:
+        """Adds the modules of a mapping or of an iterable of (key, module) pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for position, pair in enumerate(pairs):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"ModuleDict.update: element #{position} should be a (key, module) pair, got {pair!r}")
+            self.add_module(pair[0], pair[1])
+
+
+__all__ += ["ModuleDict"]

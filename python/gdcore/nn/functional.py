@@ -170,6 +170,20 @@ __all__ += ["leaky_relu", "gelu", "elu", "silu", "softplus", "dropout", "batch_n
             "avg_pool2d", "adaptive_avg_pool2d"]
 
 
+# More activations and the vector utilities of issue 11's breadth round (functional_activations.py,
+# functional_vectors.py).
+from .functional_activations import (  # noqa: E402
+    celu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, relu6, selu, softsign, tanhshrink,
+)
+from .functional_vectors import cosine_similarity, normalize, one_hot, pad, pairwise_distance  # noqa: E402
+
+from .functional_1d import avg_pool1d, conv1d, max_pool1d  # noqa: E402
+
+__all__ += ["hardtanh", "relu6", "hardsigmoid", "hardswish", "softsign", "tanhshrink", "logsigmoid", "mish", "selu",
+            "celu", "one_hot", "pad", "normalize", "cosine_similarity", "pairwise_distance", "conv1d", "max_pool1d",
+            "avg_pool1d"]
+
+
 # Wrong-type arguments get a message naming the function, the argument and the wanted type (_argument_check).
 from .._argument_check import install as _install_argument_check  # noqa: E402
 

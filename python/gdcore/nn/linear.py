@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _core
 from .._core import Tensor
+from ..default_dtype import get_default_dtype
 from ..device import check_device
 from . import functional as F
 from . import init
@@ -14,11 +15,12 @@ __all__ = ["Linear", "Identity"]
 
 
 def _factory_dtype(dtype, device):
-    """The dtype for new parameters (float32 by default); devices other than the CPU are refused."""
+    """The dtype for new parameters (the default dtype, float32 unless set_default_dtype changed it); devices
+    other than the CPU are refused."""
     if device is not None:
         check_device(device, "layer parameters")
     if dtype is None:
-        return _core.dtype.float32
+        return get_default_dtype()
     dtype = dtype if isinstance(dtype, _core.dtype) else _core._dtype_from(dtype)
     if not dtype.is_floating_point:
         raise TypeError(f"layer parameters must be float32 or float64, got {dtype!r}")

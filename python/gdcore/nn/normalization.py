@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Optional, Sequence, Union
 
 from .._core import Tensor
-from ..creation import float32, int64, ones, tensor, zeros
+from ..creation import int64, ones, tensor, zeros
+from ..default_dtype import get_default_dtype
 from ..grad_mode import no_grad
 from . import functional_layers as FL
 from .module import Module
@@ -25,7 +26,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got {momentum!r}")
-        dtype = float32 if dtype is None else dtype
+        dtype = get_default_dtype() if dtype is None else dtype
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -102,7 +103,7 @@ class LayerNorm(Module):
         if not shape or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be a positive int or a tuple of them, "
                              f"got {normalized_shape!r}")
-        dtype = float32 if dtype is None else dtype
+        dtype = get_default_dtype() if dtype is None else dtype
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine

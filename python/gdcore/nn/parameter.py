@@ -20,7 +20,8 @@ class Parameter(Tensor):
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
-            data = _core._full([0], 0.0, _core.dtype.float32, False)
+            from ..default_dtype import get_default_dtype
+            data = _core._full([0], 0.0, get_default_dtype(), False)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter: data must be a gdcore.Tensor, got {type(data).__name__}; "
                             "wrap it first, e.g. nn.Parameter(gdcore.tensor(data))")

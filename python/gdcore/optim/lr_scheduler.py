@@ -224,3 +224,14 @@ class CosineAnnealingLR(LRScheduler):
 
     def lr_at(self, epoch: int) -> list[float]:
         return [schedules.cosine(base, self.T_max, self.eta_min)(epoch) for base in self.base_lrs]
+
+
+# torch's other schedulers, each in a file of its kind, under the import path torch code uses.
+from .lr_scheduler_factors import (  # noqa: E402
+    ConstantLR, CosineAnnealingWarmRestarts, LinearLR, PolynomialLR, SequentialLR,
+)
+from .lr_scheduler_cyclic import CyclicLR, OneCycleLR  # noqa: E402
+from .plateau import ReduceLROnPlateau  # noqa: E402
+
+__all__ += ["LinearLR", "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "SequentialLR", "OneCycleLR",
+            "CyclicLR", "ReduceLROnPlateau"]
