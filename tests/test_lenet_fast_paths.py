@@ -1,5 +1,5 @@
 """The fast paths behind the d2l LeNet step (issue 14): the float32 SIMD sigmoid
-(kernels/simd/sigmoid_loop.hpp), the 2x2/stride-2 average pooling loops and the L2-sized
+(kernels/simd/sigmoid_loop.hpp) and its one-pass backward (kernels/sigmoid.cpp), the 2x2/stride-2 average pooling loops and the L2-sized
 convolution chunks (cpp/src/ops/conv.cpp), on every SIMD path this CPU runs.
 
 Expected values come from numpy in float64 (the logistic function, window means by reshape);
@@ -65,6 +65,30 @@ def test_sigmoid_noncontiguous_and_float64_keep_the_plain_loop():
     t = gdcore.tensor(x.astype(np.float32)).t()  # a transposed view: not contiguous
     np.testing.assert_allclose(t.sigmoid().numpy(), ref.T, rtol=1e-6)
     assert gradcheck(gdcore.sigmoid, (gdcore.tensor(x, requires_grad=True),))
+
+
+@pytest.mark.parametrize("on_path", PATHS, indirect=True)
+@pytest.mark.parametrize("np_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [7, 2**20 + 77])
+def test_sigmoid_backward_one_pass_matches_the_composed_ops_and_numpy(on_path, np_dtype, n):
+    # Without create_graph the backward is one loop; with it, the three differentiable ops
+    # g * (y * (1 - y)). Both must give the same bits, with 1 and 2 kernel threads.
+    rng = np.random.default_rng(n)
+    x = np.concatenate([rng.normal(scale=6, size=n), [np.nan, np.inf, -np.inf, 0.0]]).astype(np_dtype)
+    g = rng.normal(size=x.size).astype(np_dtype)
+    grads = []
+    for threads, create_graph in [(1, False), (2, False), (2, True)]:
+        _core._set_kernel_threads(threads)
+        xt = gdcore.tensor(x, requires_grad=True)
+        (gx,) = gdcore.autograd.grad(xt.sigmoid(), [xt], grad_outputs=[gdcore.tensor(g)], create_graph=create_graph)
+        assert gx.requires_grad == create_graph
+        grads.append(gx.detach().numpy())
+    assert grads[0].tobytes() == grads[1].tobytes() == grads[2].tobytes()
+    y = gdcore.tensor(x).sigmoid().numpy().astype(np.float64)  # the forward is tested above
+    ref = g.astype(np.float64) * (y * (1 - y))
+    finite = np.isfinite(ref)
+    np.testing.assert_allclose(grads[0][finite], ref[finite], rtol=4 * np.finfo(np_dtype).eps, atol=1e-300)
+    assert np.isnan(grads[0][~finite]).all() == np.isnan(ref[~finite]).all()
 
 
 @pytest.mark.parametrize("dtype, np_dtype, rtol", [(gdcore.float32, np.float32, 1e-6),

@@ -2,6 +2,7 @@
 // Public names take plain arguments; the underscored ones are called by gdcore/mathops.py,
 // gdcore/linalg.py and nn/functional_losses.py, which parse torch's argument forms first.
 #include "gdcore/linalg.hpp"
+#include "gdcore/linalg_solvers.hpp"
 #include "gdcore/ops_math.hpp"
 #include "tensor_caster.hpp"
 
@@ -73,6 +74,12 @@ void bind_math(py::module_& m) {
           return std::make_tuple(r.U, r.S, r.Vh);
         }, py::arg("A"), py::arg("full_matrices") = true, Release());
   m.def("_linalg_svdvals", &svdvals, py::arg("A"), Release());
+  // The LAPACK forwards of linalg.solve/inv, slogdet/det, cholesky, eigh (gdcore/linalg_solvers.hpp); no graph:
+  // gdcore/linalg_solvers.py wraps each in an autograd.Function with torch's backward.
+  m.def("_linalg_solve_forward", &linalg_solve_forward, py::arg("A"), py::arg("B"), Release());
+  m.def("_linalg_slogdet_forward", &linalg_slogdet_forward, py::arg("A"), Release());
+  m.def("_linalg_cholesky_forward", &linalg_cholesky_forward, py::arg("A"), Release());
+  m.def("_linalg_eigh_forward", &linalg_eigh_forward, py::arg("A"), py::arg("upper"), Release());
 }
 
 }  // namespace gdcore::bind

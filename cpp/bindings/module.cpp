@@ -6,6 +6,11 @@
 
 namespace py = pybind11;
 
+namespace gdcore::bind {
+// (declared here, not in tensor_caster.hpp, which every binding file includes)
+void bind_grad_hooks(py::module_& m);  // Tensor.register_hook, RemovableHandle (grad_hooks.cpp)
+}  // namespace gdcore::bind
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "gdcore's C++ core: tensors, the autograd tape, ops and kernels";
   // A failed allocation inside a std:: container says only "std::bad_alloc": say what happened and what to do.
@@ -47,6 +52,8 @@ PYBIND11_MODULE(_core, m) {
   gdcore::bind::bind_math(m);
   gdcore::bind::bind_function(m);
   gdcore::bind::bind_collective(m);
+  gdcore::bind::bind_pointwise(m);
+  gdcore::bind::bind_grad_hooks(m);
   // Keep last: it covers every function registered above (see argument_errors.cpp).
   gdcore::bind::install_argument_errors(m);
   // After it on purpose: CompiledStep.__call__ passes on the step's own exceptions unchanged (a TypeError

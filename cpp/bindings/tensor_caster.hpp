@@ -81,6 +81,7 @@ void bind_indexing(py::module_& m);  // gather/scatter, index_put, sort/topk/uni
 void bind_math(py::module_& m);
 void bind_function(py::module_& m);
 void bind_collective(py::module_& m);  // collectives for gdcore.distributed (collective.cpp)
+void bind_pointwise(py::module_& m);   // remainder, fmod, floor_divide, asin, atan2, ... (pointwise_ops.cpp)
 // Runs the post-backward hook (autograd.cpp), if one is set; called with the GIL held.
 void run_post_backward_hook();
 // Last: rewrites pybind11's "incompatible function arguments" errors of every function bound above.

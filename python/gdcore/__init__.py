@@ -56,6 +56,22 @@ from .einsum import einsum
 from . import linalg, special
 from . import metrics  # gdcore.metrics: accuracy, top_k_accuracy, confusion_matrix (issue 12)
 _install_math_methods()
+# Elementwise ops of the breadth round: % //, asin/arcsin ..., atan2, hypot, lerp, addmm, addcmul, ...
+from .pointwise import (  # noqa: E402
+    remainder, fmod, floor_divide, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh, arccosh,
+    arctanh, atan2, arctan2, hypot, exp2, logit, xlogy, lerp, addmm, addmv, baddbmm, addcmul, addcdiv,
+)
+from .pointwise import install_methods as _install_pointwise_methods  # noqa: E402
+_install_pointwise_methods()
+from .sampling import bernoulli, multinomial  # noqa: E402  (normal with tensor mean/std goes there too)
+from .sampling import install_methods as _install_sampling_methods  # noqa: E402
+_install_sampling_methods()
+from .binning import searchsorted, bucketize, bincount, histc  # noqa: E402
+from .binning import install_methods as _install_binning_methods  # noqa: E402
+_install_binning_methods()
+from .linalg_solvers import inv as inverse, det, logdet, slogdet  # noqa: E402  (torch.inverse, torch.det, ...)
+from .linalg_solvers import install_methods as _install_linalg_methods  # noqa: E402
+_install_linalg_methods()
 
 float = float32  # noqa: A001  (torch spells these gdcore.float / gdcore.double / gdcore.long)
 double = float64

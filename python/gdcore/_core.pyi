@@ -1062,6 +1062,270 @@ class Tensor:
     @property
     def shape(self) -> typing.Any:
         ...
+    def acos(self, *args, **kwargs):
+        """
+        acos(input: Tensor) -> Tensor
+        """
+    def acos_(self, *args, **kwargs):
+        """
+        In-place acos: writes the result into self (its dtype and shape) and returns self.
+        """
+    def acosh(self, *args, **kwargs):
+        """
+        acosh(input: Tensor) -> Tensor
+        """
+    def acosh_(self, *args, **kwargs):
+        """
+        In-place acosh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def addcdiv(self, *args, **kwargs):
+        """
+        input + value * tensor1 / tensor2, with broadcasting of all three.
+        """
+    def addcdiv_(self, *args, **kwargs):
+        """
+        In-place addcdiv: writes the result into self (its dtype and shape) and returns self.
+        """
+    def addcmul(self, *args, **kwargs):
+        """
+        input + value * tensor1 * tensor2, with broadcasting of all three.
+        """
+    def addcmul_(self, *args, **kwargs):
+        """
+        In-place addcmul: writes the result into self (its dtype and shape) and returns self.
+        """
+    def addmm(self, *args, **kwargs):
+        """
+        beta * input + alpha * (mat1 @ mat2): mat1 (n, m), mat2 (m, p), input broadcast to (n, p).
+        """
+    def addmm_(self, *args, **kwargs):
+        """
+        In-place addmm: writes the result into self (its dtype and shape) and returns self.
+        """
+    def addmv(self, *args, **kwargs):
+        """
+        beta * input + alpha * (mat @ vec): mat (n, m), vec (m,), input broadcast to (n,).
+        """
+    def addmv_(self, *args, **kwargs):
+        """
+        In-place addmv: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arccos(self, *args, **kwargs):
+        """
+        acos(input: Tensor) -> Tensor
+        """
+    def arccos_(self, *args, **kwargs):
+        """
+        In-place acos: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arccosh(self, *args, **kwargs):
+        """
+        acosh(input: Tensor) -> Tensor
+        """
+    def arccosh_(self, *args, **kwargs):
+        """
+        In-place acosh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arcsin(self, *args, **kwargs):
+        """
+        asin(input: Tensor) -> Tensor
+        """
+    def arcsin_(self, *args, **kwargs):
+        """
+        In-place asin: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arcsinh(self, *args, **kwargs):
+        """
+        asinh(input: Tensor) -> Tensor
+        """
+    def arcsinh_(self, *args, **kwargs):
+        """
+        In-place asinh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arctan(self, *args, **kwargs):
+        """
+        atan(input: Tensor) -> Tensor
+        """
+    def arctan2(self, *args, **kwargs):
+        """
+        atan2(input: object, other: object) -> Tensor
+        """
+    def arctan2_(self, *args, **kwargs):
+        """
+        In-place atan2: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arctan_(self, *args, **kwargs):
+        """
+        In-place atan: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arctanh(self, *args, **kwargs):
+        """
+        atanh(input: Tensor) -> Tensor
+        """
+    def arctanh_(self, *args, **kwargs):
+        """
+        In-place atanh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def asin(self, *args, **kwargs):
+        """
+        asin(input: Tensor) -> Tensor
+        """
+    def asin_(self, *args, **kwargs):
+        """
+        In-place asin: writes the result into self (its dtype and shape) and returns self.
+        """
+    def asinh(self, *args, **kwargs):
+        """
+        asinh(input: Tensor) -> Tensor
+        """
+    def asinh_(self, *args, **kwargs):
+        """
+        In-place asinh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def atan(self, *args, **kwargs):
+        """
+        atan(input: Tensor) -> Tensor
+        """
+    def atan2(self, *args, **kwargs):
+        """
+        atan2(input: object, other: object) -> Tensor
+        """
+    def atan2_(self, *args, **kwargs):
+        """
+        In-place atan2: writes the result into self (its dtype and shape) and returns self.
+        """
+    def atan_(self, *args, **kwargs):
+        """
+        In-place atan: writes the result into self (its dtype and shape) and returns self.
+        """
+    def atanh(self, *args, **kwargs):
+        """
+        atanh(input: Tensor) -> Tensor
+        """
+    def atanh_(self, *args, **kwargs):
+        """
+        In-place atanh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def baddbmm(self, *args, **kwargs):
+        """
+        beta * input + alpha * (batch1 @ batch2): batch1 (b, n, m), batch2 (b, m, p), input broadcast to (b, n, p).
+        """
+    def baddbmm_(self, *args, **kwargs):
+        """
+        In-place baddbmm: writes the result into self (its dtype and shape) and returns self.
+        """
+    def bernoulli(self, *args, **kwargs):
+        """
+        bernoulli
+        """
+    def bernoulli_(self, *args, **kwargs):
+        """
+        Fills self with 0/1 draws of probability p (a number, or a tensor broadcast to self's shape).
+        """
+    def bincount(self, *args, **kwargs):
+        """
+        How often each value 0, 1, ... occurs in the 1-d non-negative integer ``input`` (the sum of
+        """
+    def exp2(self, *args, **kwargs):
+        """
+        exp2(input: Tensor) -> Tensor
+        """
+    def exp2_(self, *args, **kwargs):
+        """
+        In-place exp2: writes the result into self (its dtype and shape) and returns self.
+        """
+    def exponential_(self, *args, **kwargs):
+        """
+        Fills self with exponential draws of rate lambd (density lambd * exp(-lambd x)).
+        """
+    def floor_divide(self, *args, **kwargs):
+        """
+        floor_divide(input: object, other: object) -> Tensor
+        """
+    def floor_divide_(self, *args, **kwargs):
+        """
+        In-place floor_divide: writes the result into self (its dtype and shape) and returns self.
+        """
+    def fmod(self, *args, **kwargs):
+        """
+        fmod(input: object, other: object) -> Tensor
+        """
+    def fmod_(self, *args, **kwargs):
+        """
+        In-place fmod: writes the result into self (its dtype and shape) and returns self.
+        """
+    def geometric_(self, *args, **kwargs):
+        """
+        Fills self with the number of Bernoulli(p) trials up to the first success (1, 2, ...).
+        """
+    def histc(self, *args, **kwargs):
+        """
+        A histogram of ``input`` with ``bins`` equal-width bins over [min, max] (the data's range
+        """
+    def hypot(self, *args, **kwargs):
+        """
+        hypot(input: object, other: object) -> Tensor
+        """
+    def hypot_(self, *args, **kwargs):
+        """
+        In-place hypot: writes the result into self (its dtype and shape) and returns self.
+        """
+    def lerp(self, *args, **kwargs):
+        """
+        input + weight * (end - input), with broadcasting; weight a number or a tensor. Like torch it
+        """
+    def lerp_(self, *args, **kwargs):
+        """
+        In-place lerp: writes the result into self (its dtype and shape) and returns self.
+        """
+    def logit(self, *args, **kwargs):
+        """
+        log(p / (1 - p)), elementwise; with ``eps`` p is first clamped to [eps, 1 - eps] (the gradient
+        """
+    def logit_(self, *args, **kwargs):
+        """
+        In-place logit: writes the result into self (its dtype and shape) and returns self.
+        """
+    def multinomial(self, *args, **kwargs):
+        """
+        multinomial
+        """
+    def remainder(self, *args, **kwargs):
+        """
+        remainder(input: object, other: object) -> Tensor
+        """
+    def remainder_(self, *args, **kwargs):
+        """
+        In-place remainder: writes the result into self (its dtype and shape) and returns self.
+        """
+    def xlogy(self, *args, **kwargs):
+        """
+        input * log(other), 0 where input is 0 (unless other is NaN), with broadcasting; either may be a
+        """
+    def xlogy_(self, *args, **kwargs):
+        """
+        In-place xlogy: writes the result into self (its dtype and shape) and returns self.
+        """
+    def det(self, *args, **kwargs):
+        """
+        The determinants of A (*, n, n), shape (*).
+        """
+    def inverse(self, *args, **kwargs):
+        """
+        The inverse of each square matrix of A (*, n, n). RuntimeError when one is singular.
+        """
+    def logdet(self, *args, **kwargs):
+        """
+        log(det(A)): NaN where the determinant is negative, -inf where it is 0 (torch.logdet).
+        """
+    def register_hook(self, hook: typing.Any) -> RemovableHandle:
+        """
+        Registers hook(grad) -> Tensor or None, run when this tensor's gradient is computed; a returned tensor replaces the gradient. Returns a handle whose remove() unregisters it.
+        """
+    def slogdet(self, *args, **kwargs):
+        """
+        (sign, logabsdet) of the determinants of A (*, n, n): det = sign * exp(logabsdet); sign 0 and
+        """
 class Generator:
     """
     A seeded random number generator (PCG-XSL-RR 128/64).
@@ -1655,4 +1919,53 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
 def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
 def where(condition: Tensor, input: typing.Any = None, other: typing.Any = None) -> typing.Any:
+    ...
+def _searchsorted(sorted_sequence: Tensor, values: Tensor, right: bool, out_int32: bool) -> Tensor:
+    ...
+def acos(input: Tensor) -> Tensor:
+    ...
+def acosh(input: Tensor) -> Tensor:
+    ...
+def asin(input: Tensor) -> Tensor:
+    ...
+def asinh(input: Tensor) -> Tensor:
+    ...
+def atan(input: Tensor) -> Tensor:
+    ...
+def atan2(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+def atanh(input: Tensor) -> Tensor:
+    ...
+def exp2(input: Tensor) -> Tensor:
+    ...
+def floor_divide(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+def fmod(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+def hypot(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+def remainder(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+class RemovableHandle:
+    """
+    What Tensor.register_hook returns: remove() unregisters the hook.
+    """
+    def __enter__(self) -> RemovableHandle:
+        ...
+    def __exit__(self, *args) -> None:
+        ...
+    def remove(self) -> None:
+        """
+        Unregisters the hook (a second call does nothing).
+        """
+    @property
+    def id(self) -> int:
+        ...
+def _linalg_cholesky_forward(A: Tensor) -> Tensor:
+    ...
+def _linalg_eigh_forward(A: Tensor, upper: bool) -> list[Tensor]:
+    ...
+def _linalg_slogdet_forward(A: Tensor) -> list[Tensor]:
+    ...
+def _linalg_solve_forward(A: Tensor, B: Tensor) -> Tensor:
     ...

@@ -221,9 +221,13 @@ def randn(*size, generator: Optional[Generator] = None, dtype=None, requires_gra
 
 def normal(mean: float = 0.0, std: float = 1.0, size=(), generator: Optional[Generator] = None, dtype=None,
            requires_grad: bool = False, device=None) -> Tensor:
-    """Normal numbers with the given mean and standard deviation, of shape ``size``."""
+    """Normal numbers with the given mean and standard deviation, of shape ``size``; with a tensor mean
+    or std (or both), one draw per element of their broadcast shape (gdcore/sampling.py)."""
     if device is not None:
         check_device(device, "normal")
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        from .sampling import normal_tensors
+        return normal_tensors(mean, std, generator=generator)
     return _core._normal(_finite(mean, "mean", "normal"), float(std), _size((size,), name="normal"), _dtype(dtype),
                          _generator(generator, "normal"), requires_grad)
 

@@ -13,6 +13,9 @@ from . import _core
 from ._core import Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "svd", "svdvals"]
+# solve, inv, det, slogdet, cholesky, eigh, eigvalsh: LAPACK forwards with torch's backwards (linalg_solvers.py)
+from .linalg_solvers import cholesky, det, eigh, eigvalsh, inv, slogdet, solve  # noqa: E402
+__all__ += ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh"]
 
 # torch.return_types.linalg_svd: a tuple with the fields U, S, Vh.
 linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])

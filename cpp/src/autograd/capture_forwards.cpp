@@ -11,6 +11,7 @@
 #include "gdcore/autograd.hpp"
 #include "gdcore/ops.hpp"
 #include "gdcore/ops_math.hpp"
+#include "gdcore/ops_pointwise.hpp"
 
 namespace gdcore::capture {
 
@@ -177,6 +178,20 @@ const std::unordered_map<std::string, ForwardFn>& table() {
                                                      static_cast<Reduction>(a.ints[0])))},
       {"BinaryCrossEntropyBackward", GD_FORWARD(return binary_cross_entropy(x[0], x[1], x.size() > 2 ? x[2] : Tensor(),
                                                                             static_cast<Reduction>(a.ints[0])))},
+      // ops_pointwise.hpp: remainder.cpp, inverse_trig.cpp
+      {"RemainderBackward", GD_FORWARD(return remainder(x[0], x[1]))},
+      {"FmodBackward", GD_FORWARD(return fmod(x[0], x[1]))},
+      {"FloorDivideBackward", GD_FORWARD(return floor_divide(x[0], x[1]))},
+      {"AsinBackward", GD_FORWARD(return asin(x[0]))},
+      {"AcosBackward", GD_FORWARD(return acos(x[0]))},
+      {"AtanBackward", GD_FORWARD(return atan(x[0]))},
+      {"AsinhBackward", GD_FORWARD(return asinh(x[0]))},
+      {"AcoshBackward", GD_FORWARD(return acosh(x[0]))},
+      {"AtanhBackward", GD_FORWARD(return atanh(x[0]))},
+      {"Exp2Backward", GD_FORWARD(return exp2(x[0]))},
+      {"Atan2Backward", GD_FORWARD(return atan2(x[0], x[1]))},
+      {"HypotBackward", GD_FORWARD(return hypot(x[0], x[1]))},
+      {"SearchSorted", GD_FORWARD(return searchsorted(x[0], x[1], a.ints[0] != 0, a.ints[1] != 0))},
   };
   return t;
 }

@@ -10,6 +10,7 @@
 #include "gdcore/autograd.hpp"
 #include "gdcore/capture.hpp"
 #include "gdcore/custom_function.hpp"
+#include "gdcore/grad_hooks.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "gdcore/kernel_trace.hpp"
 #include "gdcore/ops.hpp"
@@ -118,6 +119,10 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   }
   std::vector<Tensor> results(inputs.size());
 
+  // Leaves with Tensor.register_hook functions: their gradient is summed here and passed through the hooks
+  // after the loop (once per backward, as torch runs them), then goes where a leaf's gradient goes.
+  NodeMap<TensorImpl*, std::pair<std::shared_ptr<TensorImpl>, std::pair<std::shared_ptr<GradHookList>, Tensor>>>
+      hooked_leaves;
   NodeMap<Node*, Tensor> buffers;
   NodeMap<Node*, std::vector<Tensor>> output_buffers;  // nodes with several outputs: one gradient per output
   auto deliver = [&](const Edge& e, const Tensor& g) {
@@ -128,7 +133,12 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     } else if (e.fn) {
       accumulate(buffers[e.fn.get()], g);
     } else if (auto leaf = e.leaf.lock()) {
-      if (into_leaves) {
+      if (auto hooks = leaf_hooks(leaf); hooks && !hooks->empty()) {  // its hooks see the summed gradient, at the end
+        auto& pending = hooked_leaves[leaf.get()];
+        pending.first = leaf;
+        pending.second.first = std::move(hooks);
+        accumulate(pending.second.second, g);
+      } else if (into_leaves) {
         accumulate_into_leaf(leaf, g, create_graph);
       } else {
         auto it = leaf_slot.find(leaf.get());
@@ -193,6 +203,10 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       if (it == output_buffers.end()) continue;  // no gradient reached this node
       gs = std::move(it->second);
       output_buffers.erase(it);
+      if (auto hooks = node_hooks(node); hooks && !hooks->empty()) {
+        trace::unsupported("a tensor hook (register_hook)");
+        for (size_t k = 0; k < gs.size(); ++k) gs[k] = hooks->run(static_cast<uint32_t>(k), std::move(gs[k]));
+      }
       if (!into_leaves)
         for (const OutputSlot& o : output_slots)
           if (o.node == node.get() && gs[o.output_nr].defined()) accumulate(results[o.slot], gs[o.output_nr]);
@@ -201,6 +215,10 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       if (it == buffers.end()) continue;  // no gradient reached this node
       g = std::move(it->second);
       buffers.erase(it);
+      if (auto hooks = node_hooks(node); hooks && !hooks->empty()) {
+        trace::unsupported("a tensor hook (register_hook)");
+        g = hooks->run(0, std::move(g));
+      }
       if (!into_leaves) {
         auto slot = node_slot.find(node.get());
         if (slot != node_slot.end()) accumulate(results[slot->second], g);
@@ -239,6 +257,15 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       node->saved.clear();
       node->released = true;
     }
+  }
+
+  for (auto& [impl, pending] : hooked_leaves) {
+    const bool wanted = into_leaves || leaf_slot.count(impl);
+    if (!wanted) continue;  // (autograd.grad for other inputs: this leaf's gradient is not used)
+    trace::unsupported("a tensor hook (register_hook)");
+    Tensor g = pending.second.first->run(0, std::move(pending.second.second));
+    if (into_leaves) accumulate_into_leaf(pending.first, g, create_graph);
+    else accumulate(results[leaf_slot[impl]], g);
   }
 
   if (!into_leaves) {

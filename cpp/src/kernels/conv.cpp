@@ -2,6 +2,7 @@
 // matrix; the padding is worked out once per kernel column (the range of output columns
 // that read real pixels), so with stride 1 each row is a zero fill and a plain copy.
 #include "kernels/conv.hpp"
+#include "kernels/simd/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -293,21 +294,24 @@ void avg_pool_plane_adjoint(const T* grad, const Window2d& w, bool count_include
 
 template <typename T>
 void channel_sums(const T* g, int64_t batch, int64_t channels, int64_t positions, T* out) {
-  for (int64_t c = 0; c < channels; ++c) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int64_t n = 0; n < batch; ++n) {
-      const T* __restrict x = g + (n * channels + c) * positions;
-      int64_t l = 0;
-      for (; l + 4 <= positions; l += 4) {
-        s0 += static_cast<double>(x[l]);
-        s1 += static_cast<double>(x[l + 1]);
-        s2 += static_cast<double>(x[l + 2]);
-        s3 += static_cast<double>(x[l + 3]);
+  // Channels are independent sums: split over the kernel threads, each channel's bits are the same.
+  simd::parallel_items(channels, batch * channels * positions, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (int64_t n = 0; n < batch; ++n) {
+        const T* __restrict x = g + (n * channels + c) * positions;
+        int64_t l = 0;
+        for (; l + 4 <= positions; l += 4) {
+          s0 += static_cast<double>(x[l]);
+          s1 += static_cast<double>(x[l + 1]);
+          s2 += static_cast<double>(x[l + 2]);
+          s3 += static_cast<double>(x[l + 3]);
+        }
+        for (; l < positions; ++l) s0 += static_cast<double>(x[l]);
       }
-      for (; l < positions; ++l) s0 += static_cast<double>(x[l]);
+      out[c] = static_cast<T>((s0 + s1) + (s2 + s3));
     }
-    out[c] = static_cast<T>((s0 + s1) + (s2 + s3));
-  }
+  });
 }
 
 #define GD_CONV_KERNELS(T)                                                                              \

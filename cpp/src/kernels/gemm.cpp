@@ -8,13 +8,43 @@
 
 #include <algorithm>
 #include <climits>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 namespace gdcore::kernels {
 
-int blas_threads() { return scipy_openblas_get_num_threads(); }
-void set_blas_threads(int n) { scipy_openblas_set_num_threads(n); }
+namespace {
+// The guards alive (BlasOnCallingThread) and the thread count to restore when the last one goes.
+std::mutex g_blas_guard;
+int g_blas_guards = 0, g_blas_restore = 1;
+}  // namespace
+
+int blas_threads() {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  return g_blas_guards > 0 ? g_blas_restore : scipy_openblas_get_num_threads();
+}
+
+void set_blas_threads(int n) {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  if (g_blas_guards > 0)
+    g_blas_restore = n;  // (takes effect when the last guard goes)
+  else
+    scipy_openblas_set_num_threads(n);
+}
+
+BlasOnCallingThread::BlasOnCallingThread() {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  if (g_blas_guards++ > 0) return;
+  g_blas_restore = scipy_openblas_get_num_threads();
+  if (g_blas_restore > 1) scipy_openblas_set_num_threads(1);  // (about 1 us)
+}
+
+BlasOnCallingThread::~BlasOnCallingThread() {
+  std::lock_guard<std::mutex> lock(g_blas_guard);
+  if (--g_blas_guards > 0) return;
+  if (g_blas_restore != scipy_openblas_get_num_threads()) scipy_openblas_set_num_threads(g_blas_restore);
+}
 
 namespace {
 
@@ -34,6 +64,15 @@ bool plain_is_faster(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
   return static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kPlainBelowMultiplyAdds ||
          (m == 1 && (n == 1 || b_col_stride == 1));
 }
+
+// Products of fewer multiply-adds than this run on the calling thread whatever OpenBLAS's thread count
+// (OpenBLAS itself keeps those under 2^18 there). Measured on the d2l LeNet step (2-core EPYC, Linear
+// layers of 256 x 400 x 120 and 256 x 120 x 84): each product takes 0.05-0.3 ms on one core, so a
+// second thread could save at most ~0.15 ms, but OpenBLAS's worker then spins on the other core
+// (its thread timeout, ~0.1 s) while gdcore's own kernel threads want it; with two OpenBLAS threads the
+// step spent 60% of its CPU time in OpenBLAS's spin and wait loops (perf), 17 ms of CPU per step
+// against 60. 2^24 is 256^3: square products from 256 on keep both of OpenBLAS's threads.
+constexpr double kBlasThreadsFromMultiplyAdds = double(int64_t{1} << 24);
 
 bool fits_blasint(int64_t v) { return v >= 0 && v <= INT_MAX; }
 
@@ -178,6 +217,9 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c,
     b = pack(k, n, b, b_buffer);
     op_b = as_blas_operand(k, n, b.row_stride, b.col_stride);
   }
+  const double multiply_adds = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  std::optional<BlasOnCallingThread> one_thread;
+  if (multiply_adds > double(int64_t{1} << 18) && multiply_adds < kBlasThreadsFromMultiplyAdds) one_thread.emplace();
   blas_gemm(op_a->trans, op_b->trans, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
             a.data, op_a->ld, b.data, op_b->ld, accumulate ? T(1) : T(0), c, static_cast<blasint>(ldc_blas));
 }

@@ -14,6 +14,20 @@ namespace gdcore::kernels {
 int blas_threads();
 void set_blas_threads(int n);  // n >= 1
 
+// While one of these lives (on any thread), OpenBLAS runs every product on the thread that calls
+// it: its thread count is set to 1 by the first guard and restored by the last (set_blas_threads
+// meanwhile changes the value to restore). For callers that split their work over gdcore's kernel
+// threads themselves (the convolutions' chunk loops): there two threads' products neither queue on
+// OpenBLAS's level-3 lock nor share the cores with its workers, which spin for a while after each
+// call, and a product's result does not depend on how many threads OpenBLAS was allowed.
+class BlasOnCallingThread {
+ public:
+  BlasOnCallingThread();
+  ~BlasOnCallingThread();
+  BlasOnCallingThread(const BlasOnCallingThread&) = delete;
+  BlasOnCallingThread& operator=(const BlasOnCallingThread&) = delete;
+};
+
 template <typename T>
 struct MatrixRef {
   const T* data;

@@ -1,8 +1,11 @@
 // 2-d average pooling (NCHW). Average pooling is linear, so its gradient is its adjoint (each
 // output's gradient spread evenly over its window) and the adjoint's gradient is the pooling
 // again: the two ops below are each other's backward, which gives gradients of gradients.
-// Both loops run through trace::launch, so compiled LeNet steps with average pooling lower.
+// Both loops run through trace::launch, so compiled LeNet steps with average pooling lower, and
+// split large batches plane by plane over the kernel threads (each plane's result is the same
+// whichever thread computes it).
 #include "kernels/conv.hpp"
+#include "kernels/simd/parallel.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
@@ -74,8 +77,10 @@ Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
     trace::launch([src = x.data<scalar_t>(), dst = out.data<scalar_t>(), win, count_include_pad,
                    planes = in[0] * in[1]] {
       const int64_t in_size = win.height * win.width, out_size = win.out_h * win.out_w;
-      for (int64_t p = 0; p < planes; ++p)
-        kernels::avg_pool_plane(src + p * in_size, win, count_include_pad, dst + p * out_size);
+      kernels::simd::parallel_items(planes, planes * (in_size + out_size), [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p)
+          kernels::avg_pool_plane(src + p * in_size, win, count_include_pad, dst + p * out_size);
+      });
     });
   });
   if (auto node = record(kAvgPool2d, {input}, out)) remember(*node, in, kernel_size, stride, padding, count_include_pad);
@@ -100,8 +105,10 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_shape, 
     trace::launch([src = g.data<scalar_t>(), dst = out.data<scalar_t>(), win, count_include_pad,
                    planes = input_shape[0] * input_shape[1]] {
       const int64_t in_size = win.height * win.width, out_size = win.out_h * win.out_w;
-      for (int64_t p = 0; p < planes; ++p)
-        kernels::avg_pool_plane_adjoint(src + p * out_size, win, count_include_pad, dst + p * in_size);
+      kernels::simd::parallel_items(planes, planes * (in_size + out_size), [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p)
+          kernels::avg_pool_plane_adjoint(src + p * out_size, win, count_include_pad, dst + p * in_size);
+      });
     });
   });
   if (auto node = record(kAvgPool2dAdjoint, {grad_output}, out))

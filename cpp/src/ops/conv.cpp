@@ -4,8 +4,10 @@
 // gradients (create_graph) work through a convolution.
 // The GEMMs run over chunks of samples, not one sample at a time: a chunk's images are
 // unfolded side by side into one (C*kh*kw, samples*L) column matrix, so each op makes one
-// large BLAS call per chunk (which OpenBLAS spreads over its threads) instead of many
-// small ones. On LeNet-5 at batch 64 that is the whole batch in one call.
+// BLAS call per chunk instead of one per sample. The chunks are split over gdcore's kernel
+// threads (each with its own scratch, OpenBLAS single-threaded inside); the weight gradient
+// takes one partial product per chunk and adds them in chunk order, so every result is the
+// same bits whatever the thread count.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "kernels/conv.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/simd/parallel.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
@@ -112,6 +115,39 @@ const T* gather_chunk(const T* g, int64_t s0, int64_t count, int64_t out_channel
   return buffer;
 }
 
+// The chunks [0, chunks) are split into parts, contiguous runs of chunks, one per kernel thread when
+// there are two chunks or more and the op does at least kParallelMultiplyAdds multiply-adds (waking
+// the second thread costs 5-100 us; 2^21 multiply-adds take 100-200 us on one core in OpenBLAS's
+// small-product kernels). Each part has its own scratch, allocated by the caller before the split
+// (an allocation failure then throws on the calling thread, not inside a worker).
+constexpr double kParallelMultiplyAdds = double(int64_t{1} << 21);
+
+int chunk_parts(int64_t chunks, double multiply_adds) {
+  if (chunks < 2 || multiply_adds < kParallelMultiplyAdds) return 1;
+  return static_cast<int>(std::min<int64_t>(kernels::simd::kernel_threads(), chunks));
+}
+
+// Calls body(part, first, end) for each part's run of chunks [first, end), the parts in parallel.
+// With two chunks or more OpenBLAS is held to the calling thread however many parts there are, so
+// the products, and the results, never depend on the thread count.
+template <class Body>
+void over_chunks(int parts, int64_t chunks, const Body& body) {
+  if (chunks < 2) {
+    body(0, int64_t{0}, chunks);
+    return;
+  }
+  kernels::BlasOnCallingThread blas_here;
+  struct Ctx {
+    const Body* body;
+    int64_t chunks;
+    int parts;
+  } ctx{&body, chunks, parts};
+  kernels::simd::run_parts(parts, [](void* p, int part) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    (*c.body)(part, c.chunks * part / c.parts, c.chunks * (part + 1) / c.parts);
+  }, &ctx);
+}
+
 std::vector<int64_t> geometry_attrs(Size2 stride, Size2 padding) { return {stride[0], stride[1], padding[0], padding[1]}; }
 Size2 stride_of(const Node& n) { return {n.attrs.ints[0], n.attrs.ints[1]}; }
 Size2 padding_of(const Node& n) { return {n.attrs.ints[2], n.attrs.ints[3]}; }
@@ -184,29 +220,35 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
     // (One trace::launch for the whole op: its scratch arrays are made again at each lowered replay.)
     trace::launch([=] {
       const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
-      const auto cols = scratch<scalar_t>(rows * chunk * positions);
-      const auto prod = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
-      for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
-        const int64_t count = std::min(chunk, batch - s0), width = count * positions;
-        unfold_chunk(xd, s0, count, channels, win, cols.get());
-        // (O, count * L) = W (O, rows) @ cols (rows, count * L); for one sample that is y[s0] itself.
-        scalar_t* y0 = yd + s0 * out_channels * positions;
-        scalar_t* target = count == 1 ? y0 : prod.get();
-        kernels::gemm<scalar_t>(out_channels, width, rows, {wd, rows, 1}, {cols.get(), width, 1}, target, width);
-        if (count == 1 && !bias_data) continue;
-        // (O, count, L) -> (count, O, L), adding the bias on the way (in place when count == 1).
-        for (int64_t s = 0; s < count; ++s)
-          for (int64_t o = 0; o < out_channels; ++o) {
-            const scalar_t* src = target + o * width + s * positions;
-            scalar_t* y = y0 + (s * out_channels + o) * positions;
-            if (!bias_data) {
-              std::copy_n(src, positions, y);
-              continue;
+      const int64_t chunks = (batch + chunk - 1) / chunk;
+      const int parts = chunk_parts(chunks, double(batch) * double(out_channels * rows * positions));
+      const int64_t cols_size = rows * chunk * positions, prod_size = chunk > 1 ? out_channels * chunk * positions : 0;
+      const auto cols_all = scratch<scalar_t>(parts * cols_size), prod_all = scratch<scalar_t>(parts * prod_size);
+      over_chunks(parts, chunks, [&](int part, int64_t c0, int64_t c1) {
+        scalar_t* const cols = cols_all.get() + part * cols_size;
+        scalar_t* const prod = prod_all.get() + part * prod_size;
+        for (int64_t s0 = c0 * chunk; s0 < std::min(batch, c1 * chunk); s0 += chunk) {
+          const int64_t count = std::min(chunk, batch - s0), width = count * positions;
+          unfold_chunk(xd, s0, count, channels, win, cols);
+          // (O, count * L) = W (O, rows) @ cols (rows, count * L); for one sample that is y[s0] itself.
+          scalar_t* y0 = yd + s0 * out_channels * positions;
+          scalar_t* target = count == 1 ? y0 : prod;
+          kernels::gemm<scalar_t>(out_channels, width, rows, {wd, rows, 1}, {cols, width, 1}, target, width);
+          if (count == 1 && !bias_data) continue;
+          // (O, count, L) -> (count, O, L), adding the bias on the way (in place when count == 1).
+          for (int64_t s = 0; s < count; ++s)
+            for (int64_t o = 0; o < out_channels; ++o) {
+              const scalar_t* src = target + o * width + s * positions;
+              scalar_t* y = y0 + (s * out_channels + o) * positions;
+              if (!bias_data) {
+                std::copy_n(src, positions, y);
+                continue;
+              }
+              const scalar_t shift = bias_data[o];
+              for (int64_t l = 0; l < positions; ++l) y[l] = src[l] + shift;
             }
-            const scalar_t shift = bias_data[o];
-            for (int64_t l = 0; l < positions; ++l) y[l] = src[l] + shift;
-          }
-      }
+        }
+      });
     });
   });
   if (auto node = record(kConv2d, {input, weight, bias}, out)) {
@@ -239,17 +281,23 @@ Tensor conv2d_input_grad(const Tensor& grad_output, const Tensor& weight, const 
     scalar_t* od = out.data<scalar_t>();
     trace::launch([=] {  // (out was zero-filled when made; a lowered replay fills it again first)
       const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
-      const auto cols = scratch<scalar_t>(rows * chunk * positions);
-      const auto g_chunk = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
+      const int64_t chunks = (batch + chunk - 1) / chunk;
       const int64_t image = channels * win.height * win.width;
-      for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
-        const int64_t count = std::min(chunk, batch - s0), width = count * positions;
-        const scalar_t* gc = gather_chunk(gd, s0, count, out_channels, positions, g_chunk.get());
-        // cols (rows, count * L) = W^T (rows, O) @ g (O, count * L): W read transposed through its strides.
-        kernels::gemm<scalar_t>(rows, width, out_channels, {wd, 1, rows}, {gc, width, 1}, cols.get(), width);
-        for (int64_t s = 0; s < count; ++s)
-          kernels::col2im(cols.get() + s * positions, width, channels, win, od + (s0 + s) * image);
-      }
+      const int parts = chunk_parts(chunks, double(batch) * double(out_channels * rows * positions));
+      const int64_t cols_size = rows * chunk * positions, g_size = chunk > 1 ? out_channels * chunk * positions : 0;
+      const auto cols_all = scratch<scalar_t>(parts * cols_size), g_all = scratch<scalar_t>(parts * g_size);
+      over_chunks(parts, chunks, [&](int part, int64_t c0, int64_t c1) {
+        scalar_t* const cols = cols_all.get() + part * cols_size;
+        scalar_t* const g_chunk = g_all.get() + part * g_size;
+        for (int64_t s0 = c0 * chunk; s0 < std::min(batch, c1 * chunk); s0 += chunk) {
+          const int64_t count = std::min(chunk, batch - s0), width = count * positions;
+          const scalar_t* gc = gather_chunk(gd, s0, count, out_channels, positions, g_chunk);
+          // cols (rows, count * L) = W^T (rows, O) @ g (O, count * L): W read transposed through its strides.
+          kernels::gemm<scalar_t>(rows, width, out_channels, {wd, 1, rows}, {gc, width, 1}, cols, width);
+          for (int64_t s = 0; s < count; ++s)
+            kernels::col2im(cols + s * positions, width, channels, win, od + (s0 + s) * image);
+        }
+      });
     });
   });
   if (auto node = record(kConv2dInputGrad, {grad_output, weight}, out)) {
@@ -283,16 +331,29 @@ Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const 
     scalar_t* od = out.data<scalar_t>();
     trace::launch([=] {
       const int64_t chunk = samples_per_chunk<scalar_t>(batch, rows, positions);
-      const auto cols = scratch<scalar_t>(rows * chunk * positions);
-      const auto g_chunk = scratch<scalar_t>(chunk > 1 ? out_channels * chunk * positions : 0);
-      for (int64_t s0 = 0; s0 < batch; s0 += chunk) {
-        const int64_t count = std::min(chunk, batch - s0), width = count * positions;
-        unfold_chunk(xd, s0, count, channels, win, cols.get());
-        const scalar_t* gc = gather_chunk(gd, s0, count, out_channels, positions, g_chunk.get());
-        // dW (O, rows) += g (O, count * L) @ cols^T (count * L, rows): the sum over samples and
-        // positions is the inner dimension of one product.
-        kernels::gemm<scalar_t>(out_channels, rows, width, {gc, width, 1}, {cols.get(), 1, width}, od, rows,
-                                /*accumulate=*/s0 > 0);
+      const int64_t chunks = (batch + chunk - 1) / chunk, weights = out_channels * rows;
+      // One partial dW per chunk (the first chunk's straight into out), added in chunk order below:
+      // the same sums whichever thread took which chunk.
+      const auto partial = scratch<scalar_t>(std::max<int64_t>(chunks - 1, 0) * weights);
+      const int parts = chunk_parts(chunks, double(batch) * double(weights * positions));
+      const int64_t cols_size = rows * chunk * positions, g_size = chunk > 1 ? out_channels * chunk * positions : 0;
+      const auto cols_all = scratch<scalar_t>(parts * cols_size), g_all = scratch<scalar_t>(parts * g_size);
+      over_chunks(parts, chunks, [&](int part, int64_t c0, int64_t c1) {
+        scalar_t* const cols = cols_all.get() + part * cols_size;
+        scalar_t* const g_chunk = g_all.get() + part * g_size;
+        for (int64_t c = c0; c < c1; ++c) {
+          const int64_t s0 = c * chunk, count = std::min(chunk, batch - s0), width = count * positions;
+          unfold_chunk(xd, s0, count, channels, win, cols);
+          const scalar_t* gc = gather_chunk(gd, s0, count, out_channels, positions, g_chunk);
+          // dW (O, rows) = g (O, count * L) @ cols^T (count * L, rows): the sum over the chunk's samples
+          // and positions is the inner dimension of one product.
+          scalar_t* target = c == 0 ? od : partial.get() + (c - 1) * weights;
+          kernels::gemm<scalar_t>(out_channels, rows, width, {gc, width, 1}, {cols, 1, width}, target, rows);
+        }
+      });
+      for (int64_t c = 1; c < chunks; ++c) {
+        const scalar_t* p = partial.get() + (c - 1) * weights;
+        for (int64_t i = 0; i < weights; ++i) od[i] += p[i];
       }
     });
   });

@@ -11,6 +11,7 @@
 // The workers are started at the first large call and live for the whole process
 // (a forked child starts its own).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -46,6 +47,28 @@ void parallel_ranges(int64_t n, Body&& body) {
     const Ctx& c = *static_cast<Ctx*>(p);
     auto cut = [&](int k) { return k == c.parts ? c.n : (c.n * k / c.parts) / 64 * 64; };
     const int64_t begin = cut(part), end = cut(part + 1);
+    if (begin < end) (*c.body)(begin, end);
+  }, &ctx);
+}
+
+// Calls body(begin, end) on contiguous runs of the items [0, items) (planes, channels: units whose
+// results do not depend on each other), one run per kernel thread when the call touches at least
+// kParallelMin elements in all (`elements`) and there are two items or more.
+template <class Body>
+void parallel_items(int64_t items, int64_t elements, Body&& body) {
+  const int threads = elements < kParallelMin || items < 2 ? 1 : static_cast<int>(std::min<int64_t>(kernel_threads(), items));
+  if (threads < 2) {
+    body(int64_t{0}, items);
+    return;
+  }
+  struct Ctx {
+    Body* body;
+    int64_t items;
+    int parts;
+  } ctx{&body, items, threads};
+  run_parts(threads, [](void* p, int part) {
+    const Ctx& c = *static_cast<Ctx*>(p);
+    const int64_t begin = c.items * part / c.parts, end = c.items * (part + 1) / c.parts;
     if (begin < end) (*c.body)(begin, end);
   }, &ctx);
 }
