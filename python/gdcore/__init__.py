@@ -139,7 +139,12 @@ def is_complex(input: Tensor) -> bool:
     return False
 
 
-Tensor.is_complex = lambda self: False
+def _tensor_is_complex(self) -> bool:
+    """Always False: gdcore has no complex dtypes."""
+    return False
+
+
+Tensor.is_complex = _tensor_is_complex
 # Top-level utilities of everyday torch code (issue 11's breadth round): modes, default dtype, limits, printing.
 from .grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .default_dtype import set_default_dtype, get_default_dtype  # noqa: E402

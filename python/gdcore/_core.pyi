@@ -10,7 +10,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AccumulateGrad', 'Generator', 'Node', 'Tensor', 'Value', 'abs', 'add', 'all', 'any', 'argsort', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'cat', 'ceil', 'clamp', 'clamp_max', 'clamp_min', 'clone', 'cos', 'cosh', 'count_nonzero', 'default_generator', 'div', 'dot', 'dtype', 'eq', 'erf', 'erfinv', 'exp', 'expm1', 'flatten', 'floor', 'from_dlpack', 'from_numpy', 'gather', 'gather_rows', 'ge', 'gt', 'index_add', 'index_put', 'index_select', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'le', 'log', 'log10', 'log1p', 'log2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'lt', 'masked_fill', 'masked_select', 'matmul', 'maximum', 'minimum', 'mm', 'mse_loss', 'mul', 'mv', 'ne', 'neg', 'nonzero', 'outer', 'permute', 'pow', 'reciprocal', 'relu', 'reshape', 'rsqrt', 'scatter', 'scatter_add', 'sigmoid', 'sign', 'simd_path', 'simd_paths', 'sin', 'sinh', 'sort', 'sqrt', 'square', 'squeeze', 'stack', 'sub', 'take_along_dim', 'tan', 'tanh', 'topk', 'transpose', 'trunc', 'unique', 'unsqueeze', 'where']
+__all__: list[str] = ['AccumulateGrad', 'Generator', 'Node', 'RemovableHandle', 'Tensor', 'Value', 'abs', 'acos', 'acosh', 'add', 'all', 'any', 'argsort', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'cat', 'ceil', 'clamp', 'clamp_max', 'clamp_min', 'clone', 'cos', 'cosh', 'count_nonzero', 'default_generator', 'div', 'dot', 'dtype', 'eq', 'erf', 'erfinv', 'exp', 'exp2', 'expm1', 'flatten', 'floor', 'floor_divide', 'fmod', 'from_dlpack', 'from_numpy', 'gather', 'gather_rows', 'ge', 'gt', 'hypot', 'index_add', 'index_put', 'index_select', 'is_grad_enabled', 'isfinite', 'isinf', 'isnan', 'le', 'log', 'log10', 'log1p', 'log2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'lt', 'masked_fill', 'masked_select', 'matmul', 'maximum', 'minimum', 'mm', 'mse_loss', 'mul', 'mv', 'ne', 'neg', 'nonzero', 'outer', 'permute', 'pow', 'reciprocal', 'relu', 'remainder', 'reshape', 'rsqrt', 'scatter', 'scatter_add', 'sigmoid', 'sign', 'simd_path', 'simd_paths', 'sin', 'sinh', 'sort', 'sqrt', 'square', 'squeeze', 'stack', 'sub', 'take_along_dim', 'tan', 'tanh', 'topk', 'transpose', 'trunc', 'unique', 'unsqueeze', 'where']
 class dtype:
     """
     Members:
@@ -159,6 +159,8 @@ class Tensor:
         ...
     def __float__(self) -> float:
         ...
+    def __floordiv__(self, other):
+        ...
     def __ge__(self, arg0: typing.Any) -> typing.Any:
         ...
     def __getitem__(self, arg0: typing.Any) -> Tensor:
@@ -171,6 +173,14 @@ class Tensor:
         ...
     def __iand__(self, arg0: typing.Any) -> Tensor:
         ...
+    def __ifloordiv__(self, other):
+        """
+        In-place floor_divide: writes the result into self (its dtype and shape) and returns self.
+        """
+    def __imod__(self, other):
+        """
+        In-place remainder: writes the result into self (its dtype and shape) and returns self.
+        """
     def __imul__(self, arg0: typing.Any) -> Tensor:
         ...
     def __init__(self, data: typing.Any) -> None:
@@ -197,6 +207,8 @@ class Tensor:
         ...
     def __matmul__(self, arg0: Tensor) -> Tensor:
         ...
+    def __mod__(self, other):
+        ...
     def __mul__(self, arg0: typing.Any) -> typing.Any:
         ...
     def __ne__(self, arg0: typing.Any) -> typing.Any:
@@ -214,6 +226,10 @@ class Tensor:
     def __rand__(self, arg0: typing.Any) -> typing.Any:
         ...
     def __reduce_ex__(self, protocol):
+        ...
+    def __rfloordiv__(self, other):
+        ...
+    def __rmod__(self, other):
         ...
     def __rmul__(self, arg0: typing.Any) -> typing.Any:
         ...
@@ -249,10 +265,58 @@ class Tensor:
         """
         In-place abs: this tensor becomes its abs; returns it.
         """
+    def acos(self):
+        """
+        acos(input: Tensor) -> Tensor
+        """
+    def acos_(self):
+        """
+        In-place acos: writes the result into self (its dtype and shape) and returns self.
+        """
+    def acosh(self):
+        """
+        acosh(input: Tensor) -> Tensor
+        """
+    def acosh_(self):
+        """
+        In-place acosh: writes the result into self (its dtype and shape) and returns self.
+        """
     def add(self, other: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         ...
     def add_(self, other: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         ...
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        """
+        input + value * tensor1 / tensor2, with broadcasting of all three.
+        """
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        """
+        In-place addcdiv: writes the result into self (its dtype and shape) and returns self.
+        """
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        """
+        input + value * tensor1 * tensor2, with broadcasting of all three.
+        """
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+        """
+        In-place addcmul: writes the result into self (its dtype and shape) and returns self.
+        """
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """
+        beta * input + alpha * (mat1 @ mat2): mat1 (n, m), mat2 (m, p), input broadcast to (n, p).
+        """
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """
+        In-place addmm: writes the result into self (its dtype and shape) and returns self.
+        """
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """
+        beta * input + alpha * (mat @ vec): mat (n, m), vec (m,), input broadcast to (n,).
+        """
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """
+        In-place addmv: writes the result into self (its dtype and shape) and returns self.
+        """
     def all(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
     def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
@@ -269,14 +333,130 @@ class Tensor:
         """
     def any(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
+    def arccos(self) -> Tensor:
+        """
+        Alias of acos.
+        """
+    def arccos_(self) -> Tensor:
+        """
+        In-place arccos: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arccosh(self) -> Tensor:
+        """
+        Alias of acosh.
+        """
+    def arccosh_(self) -> Tensor:
+        """
+        In-place arccosh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arcsin(self) -> Tensor:
+        """
+        Alias of asin.
+        """
+    def arcsin_(self) -> Tensor:
+        """
+        In-place arcsin: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arcsinh(self) -> Tensor:
+        """
+        Alias of asinh.
+        """
+    def arcsinh_(self) -> Tensor:
+        """
+        In-place arcsinh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arctan(self) -> Tensor:
+        """
+        Alias of atan.
+        """
+    def arctan2(self: Tensor | float, other: Tensor | float) -> Tensor:
+        """
+        Alias of atan2.
+        """
+    def arctan2_(self: Tensor | float, other: Tensor | float) -> Tensor:
+        """
+        In-place arctan2: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arctan_(self) -> Tensor:
+        """
+        In-place arctan: writes the result into self (its dtype and shape) and returns self.
+        """
+    def arctanh(self) -> Tensor:
+        """
+        Alias of atanh.
+        """
+    def arctanh_(self) -> Tensor:
+        """
+        In-place arctanh: writes the result into self (its dtype and shape) and returns self.
+        """
     def argmax(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
     def argmin(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
     def argsort(self, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
         ...
+    def asin(self):
+        """
+        asin(input: Tensor) -> Tensor
+        """
+    def asin_(self):
+        """
+        In-place asin: writes the result into self (its dtype and shape) and returns self.
+        """
+    def asinh(self):
+        """
+        asinh(input: Tensor) -> Tensor
+        """
+    def asinh_(self):
+        """
+        In-place asinh: writes the result into self (its dtype and shape) and returns self.
+        """
+    def atan(self):
+        """
+        atan(input: Tensor) -> Tensor
+        """
+    def atan2(self, other):
+        """
+        atan2(input: object, other: object) -> Tensor
+        """
+    def atan2_(self, other):
+        """
+        In-place atan2: writes the result into self (its dtype and shape) and returns self.
+        """
+    def atan_(self):
+        """
+        In-place atan: writes the result into self (its dtype and shape) and returns self.
+        """
+    def atanh(self):
+        """
+        atanh(input: Tensor) -> Tensor
+        """
+    def atanh_(self):
+        """
+        In-place atanh: writes the result into self (its dtype and shape) and returns self.
+        """
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         ...
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """
+        beta * input + alpha * (batch1 @ batch2): batch1 (b, n, m), batch2 (b, m, p), input broadcast to (b, n, p).
+        """
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+        """
+        In-place baddbmm: writes the result into self (its dtype and shape) and returns self.
+        """
+    def bernoulli(self, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+        ...
+    def bernoulli_(self, p = 0.5, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with 0/1 draws of probability p (a number, or a tensor broadcast to self's shape).
+        """
+    def bincount(self, weights = None, minlength = 0):
+        """
+        How often each value 0, 1, ... occurs in the 1-d non-negative integer ``input`` (the sum of
+            ``weights`` at those places when given); length max(input.max() + 1, minlength). int64 counts;
+            with weights, float32 weights give float32 and any other dtype float64, as torch.
+        """
     def bitwise_and(self, other: typing.Any) -> Tensor:
         ...
     def bitwise_not(self) -> Tensor:
@@ -387,6 +567,10 @@ class Tensor:
         """
     def data_ptr(self) -> int:
         ...
+    def det(self) -> Tensor:
+        """
+        The determinants of A (*, n, n), shape (*).
+        """
     def detach(self) -> Tensor:
         ...
     def detach_(self) -> Tensor:
@@ -457,6 +641,14 @@ class Tensor:
         """
     def exp(self) -> Tensor:
         ...
+    def exp2(self):
+        """
+        exp2(input: Tensor) -> Tensor
+        """
+    def exp2_(self):
+        """
+        In-place exp2: writes the result into self (its dtype and shape) and returns self.
+        """
     def exp_(self, *args, **kwargs) -> Tensor:
         """
         In-place exp: this tensor becomes its exp; returns it.
@@ -472,6 +664,10 @@ class Tensor:
     def expm1_(self, *args, **kwargs) -> Tensor:
         """
         In-place expm1: this tensor becomes its expm1; returns it.
+        """
+    def exponential_(self, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with exponential draws of rate lambd (density lambd * exp(-lambd x)).
         """
     def fill_(self, value: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
         ...
@@ -507,10 +703,30 @@ class Tensor:
         """
         In-place floor: this tensor becomes its floor; returns it.
         """
+    def floor_divide(self, other):
+        """
+        floor_divide(input: object, other: object) -> Tensor
+        """
+    def floor_divide_(self, other):
+        """
+        In-place floor_divide: writes the result into self (its dtype and shape) and returns self.
+        """
+    def fmod(self, other):
+        """
+        fmod(input: object, other: object) -> Tensor
+        """
+    def fmod_(self, other):
+        """
+        In-place fmod: writes the result into self (its dtype and shape) and returns self.
+        """
     def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
         ...
     def ge(self, other: typing.Any) -> Tensor:
         ...
+    def geometric_(self, p: float, *, generator: Generator | None = None) -> Tensor:
+        """
+        Fills self with the number of Bernoulli(p) trials up to the first success (1, 2, ...).
+        """
     def ger(self, vec2: Tensor) -> Tensor:
         """
         torch's older name for ``outer``: (n,) x (m,) -> (n, m).
@@ -521,6 +737,20 @@ class Tensor:
         """
     def gt(self, other: typing.Any) -> Tensor:
         ...
+    def histc(self, bins = 100, min = 0, max = 0):
+        """
+        A histogram of ``input`` with ``bins`` equal-width bins over [min, max] (the data's range
+            when min == max, as with the defaults); elements outside the range (and NaN) are not counted,
+            the last bin includes max. Float input; a 1-d result of input's dtype.
+        """
+    def hypot(self, other):
+        """
+        hypot(input: object, other: object) -> Tensor
+        """
+    def hypot_(self, other):
+        """
+        In-place hypot: writes the result into self (its dtype and shape) and returns self.
+        """
     def index_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         ...
     def index_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
@@ -533,14 +763,18 @@ class Tensor:
         ...
     def int(self) -> Tensor:
         ...
-    def is_contiguous(self) -> bool:
-        ...
-    def is_floating_point(self) -> bool:
-        ...
+    def inverse(self) -> Tensor:
+        """
+        The inverse of each square matrix of A (*, n, n). RuntimeError when one is singular.
+        """
     def is_complex(self) -> bool:
         """
         Always False: gdcore has no complex dtypes.
         """
+    def is_contiguous(self) -> bool:
+        ...
+    def is_floating_point(self) -> bool:
+        ...
     def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
         """
         A bool tensor (the broadcast shape): where |input - other| <= atol + rtol * |other|, or the two
@@ -561,6 +795,15 @@ class Tensor:
         """
     def le(self, other: typing.Any) -> Tensor:
         ...
+    def lerp(self, end: Tensor, weight) -> Tensor:
+        """
+        input + weight * (end - input), with broadcasting; weight a number or a tensor. Like torch it
+            computes end - (end - input) * (1 - weight) where |weight| >= 0.5, so weight 1 gives end exactly.
+        """
+    def lerp_(self, end: Tensor, weight) -> Tensor:
+        """
+        In-place lerp: writes the result into self (its dtype and shape) and returns self.
+        """
     def log(self) -> Tensor:
         ...
     def log10(self, *args, **kwargs):
@@ -595,6 +838,10 @@ class Tensor:
         """
         x - logsumexp(x) along ``dim``, computed stably. Same shape as ``input``.
         """
+    def logdet(self) -> Tensor:
+        """
+        log(det(A)): NaN where the determinant is negative, -inf where it is 0 (torch.logdet).
+        """
     def logical_and(self, other: typing.Any) -> Tensor:
         ...
     def logical_not(self) -> Tensor:
@@ -603,6 +850,15 @@ class Tensor:
         ...
     def logical_xor(self, other: typing.Any) -> Tensor:
         ...
+    def logit(self, eps: float | None = None) -> Tensor:
+        """
+        log(p / (1 - p)), elementwise; with ``eps`` p is first clamped to [eps, 1 - eps] (the gradient
+            is then 0 outside that range, as torch's). Integer inputs give float32. Any shape.
+        """
+    def logit_(self, eps: float | None = None) -> Tensor:
+        """
+        In-place logit: writes the result into self (its dtype and shape) and returns self.
+        """
     def logsumexp(self, dim: int | collections.abc.Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """
         log(sum(exp(input))) over ``dim`` (an int, a tuple, or None for all dims), computed stably.
@@ -652,6 +908,8 @@ class Tensor:
     def mul(self, other: typing.Any) -> typing.Any:
         ...
     def mul_(self, other: typing.Any) -> Tensor:
+        ...
+    def multinomial(self, num_samples, replacement = False, *, generator = None):
         ...
     def mv(self, *args, **kwargs):
         """
@@ -776,11 +1034,23 @@ class Tensor:
         """
         In-place reciprocal: this tensor becomes its reciprocal; returns it.
         """
+    def register_hook(self, hook: typing.Any) -> RemovableHandle:
+        """
+        Registers hook(grad) -> Tensor or None, run when this tensor's gradient is computed; a returned tensor replaces the gradient. Returns a handle whose remove() unregisters it.
+        """
     def relu(self) -> Tensor:
         ...
     def relu_(self, *args, **kwargs) -> Tensor:
         """
         In-place relu: this tensor becomes its relu; returns it.
+        """
+    def remainder(self, other):
+        """
+        remainder(input: object, other: object) -> Tensor
+        """
+    def remainder_(self, other):
+        """
+        In-place remainder: writes the result into self (its dtype and shape) and returns self.
         """
     def repeat(self, *sizes) -> Tensor:
         """
@@ -857,6 +1127,11 @@ class Tensor:
         """
     def size(self, dim: typing.Any = None) -> typing.Any:
         ...
+    def slogdet(self):
+        """
+        (sign, logabsdet) of the determinants of A (*, n, n): det = sign * exp(logabsdet); sign 0 and
+            logabsdet -inf for a singular matrix. The gradient flows through logabsdet.
+        """
     def softmax(self, dim: int | None = None, *, dtype = None) -> Tensor:
         """
         exp(x) / sum(exp(x)) along ``dim`` (the row maximum is subtracted first, so large logits
@@ -1004,6 +1279,16 @@ class Tensor:
         ...
     def where(self, condition: Tensor, other: typing.Any) -> Tensor:
         ...
+    def xlogy(self, other) -> Tensor:
+        """
+        input * log(other), 0 where input is 0 (unless other is NaN), with broadcasting; either may be a
+            number. The gradient for input at input == 0 and other <= 0 is 0, as torch's (torch gives NaN for
+            other's gradient at 0, 0; this gives 0).
+        """
+    def xlogy_(self, other) -> Tensor:
+        """
+        In-place xlogy: writes the result into self (its dtype and shape) and returns self.
+        """
     def zero_(self) -> Tensor:
         ...
     @property
@@ -1062,270 +1347,6 @@ class Tensor:
     @property
     def shape(self) -> typing.Any:
         ...
-    def acos(self, *args, **kwargs):
-        """
-        acos(input: Tensor) -> Tensor
-        """
-    def acos_(self, *args, **kwargs):
-        """
-        In-place acos: writes the result into self (its dtype and shape) and returns self.
-        """
-    def acosh(self, *args, **kwargs):
-        """
-        acosh(input: Tensor) -> Tensor
-        """
-    def acosh_(self, *args, **kwargs):
-        """
-        In-place acosh: writes the result into self (its dtype and shape) and returns self.
-        """
-    def addcdiv(self, *args, **kwargs):
-        """
-        input + value * tensor1 / tensor2, with broadcasting of all three.
-        """
-    def addcdiv_(self, *args, **kwargs):
-        """
-        In-place addcdiv: writes the result into self (its dtype and shape) and returns self.
-        """
-    def addcmul(self, *args, **kwargs):
-        """
-        input + value * tensor1 * tensor2, with broadcasting of all three.
-        """
-    def addcmul_(self, *args, **kwargs):
-        """
-        In-place addcmul: writes the result into self (its dtype and shape) and returns self.
-        """
-    def addmm(self, *args, **kwargs):
-        """
-        beta * input + alpha * (mat1 @ mat2): mat1 (n, m), mat2 (m, p), input broadcast to (n, p).
-        """
-    def addmm_(self, *args, **kwargs):
-        """
-        In-place addmm: writes the result into self (its dtype and shape) and returns self.
-        """
-    def addmv(self, *args, **kwargs):
-        """
-        beta * input + alpha * (mat @ vec): mat (n, m), vec (m,), input broadcast to (n,).
-        """
-    def addmv_(self, *args, **kwargs):
-        """
-        In-place addmv: writes the result into self (its dtype and shape) and returns self.
-        """
-    def arccos(self, *args, **kwargs):
-        """
-        acos(input: Tensor) -> Tensor
-        """
-    def arccos_(self, *args, **kwargs):
-        """
-        In-place acos: writes the result into self (its dtype and shape) and returns self.
-        """
-    def arccosh(self, *args, **kwargs):
-        """
-        acosh(input: Tensor) -> Tensor
-        """
-    def arccosh_(self, *args, **kwargs):
-        """
-        In-place acosh: writes the result into self (its dtype and shape) and returns self.
-        """
-    def arcsin(self, *args, **kwargs):
-        """
-        asin(input: Tensor) -> Tensor
-        """
-    def arcsin_(self, *args, **kwargs):
-        """
-        In-place asin: writes the result into self (its dtype and shape) and returns self.
-        """
-    def arcsinh(self, *args, **kwargs):
-        """
-        asinh(input: Tensor) -> Tensor
-        """
-    def arcsinh_(self, *args, **kwargs):
-        """
-        In-place asinh: writes the result into self (its dtype and shape) and returns self.
-        """
-    def arctan(self, *args, **kwargs):
-        """
-        atan(input: Tensor) -> Tensor
-        """
-    def arctan2(self, *args, **kwargs):
-        """
-        atan2(input: object, other: object) -> Tensor
-        """
-    def arctan2_(self, *args, **kwargs):
-        """
-        In-place atan2: writes the result into self (its dtype and shape) and returns self.
-        """
-    def arctan_(self, *args, **kwargs):
-        """
-        In-place atan: writes the result into self (its dtype and shape) and returns self.
-        """
-    def arctanh(self, *args, **kwargs):
-        """
-        atanh(input: Tensor) -> Tensor
-        """
-    def arctanh_(self, *args, **kwargs):
-        """
-        In-place atanh: writes the result into self (its dtype and shape) and returns self.
-        """
-    def asin(self, *args, **kwargs):
-        """
-        asin(input: Tensor) -> Tensor
-        """
-    def asin_(self, *args, **kwargs):
-        """
-        In-place asin: writes the result into self (its dtype and shape) and returns self.
-        """
-    def asinh(self, *args, **kwargs):
-        """
-        asinh(input: Tensor) -> Tensor
-        """
-    def asinh_(self, *args, **kwargs):
-        """
-        In-place asinh: writes the result into self (its dtype and shape) and returns self.
-        """
-    def atan(self, *args, **kwargs):
-        """
-        atan(input: Tensor) -> Tensor
-        """
-    def atan2(self, *args, **kwargs):
-        """
-        atan2(input: object, other: object) -> Tensor
-        """
-    def atan2_(self, *args, **kwargs):
-        """
-        In-place atan2: writes the result into self (its dtype and shape) and returns self.
-        """
-    def atan_(self, *args, **kwargs):
-        """
-        In-place atan: writes the result into self (its dtype and shape) and returns self.
-        """
-    def atanh(self, *args, **kwargs):
-        """
-        atanh(input: Tensor) -> Tensor
-        """
-    def atanh_(self, *args, **kwargs):
-        """
-        In-place atanh: writes the result into self (its dtype and shape) and returns self.
-        """
-    def baddbmm(self, *args, **kwargs):
-        """
-        beta * input + alpha * (batch1 @ batch2): batch1 (b, n, m), batch2 (b, m, p), input broadcast to (b, n, p).
-        """
-    def baddbmm_(self, *args, **kwargs):
-        """
-        In-place baddbmm: writes the result into self (its dtype and shape) and returns self.
-        """
-    def bernoulli(self, *args, **kwargs):
-        """
-        bernoulli
-        """
-    def bernoulli_(self, *args, **kwargs):
-        """
-        Fills self with 0/1 draws of probability p (a number, or a tensor broadcast to self's shape).
-        """
-    def bincount(self, *args, **kwargs):
-        """
-        How often each value 0, 1, ... occurs in the 1-d non-negative integer ``input`` (the sum of
-        """
-    def exp2(self, *args, **kwargs):
-        """
-        exp2(input: Tensor) -> Tensor
-        """
-    def exp2_(self, *args, **kwargs):
-        """
-        In-place exp2: writes the result into self (its dtype and shape) and returns self.
-        """
-    def exponential_(self, *args, **kwargs):
-        """
-        Fills self with exponential draws of rate lambd (density lambd * exp(-lambd x)).
-        """
-    def floor_divide(self, *args, **kwargs):
-        """
-        floor_divide(input: object, other: object) -> Tensor
-        """
-    def floor_divide_(self, *args, **kwargs):
-        """
-        In-place floor_divide: writes the result into self (its dtype and shape) and returns self.
-        """
-    def fmod(self, *args, **kwargs):
-        """
-        fmod(input: object, other: object) -> Tensor
-        """
-    def fmod_(self, *args, **kwargs):
-        """
-        In-place fmod: writes the result into self (its dtype and shape) and returns self.
-        """
-    def geometric_(self, *args, **kwargs):
-        """
-        Fills self with the number of Bernoulli(p) trials up to the first success (1, 2, ...).
-        """
-    def histc(self, *args, **kwargs):
-        """
-        A histogram of ``input`` with ``bins`` equal-width bins over [min, max] (the data's range
-        """
-    def hypot(self, *args, **kwargs):
-        """
-        hypot(input: object, other: object) -> Tensor
-        """
-    def hypot_(self, *args, **kwargs):
-        """
-        In-place hypot: writes the result into self (its dtype and shape) and returns self.
-        """
-    def lerp(self, *args, **kwargs):
-        """
-        input + weight * (end - input), with broadcasting; weight a number or a tensor. Like torch it
-        """
-    def lerp_(self, *args, **kwargs):
-        """
-        In-place lerp: writes the result into self (its dtype and shape) and returns self.
-        """
-    def logit(self, *args, **kwargs):
-        """
-        log(p / (1 - p)), elementwise; with ``eps`` p is first clamped to [eps, 1 - eps] (the gradient
-        """
-    def logit_(self, *args, **kwargs):
-        """
-        In-place logit: writes the result into self (its dtype and shape) and returns self.
-        """
-    def multinomial(self, *args, **kwargs):
-        """
-        multinomial
-        """
-    def remainder(self, *args, **kwargs):
-        """
-        remainder(input: object, other: object) -> Tensor
-        """
-    def remainder_(self, *args, **kwargs):
-        """
-        In-place remainder: writes the result into self (its dtype and shape) and returns self.
-        """
-    def xlogy(self, *args, **kwargs):
-        """
-        input * log(other), 0 where input is 0 (unless other is NaN), with broadcasting; either may be a
-        """
-    def xlogy_(self, *args, **kwargs):
-        """
-        In-place xlogy: writes the result into self (its dtype and shape) and returns self.
-        """
-    def det(self, *args, **kwargs):
-        """
-        The determinants of A (*, n, n), shape (*).
-        """
-    def inverse(self, *args, **kwargs):
-        """
-        The inverse of each square matrix of A (*, n, n). RuntimeError when one is singular.
-        """
-    def logdet(self, *args, **kwargs):
-        """
-        log(det(A)): NaN where the determinant is negative, -inf where it is 0 (torch.logdet).
-        """
-    def register_hook(self, hook: typing.Any) -> RemovableHandle:
-        """
-        Registers hook(grad) -> Tensor or None, run when this tensor's gradient is computed; a returned tensor replaces the gradient. Returns a handle whose remove() unregisters it.
-        """
-    def slogdet(self, *args, **kwargs):
-        """
-        (sign, logabsdet) of the determinants of A (*, n, n): det = sign * exp(logabsdet); sign 0 and
-        """
 class Generator:
     """
     A seeded random number generator (PCG-XSL-RR 128/64).
@@ -1483,6 +1504,21 @@ class _Collective:
     @property
     def name(self) -> str:
         ...
+class RemovableHandle:
+    """
+    What Tensor.register_hook returns: remove() unregisters the hook.
+    """
+    def __enter__(self) -> RemovableHandle:
+        ...
+    def __exit__(self, *args) -> None:
+        ...
+    def remove(self) -> None:
+        """
+        Unregisters the hook (a second call does nothing).
+        """
+    @property
+    def id(self) -> int:
+        ...
 class _CompiledCall:
     """
     Base class of gdcore.compile's CompiledStep: calling it replays a captured step in C++ when the arguments and optimizer options allow, else calls the Python method _call.
@@ -1600,6 +1636,14 @@ def _kl_div_pointwise(input: Tensor, target: Tensor, log_target: bool) -> Tensor
     ...
 def _l1_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     ...
+def _linalg_cholesky_forward(A: Tensor) -> Tensor:
+    ...
+def _linalg_eigh_forward(A: Tensor, upper: bool) -> list[Tensor]:
+    ...
+def _linalg_slogdet_forward(A: Tensor) -> list[Tensor]:
+    ...
+def _linalg_solve_forward(A: Tensor, B: Tensor) -> Tensor:
+    ...
 def _linalg_svd(A: Tensor, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     ...
 def _linalg_svdvals(A: Tensor) -> Tensor:
@@ -1658,6 +1702,8 @@ def _scalar_tape_stats() -> dict:
     """
     Scalar-tape pool counters summed over threads: live_nodes (Value nodes not yet freed) and reserved_nodes (pool capacity). For tests and leak checks.
     """
+def _searchsorted(sorted_sequence: Tensor, values: Tensor, right: bool, out_int32: bool) -> Tensor:
+    ...
 def _set_blas_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Let OpenBLAS split a matrix product over `n` threads (n >= 1).
@@ -1706,6 +1752,10 @@ def _vector_norm(input: Tensor, ord: typing.SupportsFloat | typing.SupportsIndex
     ...
 def abs(input: Tensor) -> Tensor:
     ...
+def acos(input: Tensor) -> Tensor:
+    ...
+def acosh(input: Tensor) -> Tensor:
+    ...
 def add(input: typing.Any, other: typing.Any) -> Tensor:
     ...
 def all(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
@@ -1713,6 +1763,16 @@ def all(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
 def any(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
     ...
 def argsort(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    ...
+def asin(input: Tensor) -> Tensor:
+    ...
+def asinh(input: Tensor) -> Tensor:
+    ...
+def atan(input: Tensor) -> Tensor:
+    ...
+def atan2(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+def atanh(input: Tensor) -> Tensor:
     ...
 def bitwise_and(input: typing.Any, other: typing.Any) -> Tensor:
     ...
@@ -1756,11 +1816,17 @@ def erfinv(input: Tensor) -> Tensor:
     ...
 def exp(input: Tensor) -> Tensor:
     ...
+def exp2(input: Tensor) -> Tensor:
+    ...
 def expm1(input: Tensor) -> Tensor:
     ...
 def flatten(input: Tensor, start_dim: typing.SupportsInt | typing.SupportsIndex = 0, end_dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
     ...
 def floor(input: Tensor) -> Tensor:
+    ...
+def floor_divide(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+def fmod(input: typing.Any, other: typing.Any) -> Tensor:
     ...
 def from_dlpack(ext_tensor: typing.Any) -> Tensor:
     """
@@ -1781,6 +1847,8 @@ def gather_rows(tensors: collections.abc.Sequence[Tensor], index: Tensor) -> lis
 def ge(input: typing.Any, other: typing.Any) -> Tensor:
     ...
 def gt(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
+def hypot(input: typing.Any, other: typing.Any) -> Tensor:
     ...
 def index_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     """
@@ -1856,6 +1924,8 @@ def reciprocal(input: Tensor) -> Tensor:
     ...
 def relu(input: Tensor) -> Tensor:
     ...
+def remainder(input: typing.Any, other: typing.Any) -> Tensor:
+    ...
 def reshape(input: Tensor, shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
     ...
 def rsqrt(input: Tensor) -> Tensor:
@@ -1919,53 +1989,4 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
 def unsqueeze(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
 def where(condition: Tensor, input: typing.Any = None, other: typing.Any = None) -> typing.Any:
-    ...
-def _searchsorted(sorted_sequence: Tensor, values: Tensor, right: bool, out_int32: bool) -> Tensor:
-    ...
-def acos(input: Tensor) -> Tensor:
-    ...
-def acosh(input: Tensor) -> Tensor:
-    ...
-def asin(input: Tensor) -> Tensor:
-    ...
-def asinh(input: Tensor) -> Tensor:
-    ...
-def atan(input: Tensor) -> Tensor:
-    ...
-def atan2(input: typing.Any, other: typing.Any) -> Tensor:
-    ...
-def atanh(input: Tensor) -> Tensor:
-    ...
-def exp2(input: Tensor) -> Tensor:
-    ...
-def floor_divide(input: typing.Any, other: typing.Any) -> Tensor:
-    ...
-def fmod(input: typing.Any, other: typing.Any) -> Tensor:
-    ...
-def hypot(input: typing.Any, other: typing.Any) -> Tensor:
-    ...
-def remainder(input: typing.Any, other: typing.Any) -> Tensor:
-    ...
-class RemovableHandle:
-    """
-    What Tensor.register_hook returns: remove() unregisters the hook.
-    """
-    def __enter__(self) -> RemovableHandle:
-        ...
-    def __exit__(self, *args) -> None:
-        ...
-    def remove(self) -> None:
-        """
-        Unregisters the hook (a second call does nothing).
-        """
-    @property
-    def id(self) -> int:
-        ...
-def _linalg_cholesky_forward(A: Tensor) -> Tensor:
-    ...
-def _linalg_eigh_forward(A: Tensor, upper: bool) -> list[Tensor]:
-    ...
-def _linalg_slogdet_forward(A: Tensor) -> list[Tensor]:
-    ...
-def _linalg_solve_forward(A: Tensor, B: Tensor) -> Tensor:
     ...

@@ -672,17 +672,24 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
                                 ", stop " + std::to_string(stop) + ", batch_size " + std::to_string(batch_size));
   const int64_t batches = (stop - start) / batch_size;
   Tensor losses;  // filled batch by batch (float32 -> double -> float32 round-trips exactly)
-  auto store_loss = [&](int64_t b, const Tensor& loss) {
+  auto make_losses = [&](const Tensor& loss) {  // (checks the loss first)
     if (!loss.defined() || loss.numel() != 1 || !is_floating(loss.dtype()))
       throw std::invalid_argument("gdcore.compile: run_epoch needs the step's loss to be a one-element float tensor");
     if (!losses.defined()) losses = Tensor::empty({batches}, loss.dtype());
+  };
+  auto store_loss = [&](int64_t b, const Tensor& loss) {
+    make_losses(loss);
     const int64_t k = (b - start) / batch_size;
     if (loss.dtype() == DType::Float64) losses.data<double>()[k] = *loss.data<double>();
     else losses.data<float>()[k] = *loss.data<float>();
   };
-  // The lowered step, when it can take the rows as they are: gathered straight into its input
-  // buffers, under the lock until a batch it cannot run (that one goes op by op, unlocked).
-  // (The step is lowered at its first replay, which may be the first batch here.)
+  // The lowered step, when it can take the rows as they are: the rest of the epoch runs in
+  // LoweredStep::run_rows (lowered_epoch.cpp) under the lock, from the first batch that the
+  // lowered step may run. A batch it cannot run goes op by op (unlocked), and the next batch
+  // tries again. (The step is lowered at its first replay, which may be the first batch here.)
+  // can_run() is asked once for the rest of the epoch: a lowered run leaves the .grad state it
+  // checks as it found it (the trace's end state), and another thread changing .grad while an
+  // epoch trains those parameters would race with the updates whether or not it were asked per row.
   const int64_t* rows = order.dtype() == DType::Int64 && order.is_contiguous() ? order.data<int64_t>() : nullptr;
   bool lowered = false, rows_checked = false;
   std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
@@ -695,14 +702,17 @@ Tensor Program::run_batches(const std::vector<Tensor>& data, const Tensor& order
     }
     if (lowered && !lock.owns_lock()) lock.lock();
     if (lowered && lowered_->can_run()) {
-      lowered_->gather_rows(rows + b);
-      // (Shuffled rows are scattered over the data: start loading the next batch's now.)
-      if (b + 2 * batch_size <= stop) lowered_->prefetch_rows(rows + b + batch_size);
+      const Tensor& loss = lowered_->output(*this, loss_output);
+      make_losses(loss);
+      lowered_->check_rows(rows + b, stop - b);
+      const int64_t k = (b - start) / batch_size, left = (stop - b) / batch_size;
       PauseGuard pause;
-      ++replays_;
-      lowered_->run_steps();
-      store_loss(b, lowered_->output(*this, loss_output));
-      continue;
+      if (loss.dtype() == DType::Float64)
+        lowered_->run_rows(rows + b, left, batch_size, loss.data<double>(), losses.data<double>() + k);
+      else
+        lowered_->run_rows(rows + b, left, batch_size, loss.data<float>(), losses.data<float>() + k);
+      replays_ += left;
+      break;
     }
     if (lock.owns_lock()) lock.unlock();  // replay() takes it
     Tensor idx;

@@ -306,48 +306,4 @@ const Tensor& LoweredStep::output(const Program& p, size_t output) const {
   return slots_[p.outputs_[output]];
 }
 
-bool LoweredStep::prepare_rows(const std::vector<Tensor>& data, int64_t batch_size) {
-  row_copies_.clear();
-  if (data.empty() || data.size() != input_buffers_.size()) return false;
-  for (size_t i = 0; i < data.size(); ++i) {
-    const Tensor& d = data[i];
-    const Tensor& buf = input_buffers_[i];
-    if (!d.is_contiguous() || d.dtype() != buf.dtype() || d.dim() != buf.dim() || d.dim() == 0 ||
-        buf.shape()[0] != batch_size ||
-        !std::equal(d.shape().begin() + 1, d.shape().end(), buf.shape().begin() + 1))
-      return false;
-    const size_t row_bytes =
-        static_cast<size_t>(buf.numel() / std::max<int64_t>(batch_size, 1)) * itemsize(d.dtype());
-    row_copies_.push_back({static_cast<const char*>(d.raw_data()), static_cast<char*>(buf.raw_data()),
-                           d.shape()[0], batch_size, row_bytes});
-  }
-  return true;
-}
-
-void LoweredStep::prefetch_rows(const int64_t* rows) const {
-  for (const RowCopy& c : row_copies_)
-    for (int64_t r = 0; r < c.count; ++r) {
-      if (static_cast<uint64_t>(rows[r]) >= static_cast<uint64_t>(c.rows)) continue;
-      const char* row = c.src + rows[r] * c.row_bytes;
-      __builtin_prefetch(row);
-      if (c.row_bytes > 64) __builtin_prefetch(row + c.row_bytes - 1);  // (rows of up to 128 bytes: both lines)
-      for (size_t offset = 64; offset + 64 < c.row_bytes; offset += 64) __builtin_prefetch(row + offset);
-    }
-}
-
-void LoweredStep::gather_rows(const int64_t* rows) {
-  for (const RowCopy& c : row_copies_) {
-    for (int64_t r = 0; r < c.count; ++r) {
-      const int64_t row = rows[r];
-      if (static_cast<uint64_t>(row) >= static_cast<uint64_t>(c.rows))
-        throw std::out_of_range("gdcore.compile: run_epoch: row index " + std::to_string(row) +
-                                " is out of range for a dataset of " + std::to_string(c.rows) + " rows");
-      char* dst = c.dst + r * c.row_bytes;
-      const char* src = c.src + row * c.row_bytes;
-      if (c.row_bytes == 8) std::memcpy(dst, src, 8);  // a target value: one load and store, no call
-      else std::memcpy(dst, src, c.row_bytes);
-    }
-  }
-}
-
 }  // namespace gdcore::capture

@@ -53,12 +53,16 @@ class LoweredStep {
   void run_steps();
   const Tensor& output(const Program& p, size_t output) const;
   // True when batches of `batch_size` rows of each data tensor can be copied straight into the
-  // input buffers (contiguous, same dtype and row shape); then gather_rows copies a batch.
-  // (`data` must stay alive while gather_rows is used.)
+  // input buffers (contiguous, same dtype and row shape); then run_rows may run an epoch.
+  // (`data` must stay alive while run_rows is used.) The epoch loop is in lowered_epoch.cpp.
   bool prepare_rows(const std::vector<Tensor>& data, int64_t batch_size);
-  void gather_rows(const int64_t* rows);
-  // Asks the CPU to start loading the rows of the next batch (in range, unchecked) while this one runs.
-  void prefetch_rows(const int64_t* rows) const;
+  // Raises std::out_of_range naming the first of order[0:count] that is not a row of every data tensor.
+  void check_rows(const int64_t* order, int64_t count) const;
+  // Runs the steps on `batches` batches of `batch_size` rows order[0], order[1], ... (checked by
+  // check_rows), storing the one-element `loss` (a traced buffer) of batch b into losses[b].
+  // can_run() must hold at the start: the steps leave what it looks at as they found it.
+  template <typename L>
+  void run_rows(const int64_t* order, int64_t batches, int64_t batch_size, const L* loss, L* losses);
 
   // True for entries that run live at every lowered replay (their own code, not their loops).
   static bool runs_live(const Program::Entry& e);
@@ -105,13 +109,18 @@ class LoweredStep {
   int64_t replay_ = 0;
   size_t fused_loops_ = 0;
   size_t traced_bytes_ = 0;
-  struct RowCopy {  // one data tensor for gather_rows
+
+ public:
+  struct RowCopy {  // one data tensor for run_rows
     const char* src;
     char* dst;
-    int64_t rows, count;
+    int64_t rows;
     size_t row_bytes;
+    void (*copy)(char* dst, const char* src, size_t bytes);  // fixed to row_bytes when it can be
   };
+ private:
   std::vector<RowCopy> row_copies_;
+  int64_t rows_ahead_ = 1;  // how many rows further on in the order run_rows prefetches
 };
 
 }  // namespace gdcore::capture

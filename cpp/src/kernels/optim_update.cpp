@@ -78,8 +78,34 @@ void adadelta_update(T* __restrict param, const T* __restrict grad, T* __restric
 
 // SGD and Adam/AdamW go through the SIMD dispatch (kernels/simd/): the path's loop over
 // contiguous pieces of the tensor, on two threads for large tensors.
+// Plain SGD (no momentum, decay or maximize) takes a loop without their tests: a per-sample
+// step's updates of a few elements are mostly those tests and the vector set-up. (The split
+// over threads is a function of its own, so that the short path sets up no frame for it.)
+template <typename T>
+[[gnu::noinline]] void sgd_plain_split(T* param, const T* grad, int64_t n, T lr) {
+  const auto plain = simd::kernels_for<T>().sgd_plain;
+  simd::parallel_ranges(n, [&](int64_t b, int64_t e) { plain(param + b, grad + b, e - b, lr); });
+}
+
+template <typename T>
+void sgd_plain_update(T* param, const T* grad, int64_t n, T lr) {
+  if (n >= simd::kParallelMin) return sgd_plain_split(param, grad, n, lr);
+  simd::kernels_for<T>().sgd_plain(param, grad, n, lr);
+}
+
+template <typename T>
+void sgd_plain_update(const SgdPart<T>* parts, size_t count, T lr) {
+  const auto plain = simd::kernels_for<T>().sgd_plain;
+  for (size_t k = 0; k < count; ++k) {
+    const SgdPart<T>& t = parts[k];
+    if (t.n >= simd::kParallelMin) sgd_plain_split(t.param, t.grad, t.n, lr);
+    else plain(t.param, t.grad, t.n, lr);
+  }
+}
+
 template <typename T>
 void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s) {
+  if (sgd_is_plain(s)) return sgd_plain_update(param, grad, n, T(s.lr));
   const auto loop = simd::kernels_for<T>().sgd;
   if (n < simd::kParallelMin) return loop(param, grad, momentum_buffer, n, s);  // (what the split does for these)
   simd::parallel_ranges(n, [&](int64_t b, int64_t e) {
@@ -98,6 +124,8 @@ void adam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_
 
 #define GD_INSTANTIATE_OPTIM(T)                                                                     \
   template void sgd_update<T>(T*, const T*, T*, int64_t, const SgdScalars&);                        \
+  template void sgd_plain_update<T>(T*, const T*, int64_t, T);                                      \
+  template void sgd_plain_update<T>(const SgdPart<T>*, size_t, T);                                  \
   template void adagrad_update<T>(T*, const T*, T*, int64_t, const AdagradScalars&);                \
   template void rmsprop_update<T>(T*, const T*, T*, T*, T*, int64_t, const RmspropScalars&);        \
   template void adadelta_update<T>(T*, const T*, T*, T*, int64_t, const AdadeltaScalars&);          \

@@ -9,6 +9,7 @@
 // Formulas follow torch.optim (single-tensor path): the gradient is negated first when
 // maximizing, then the L2 term weight_decay * param is added.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace gdcore::kernels {
@@ -21,6 +22,20 @@ struct SgdScalars {
 // momentum_buffer may be null when momentum == 0.
 template <typename T>
 void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s);
+// SGD without momentum, weight decay or maximize (sgd_is_plain): param[i] -= lr * grad[i], the
+// same bits as sgd_update with those options, through a shorter path (per-sample steps).
+inline bool sgd_is_plain(const SgdScalars& s) { return s.momentum == 0 && s.weight_decay == 0 && !s.maximize; }
+template <typename T>
+void sgd_plain_update(T* param, const T* grad, int64_t n, T lr);
+// The same over several tensors of one dtype, in order (one call for a group of small parameters).
+template <typename T>
+struct SgdPart {
+  T* param;
+  const T* grad;
+  int64_t n;
+};
+template <typename T>
+void sgd_plain_update(const SgdPart<T>* parts, size_t count, T lr);
 
 struct AdagradScalars {
   double clr = 0;  // lr / (1 + (step - 1) * lr_decay)

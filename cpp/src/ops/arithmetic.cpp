@@ -2,31 +2,13 @@
 // promotion) and, beside each, its backward rule written with differentiable ops.
 #include <cmath>
 
+#include "ops/binary_map.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
 using namespace detail;
 
 namespace {
-
-// Computes f over the promoted dtype of a and b (integers stay integers unless `float_only`).
-template <typename F>
-Tensor binary_forward(const Tensor& a, const Tensor& b, const char* name, bool float_only, F f) {
-  if (!a.defined() || !b.defined()) throw std::invalid_argument(std::string(name) + ": got an undefined tensor");
-  DType dt = result_dtype(a, b);
-  if (float_only) dt = float_dtype(dt);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  // Bools and the narrow integers compute in int64 and convert back: the same results (integer
-  // + - * wrap the same way modulo 2^8/2^16/2^32, max/min are exact), with one kernel per op for
-  // all of them instead of five (compile time and binary size).
-  const DType compute = is_floating(dt) ? dt : DType::Int64;
-  // (Through dt first: a 0-d int64 operand of an int8 op is an int8 value, as in torch.)
-  Tensor x = cast_data(cast_data(a, dt), compute), y = cast_data(cast_data(b, dt), compute);
-  Tensor out = GD_DISPATCH_FLOAT_INT64(compute, name, [&] {
-    return map_binary<scalar_t>(x, y, shape, compute, f.template operator()<scalar_t>());
-  });
-  return cast_data(out, dt);
-}
 
 // x * y, with bool * bool as `and` (torch's result) without int arithmetic on bools.
 template <typename T> T bool_safe_mul(T x, T y) {
@@ -51,7 +33,6 @@ template <typename T> T int_pow(T base, T e) {
   }
 }
 
-#define GD_BINARY_FN(expr) []<typename T>() { return [](T x, T y) -> T { return expr; }; }
 
 // ---- add / sub ----
 std::vector<Tensor> add_backward(Node& n, const Tensor& g) {
@@ -135,7 +116,7 @@ const OpDef kMinimum{"MinimumBackward", minimum_backward};
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward(a, b, "add", false, GD_BINARY_FN(x + y));
+  Tensor out = binary_map(a, b, "add", false, GD_BINARY_MAP_FN(x + y));
   record(kAdd, {a, b}, out);
   return out;
 }
@@ -144,13 +125,13 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   if (a.defined() && b.defined() && a.dtype() == DType::Bool && b.dtype() == DType::Bool)
     throw std::runtime_error("Subtraction, the `-` operator, with two bool tensors is not supported; use the `^` or "
                              "logical_xor() operator instead");
-  Tensor out = binary_forward(a, b, "sub", false, GD_BINARY_FN(x - y));
+  Tensor out = binary_map(a, b, "sub", false, GD_BINARY_MAP_FN(x - y));
   record(kSub, {a, b}, out);
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward(a, b, "mul", false, GD_BINARY_FN(bool_safe_mul(x, y)));
+  Tensor out = binary_map(a, b, "mul", false, GD_BINARY_MAP_FN(bool_safe_mul(x, y)));
   if (auto node = record(kMul, {a, b}, out)) {
     save(*node, a);
     save(*node, b);
@@ -159,7 +140,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward(a, b, "div", true, GD_BINARY_FN(x / y));
+  Tensor out = binary_map(a, b, "div", true, GD_BINARY_MAP_FN(x / y));
   if (auto node = record(kDiv, {a, b}, out)) {
     save(*node, a);
     save(*node, b);
@@ -176,7 +157,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
     record(kPow, {a, b}, out);  // (never a graph node: integers need no gradient; gdcore.compile replays it)
     return out;
   }
-  Tensor out = binary_forward(a, b, "pow", true, GD_BINARY_FN(static_cast<T>(std::pow(x, y))));
+  Tensor out = binary_map(a, b, "pow", true, GD_BINARY_MAP_FN(static_cast<T>(std::pow(x, y))));
   if (auto node = record(kPow, {a, b}, out)) {
     save(*node, a);
     save(*node, b);
@@ -228,7 +209,7 @@ Tensor neg(const Tensor& a) {
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward(a, b, "maximum", false, GD_BINARY_FN((x > y || std::isnan(static_cast<double>(x))) ? x : y));
+  Tensor out = binary_map(a, b, "maximum", false, GD_BINARY_MAP_FN((x > y || std::isnan(static_cast<double>(x))) ? x : y));
   if (auto node = record(kMaximum, {a, b}, out)) {
     save(*node, a);
     save(*node, b);
@@ -237,7 +218,7 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward(a, b, "minimum", false, GD_BINARY_FN((x < y || std::isnan(static_cast<double>(x))) ? x : y));
+  Tensor out = binary_map(a, b, "minimum", false, GD_BINARY_MAP_FN((x < y || std::isnan(static_cast<double>(x))) ? x : y));
   if (auto node = record(kMinimum, {a, b}, out)) {
     save(*node, a);
     save(*node, b);

@@ -148,13 +148,30 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
   if (use_momentum && new_buffers.size() != params.size())
     throw std::invalid_argument("SGD: new_buffers must have one flag per parameter");
   kernels::SgdScalars s{o.lr, o.momentum, o.dampening, o.weight_decay, o.nesterov, o.maximize, false};
-  for (size_t i = 0; i < params.size(); ++i) {
-    s.first_step = use_momentum && new_buffers[i];
-    GD_DISPATCH_FLOAT(params[i].dtype(), opt, [&] {
-      // (through trace::launch: gdcore.compile lowers SGD steps, whose scalars never change between replays)
-      trace::launch([p = params[i].data<scalar_t>(), gi = g[i].data<scalar_t>(), m = ptr<scalar_t>(momentum_buffers, i),
-                     n = params[i].numel(), s] { kernels::sgd_update(p, gi, m, n, s); });
-    });
+  // (through trace::launch: gdcore.compile lowers SGD steps, whose scalars never change between replays)
+  if (kernels::sgd_is_plain(s)) {
+    // One loop per run of parameters of one dtype (a lowered per-sample step then makes one call for
+    // all its parameters, of a few elements each), in the group's order.
+    for (size_t i = 0; i < params.size();) {
+      size_t end = i + 1;
+      while (end < params.size() && params[end].dtype() == params[i].dtype()) ++end;
+      GD_DISPATCH_FLOAT(params[i].dtype(), opt, [&] {
+        std::vector<kernels::SgdPart<scalar_t>> parts;
+        for (size_t k = i; k < end; ++k) parts.push_back({params[k].data<scalar_t>(), g[k].data<scalar_t>(), params[k].numel()});
+        trace::launch([parts = std::move(parts), lr = static_cast<scalar_t>(s.lr)] {
+          kernels::sgd_plain_update(parts.data(), parts.size(), lr);
+        });
+      });
+      i = end;
+    }
+  } else {
+    for (size_t i = 0; i < params.size(); ++i) {
+      s.first_step = use_momentum && new_buffers[i];
+      GD_DISPATCH_FLOAT(params[i].dtype(), opt, [&] {
+        trace::launch([p = params[i].data<scalar_t>(), gi = g[i].data<scalar_t>(), m = ptr<scalar_t>(momentum_buffers, i),
+                       n = params[i].numel(), s] { kernels::sgd_update(p, gi, m, n, s); });
+      });
+    }
   }
   bump(params);
   bump(momentum_buffers);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 #include "ops/elementwise.hpp"
 
@@ -66,6 +67,14 @@ Tensor fold_to_tensor(const Tensor& a, const ReducePlan& p, Acc init, Fold fold,
   if (a.is_contiguous() && n_out == 1) {
     const T* xs = a.data<T>();
     const int64_t n = a.numel();
+    // One element (a per-sample loss): the same fold as an element loop, which a lowered step
+    // runs fused with the elementwise ops around it (autograd/lowered_fusion.cpp).
+    if constexpr (std::is_empty_v<Fold> && std::is_default_constructible_v<Fold>)
+      if (n == 1 && trace::launch_unary(o, xs, false, 1, [init, scale](T v) {
+            const Acc r = Fold{}(init, v);
+            return static_cast<T>(scale == 1.0 ? r : r * scale);
+          }))
+        return out;
     trace::launch([o, xs, n, init, fold, store] {
       Acc r = init;
       for (int64_t k = 0; k < n; ++k) r = fold(r, xs[k]);

@@ -35,6 +35,8 @@ struct Kernels {
   void (*scale)(T* x, T a, int64_t n);
   // out[k] = exp(x[k]) (the float exp of softmax_loops.hpp; for its tests).
   void (*exp)(const T* x, T* out, int64_t n);
+  // SGD without momentum, weight decay or maximize: param[k] -= lr * grad[k] (sgd's bits for those options).
+  void (*sgd_plain)(T* param, const T* grad, int64_t n, T lr);
 };
 
 struct KernelTable {

@@ -1,9 +1,10 @@
 // The bandwidth-bound loops, written once over a vector type V (vec_scalar.hpp,
 // vec_avx2.hpp, vec_avx512.hpp) and compiled once per SIMD path by table_<path>.cpp.
 // Each loop reads every operand once and writes its outputs once; the last partial
-// vector goes through masked loads and stores, so every element of an array gets the
-// same arithmetic whichever thread or block it falls in (elementwise results never
-// depend on how the caller splits the work).
+// vector goes through masked loads and stores (SGD on a tensor shorter than a vector: one
+// lane at a time, LaneOf below), so every element of an array gets the same arithmetic
+// whichever thread or block it falls in (elementwise results never depend on how the
+// caller splits the work).
 //
 // Formulas are those of the plain loops they replace (torch.optim's single-tensor path:
 // the gradient is negated first when maximizing, then weight_decay * param is added);
@@ -13,6 +14,7 @@
 // its own object file and can never be picked by the linker for another path.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/optim_update.hpp"
 #include "kernels/simd/kernel_table.hpp"
@@ -40,12 +42,40 @@ inline void st(T* p, typename V::Reg v, int64_t k) {
   else V::store(p, v, k);
 }
 
+// One lane of a vector path V wider than one element: V's arithmetic on single elements, for
+// tensors shorter than a vector (a per-sample step's bias and weights), which then skip the
+// vector set-up and the masked tail and still get, element by element, the bits a vector lane
+// gives. The wide paths all have FMA (dispatch.cpp requires it for avx2), so a multiply-add
+// is one rounding here too. (__builtin_fma, not std::fma: an inline library function compiled
+// in this file with the path's flags could be picked by the linker for the baseline build.)
+template <typename T>
+struct FusedLane {
+  using Elem = T;
+  using Reg = T;
+  static constexpr int64_t width = 1;
+  static Reg load(const T* p) { return *p; }
+  static Reg load(const T* p, int64_t) { return *p; }
+  static void store(T* p, Reg v) { *p = v; }
+  static void store(T* p, Reg v, int64_t) { *p = v; }
+  static Reg set1(T x) { return x; }
+  static Reg mul(Reg a, Reg b) { return a * b; }
+  static Reg fmadd(Reg a, Reg b, Reg c) {
+    if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
+    else return __builtin_fma(a, b, c);
+  }
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return fmadd(-a, b, c); }  // c - a * b, rounded once (-a is exact)
+};
+template <class V>
+using LaneOf = std::conditional_t<V::width == 1, V, FusedLane<typename V::Elem>>;
+
 template <class V, class T = typename V::Elem>
 void sgd_loop(T* __restrict param, const T* __restrict grad, T* __restrict buf, int64_t n, const SgdScalars& s) {
   using R = typename V::Reg;
+  if constexpr (V::width > 1)
+    if (n < V::width) return sgd_loop<LaneOf<V>>(param, grad, buf, n, s);
+  const bool decay = s.weight_decay != 0, momentum = s.momentum != 0, first = s.first_step, nesterov = s.nesterov;
   const R lr = V::set1(T(s.lr)), wd = V::set1(T(s.weight_decay)), mom = V::set1(T(s.momentum)),
           keep = V::set1(T(1.0 - s.dampening)), sign = V::set1(s.maximize ? T(-1) : T(1));
-  const bool decay = s.weight_decay != 0, momentum = s.momentum != 0, first = s.first_step, nesterov = s.nesterov;
   for_blocks<V>(n, [&](int64_t i, int64_t k) {
     const R p = ld<V>(param + i, k);
     R d = V::mul(sign, ld<V>(grad + i, k));
@@ -58,6 +88,21 @@ void sgd_loop(T* __restrict param, const T* __restrict grad, T* __restrict buf, 
     st<V>(buf + i, b, k);
     st<V>(param + i, V::fnmadd(lr, nesterov ? V::fmadd(mom, b, d) : b, p), k);
   });
+}
+
+// SGD without momentum, weight decay or maximize: param[i] = param[i] - lr * grad[i], the
+// arithmetic sgd_loop gives those options (its sign, +1, changes no bit), without their tests.
+template <class V, class T = typename V::Elem>
+void sgd_plain_loop(T* __restrict param, const T* __restrict grad, int64_t n, T lr) {
+  using L = LaneOf<V>;
+  if (n < V::width) {
+    for (int64_t i = 0; i < n; ++i) param[i] = L::fnmadd(lr, grad[i], param[i]);
+    return;
+  }
+  const typename V::Reg r = V::set1(lr);
+  int64_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::store(param + i, V::fnmadd(r, V::load(grad + i), V::load(param + i)));
+  if (i < n) V::store(param + i, V::fnmadd(r, V::load(grad + i, n - i), V::load(param + i, n - i)), n - i);
 }
 
 template <class V, class T = typename V::Elem>
@@ -145,7 +190,8 @@ Kernels<T> make_kernels() {
   using V = Vec<T>;
   return Kernels<T>{&sgd_loop<V>,     &adam_loop<V>,        &sq_diff_sum_loop<V>, &sq_diff_sum_and_grad_loop<V>,
                     &sq_diff_loop<V>, &scaled_diff_loop<V>, &diff_times_loop<V>,
-                    &row_max_loop<V>, &exp_shift_sum_loop<V>, &scale_loop<V>, &exp_loop<V>};
+                    &row_max_loop<V>, &exp_shift_sum_loop<V>, &scale_loop<V>, &exp_loop<V>,
+                    &sgd_plain_loop<V>};
 }
 
 }  // namespace
