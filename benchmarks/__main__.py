@@ -1,18 +1,27 @@
 """Times gdcore against numpy, torch, scikit-learn and micrograd and prints one table.
 
 python -m benchmarks [--quick] [--json out.json] [--only PREFIX ...] [--skip torch ...] [--simd PATH] [--no-memory]
+                     [--emulate-avx2] [--cpu-time]
 
 Times every workload for gdcore and each installed anchor and prints one table (see the
 package docstring); then measures the peak resident memory of each training workload in a
 fresh process per implementation (memory.py). --quick takes fewer samples (same sizes) and
 fewer memory steps; --only keeps the workloads whose key starts with one of the prefixes
-(kernel, train, op, train.lenet, ...); --no-memory leaves the memory runs out.
+(kernel, train, op, train.lenet, ...); --no-memory leaves the memory runs out; --emulate-avx2
+puts gdcore, OpenBLAS, torch and the C loop on their AVX2 code (emulation.py); --cpu-time runs
+everything on one thread and times it by thread CPU time (timing.py), for a loaded machine.
 """
 from __future__ import annotations
 
 import argparse
 import gc
 import sys
+
+from . import emulation, timing
+
+# Before numpy, gdcore or torch load: they read their code-path and thread variables once, at load.
+EMULATE_AVX2 = __name__ == "__main__" and emulation.apply(sys.argv[1:])
+CPU_TIME = __name__ == "__main__" and timing.apply_cpu_time(sys.argv[1:])
 
 import gdcore
 from gdcore import _core
@@ -46,7 +55,24 @@ def main(argv=None) -> int:
                         help="torch.set_num_threads(N): on a shared, busy machine 1 gives stabler torch numbers")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the peak-memory runs of the training workloads (a fresh process each)")
+    parser.add_argument(emulation.FLAG, action="store_true",
+                        help="an AVX2 machine on an AVX-512 one: gdcore, OpenBLAS, torch (ATen, oneDNN, MKL) and the "
+                             "C loop on their AVX2 code (set before the libraries load; the header shows what took)")
+    parser.add_argument(timing.CPU_TIME_FLAG, action="store_true",
+                        help="one thread for everything, timed by thread CPU time (time.thread_time): the cost of "
+                             "the code on a loaded machine, where wall time measures the scheduler")
     args = parser.parse_args(argv)
+    for flag, applied in ((emulation.FLAG, EMULATE_AVX2), (timing.CPU_TIME_FLAG, CPU_TIME)):
+        if getattr(args, flag[2:].replace("-", "_")) and not applied:
+            parser.error(f"{flag} works only as `python -m benchmarks {flag}`: the environment must be set before "
+                         "numpy, gdcore and torch load")
+    if args.cpu_time:
+        if (args.threads or 1) != 1 or (args.torch_threads or 1) != 1:
+            parser.error(f"{timing.CPU_TIME_FLAG} times one thread; it cannot be combined with more threads")
+        args.threads = args.torch_threads = 1
+        _core._set_blas_threads(1)
+    if args.emulate_avx2 and args.simd not in (None, "avx2"):
+        parser.error(f"{emulation.FLAG} runs gdcore on avx2; it cannot be combined with --simd {args.simd}")
 
     if args.simd:
         _core._set_simd_path(args.simd)
@@ -55,9 +81,17 @@ def main(argv=None) -> int:
     anchors = Anchors(skip=args.skip)
     if args.torch_threads and anchors.get("torch"):
         anchors.get("torch").set_num_threads(args.torch_threads)
-    c_lib, c_note = c_reference.build()
+    c_lib, c_note = c_reference.build(emulation.C_FLAGS if args.emulate_avx2 else (), threads=_core._kernel_threads())
     notes = list(anchors.notes) + [f"C loop: {c_note}"]
     info = machine_info(anchors.versions())
+    info["clock"] = ("thread CPU time (time.thread_time), everything on one thread" if args.cpu_time
+                     else "wall time (time.perf_counter)")
+    info.update(emulation.in_effect(anchors.get("torch")))
+    if args.emulate_avx2:
+        missed = emulation.check(anchors.get("torch"))
+        info["emulation"] = "AVX2 (" + ", ".join(f"{k}={v}" for k, v in emulation.AVX2_ENVIRONMENT.items()) + ")"
+        if missed:
+            info["emulation"] += "; NOT on AVX2: " + "; ".join(missed)
     gdcore.manual_seed(0)
 
     workloads = [
@@ -76,8 +110,8 @@ def main(argv=None) -> int:
         timings = measure_rounds(steps, samples=samples, budget_s=budget, rounds=rounds)
         del steps
         gc.collect()
-        for impl, timing in timings.items():
-            result = Result(w, impl, timing)
+        for impl, measured in timings.items():
+            result = Result(w, impl, measured)
             results.append(result)
             print(f"  {w.key:<24} {impl:<15} {format_seconds(result.seconds('median')):>10}", file=sys.stderr,
                   flush=True)

@@ -7,7 +7,9 @@
 #include <math.h>
 #include <stdint.h>
 
+#ifndef THREADS
 #define THREADS 2
+#endif
 
 /* p -= lr * g: reads p and g, writes p (12 bytes per element). */
 void ref_sgd(float* restrict p, const float* restrict g, int64_t n, float lr) {

@@ -2,8 +2,9 @@
 
 The library is compiled once per run into a temporary folder with
 ``cc -O3 -march=native -fopenmp -fno-math-errno -shared -fPIC``: the plain C loop at its
-best on this machine, on two threads. When no compiler is found (or it fails) the kernel
-rows get a note instead of a C reference.
+best on this machine, on two threads (with extra flags from the caller: -mno-avx512f for
+--emulate-avx2). When no compiler is found (or it fails) the kernel rows get a note instead of
+a C reference.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,14 +22,16 @@ FLAGS = ["-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-shared", "-fPI
 LIBS = ["-lm"]  # libm with libmvec: the vector expf of ref_cross_entropy
 
 
-def build() -> Tuple[Optional[ctypes.CDLL], str]:
-    """(library, description) or (None, why not)."""
+def build(extra_flags: Sequence[str] = (), threads: int = 2) -> Tuple[Optional[ctypes.CDLL], str]:
+    """(library, description) or (None, why not). `threads`: the OpenMP threads of the loops
+    (the runner passes gdcore's kernel threads, so both split the work alike)."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         return None, "no C compiler (cc) found: the C reference rows are left out"
     folder = tempfile.mkdtemp(prefix="gdcore_bench_")
     out = os.path.join(folder, "libreference.so")
-    done = subprocess.run([cc, *FLAGS, "-o", out, SOURCE, *LIBS], capture_output=True, text=True)
+    command = [cc, *FLAGS, *extra_flags, f"-DTHREADS={threads}", "-o", out, SOURCE, *LIBS]
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         return None, f"compiling the C reference failed: {done.stderr.strip()[:300]}"
     lib = ctypes.CDLL(out)
@@ -42,7 +45,8 @@ def build() -> Tuple[Optional[ctypes.CDLL], str]:
     lib.ref_cross_entropy.restype = ctypes.c_double
     f64 = ctypes.c_double
     lib.ref_per_sample_sgd.argtypes = [f32p, f32p, f32p, i64, i64, f32p, f32p, f64, f32p]
-    return lib, f"{os.path.basename(cc)} {' '.join(FLAGS[:4])}, 2 OpenMP threads"
+    return lib, (f"{os.path.basename(cc)} {' '.join([*FLAGS[:4], *extra_flags])}, {threads} OpenMP "
+                 f"thread{'s' if threads > 1 else ''}")
 
 
 def address(a: np.ndarray) -> int:

@@ -37,6 +37,7 @@ TRAINING: Dict[str, Tuple[str, str]] = {
     "train.lenet_b1": ("networks", "lenet_workloads"),
     "train.lenet_d2l_b256": ("networks", "lenet_workloads"),
     "train.value_mlp": ("networks", "value_mlp"),
+    "train.classify_mlp": ("classification", "mlp_step"),
 }
 
 # What "importing the library" means for each implementation: these modules are imported

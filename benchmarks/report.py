@@ -32,7 +32,10 @@ COMPILED = "gdcore.compile"
 TARGETS = [
     *[(f"kernel.{k}", "C loop", 0.9, ">= 90% of the C loop") for k in ("sgd", "momentum", "adam", "mse")],
     *[(f"kernel.{k}", "numpy", 3.0, ">= 3x numpy") for k in ("sgd", "momentum", "adam", "mse")],
-    *[(f"kernel.{k}", "torch", 1.0, ">= 1.0x torch") for k in ("sgd", "momentum", "adam")],
+    # issue 14: ties at a shared limit count as met inside 0.9-1.1 (SGD against torch: both at memory
+    # bandwidth; matmul against numpy: both in OpenBLAS)
+    ("kernel.sgd", "torch", 0.9, ">= 0.9x torch (a tie at memory bandwidth)"),
+    *[(f"kernel.{k}", "torch", 1.0, ">= 1.0x torch") for k in ("momentum", "adam")],
     ("kernel.mse", "torch", 3.0, ">= 3x torch"),
     ("train.linear_1_1", "torch", 5.0, ">= 5x torch eager"),
     ("train.airfoil_scratch", "torch", 5.0, ">= 5x torch eager"),
@@ -49,7 +52,7 @@ TARGETS = [
     ("train.lenet_d2l_b256", "torch", 1.2, ">= 1.2x torch (issue 14)"),
     # issue 14 target 1 counts "compiled or eager": both are read off
     *[(f"train.{k}", "torch", 1.2, ">= 1.2x torch (issue 14, compiled)", COMPILED) for k in ("lenet_b64", "lenet_d2l_b256")],
-    *[(f"op.matmul_{n}", "numpy", 1.0, ">= 1.0x numpy") for n in (256, 512, 1024)],
+    *[(f"op.matmul_{n}", "numpy", 0.9, ">= 0.9x numpy (a tie in OpenBLAS)") for n in (256, 512, 1024)],
     # issue 14, target 4 (classification)
     ("op.cross_entropy_4096x1000", "torch", 2.0, ">= 2x torch"),
     ("op.cross_entropy_4096x1000", "C loop", 0.9, ">= 90% of the C loop"),
@@ -81,6 +84,10 @@ def render(info: Dict[str, str], notes: List[str], results: List[Result],
              f"kernel threads {info['kernel threads']}",
              "versions: " + ", ".join(f"{k} {info[k]}" for k in ("python", "numpy", "torch", "torch threads",
                                                                  "scikit-learn", "micrograd", "cc") if k in info),
+             "code paths: " + ", ".join(f"{k} {info[k]}" for k in ("openblas cores", "torch cpu capability",
+                                                                    "torch oneDNN isa cap") if k in info),
+             *([f"emulation: {info['emulation']}"] if "emulation" in info else []),
+             *([f"clock: {info['clock']}"] if "clock" in info else []),
              "", "ratio = the row's median / gdcore's median (above 1: gdcore is faster; for the C loop: the "
              "fraction of the C loop's speed gdcore reaches)", ""]
     header = f"{'workload':<50} {'impl':<15} {'median':>10} {'min - max':>21} {'GB/s':>6} {'ratio':>8}"

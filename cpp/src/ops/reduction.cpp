@@ -44,6 +44,17 @@ ReducePlan plan_reduction(const Tensor& a, const std::vector<int64_t>& dims, boo
   return p;
 }
 
+// True when every reduced dim comes before every kept one (a contiguous input is then
+// (rows, kept elements) reduced over its rows), with at least one of each.
+bool reduces_leading_dims(const ReducePlan& p) {
+  size_t d = 0;
+  while (d < p.reduced.size() && p.reduced[d]) ++d;
+  if (d == 0 || d == p.reduced.size()) return false;
+  for (; d < p.reduced.size(); ++d)
+    if (p.reduced[d]) return false;
+  return true;
+}
+
 // Folds every element of `a` into its output slot (starting from `init`) and returns the
 // slots, times `scale` when it is not 1, as a tensor of p.out_shape and dtype T. The loop is
 // one trace::launch closure (its accumulator vector is its own, reused by a replay).
@@ -68,6 +79,22 @@ Tensor fold_to_tensor(const Tensor& a, const ReducePlan& p, Acc init, Fold fold,
       Acc r = init;
       for (int64_t k = 0; k < n; ++k) r = fold(r, xs[k]);
       o[0] = store(r);
+    });
+    return out;
+  }
+  if (a.is_contiguous() && reduces_leading_dims(p)) {
+    // (rows, n_out) folded over its rows, e.g. a Linear layer's bias gradient g.sum(0): row by
+    // row into every slot, the generic loop's order (same bits) without its call per row.
+    const T* xs = a.data<T>();
+    const int64_t rows = n_out ? a.numel() / n_out : 0;
+    trace::launch([o, xs, rows, n_out, init, fold, store, acc = std::vector<Acc>(static_cast<size_t>(n_out))]() mutable {
+      std::fill(acc.begin(), acc.end(), init);
+      Acc* c = acc.data();
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* row = xs + r * n_out;
+        for (int64_t k = 0; k < n_out; ++k) c[k] = fold(c[k], row[k]);
+      }
+      for (int64_t k = 0; k < n_out; ++k) o[k] = store(c[k]);
     });
     return out;
   }
