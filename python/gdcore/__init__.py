@@ -63,6 +63,10 @@ from .pointwise import (  # noqa: E402
 )
 from .pointwise import install_methods as _install_pointwise_methods  # noqa: E402
 _install_pointwise_methods()
+# torch's keyword forms: add/sub(alpha=), div(rounding_mode=), and the aliases subtract, multiply, divide, true_divide.
+from .arith_spellings import add, sub, subtract, mul, multiply, div, divide, true_divide  # noqa: E402
+from .arith_spellings import install_methods as _install_arith_spellings  # noqa: E402
+_install_arith_spellings()
 from .sampling import bernoulli, multinomial  # noqa: E402  (normal with tensor mean/std goes there too)
 from .sampling import install_methods as _install_sampling_methods  # noqa: E402
 _install_sampling_methods()

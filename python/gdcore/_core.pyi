@@ -603,10 +603,22 @@ class Tensor:
         """
     def dim(self) -> int:
         ...
-    def div(self, other: typing.Any) -> typing.Any:
-        ...
-    def div_(self, other: typing.Any) -> Tensor:
-        ...
+    def div(self, other, *, rounding_mode = None):
+        """
+        input / other (``torch.div``): true division, or rounded towards zero ('trunc') or down ('floor').
+        """
+    def div_(self, other, *, rounding_mode = None):
+        """
+        input / other (``torch.div``): true division, or rounded towards zero ('trunc') or down ('floor').
+        """
+    def divide(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """
+        input / other (``torch.div``): true division, or rounded towards zero ('trunc') or down ('floor').
+        """
+    def divide_(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """
+        input / other (``torch.div``): true division, or rounded towards zero ('trunc') or down ('floor').
+        """
     def dot(self, *args, **kwargs):
         """
         dot(input: Tensor, other: Tensor) -> Tensor
@@ -911,6 +923,14 @@ class Tensor:
         ...
     def multinomial(self, num_samples, replacement = False, *, generator = None):
         ...
+    def multiply(self, other):
+        """
+        input * other (``torch.multiply``, torch's alias of mul).
+        """
+    def multiply_(self, other):
+        """
+        input * other (``torch.multiply``, torch's alias of mul).
+        """
     def mv(self, *args, **kwargs):
         """
         mv(input: Tensor, vec: Tensor) -> Tensor
@@ -1168,10 +1188,20 @@ class Tensor:
         ...
     def stride(self) -> tuple:
         ...
-    def sub(self, other: typing.Any) -> typing.Any:
-        ...
+    def sub(self, other, *, alpha = 1):
+        """
+        input - alpha * other (``torch.sub``).
+        """
     def sub_(self, other: typing.Any, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
         ...
+    def subtract(self, other, *, alpha = 1) -> Tensor:
+        """
+        input - alpha * other (``torch.sub``).
+        """
+    def subtract_(self, other, *, alpha = 1) -> Tensor:
+        """
+        input - alpha * other (``torch.sub``).
+        """
     def sum(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         ...
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
@@ -1243,6 +1273,10 @@ class Tensor:
         """
         In-place triu.
         """
+    def true_divide(self, other):
+        ...
+    def true_divide_(self, other):
+        ...
     def trunc(self, *args, **kwargs):
         """
         trunc(input: Tensor) -> Tensor
