@@ -211,7 +211,7 @@ for _module in (_tensor_new, _inplace_math, _closeness, _scans, _order_stats):
     _module.install_methods()
 del _module
 _numpy_spellings.install([Tensor, _sys.modules[__name__]])  # axis=/keepdims= on the reductions added here
-from .tensor_products import kron, cross, tensordot  # noqa: E402
+from .tensor_products import kron, cross, tensordot, cdist  # noqa: E402
 from . import tensor_products as _tensor_products  # noqa: E402
 _tensor_products.install_methods()
 _install_argument_check(globals(), "gdcore.")  # again, for the functions added above (wrapped ones are kept)

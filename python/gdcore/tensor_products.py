@@ -1,6 +1,7 @@
 """Products of whole tensors with torch's names: ``kron`` (the Kronecker product), ``cross`` (the
 3-vector cross product along a dimension; ``linalg.cross`` is the same with dim=-1) and ``tensordot``
-(contraction over chosen dimensions, numpy's).
+(contraction over chosen dimensions, numpy's), and ``cdist`` (the p-norm distance between every row of
+one batch of points and every row of another).
 
 Each is a few of the core's differentiable ops: kron is one broadcast product and a reshape, cross
 three pairs of products, tensordot a permute, reshapes and one matrix product, so the gradients
@@ -18,7 +19,7 @@ from . import _core
 from ._core import Tensor
 from .shape_ops import wrap_dim
 
-__all__ = ["kron", "cross", "tensordot"]
+__all__ = ["kron", "cross", "tensordot", "cdist"]
 
 
 def _require_tensors(op: str, **tensors) -> None:
@@ -126,6 +127,28 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     a2 = a.permute(*free_a, *da).reshape(ma, k)
     b2 = b.permute(*db, *free_b).reshape(k, nb)
     return _core.matmul(a2, b2).reshape(*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b])
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """``||x1[..., i, :] - x2[..., j, :]||_p`` for every i, j: (B.., P, M) and (B.., R, M) give (B.., P, R),
+    batch dims broadcast (torch.cdist). Computed from the differences (no matrix-product shortcut, so no
+    cancellation for close points); the gradient at a zero distance is 0, as torch's."""
+    _require_tensors("cdist", x1=x1, x2=x2)
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or p < 0 or p != p:
+        raise ValueError(f"cdist(): p must be a non-negative number, got {p!r}")
+    if compute_mode not in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                            "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"cdist(): {compute_mode!r} is not a valid value for compute_mode")
+    if x1.dim() < 2 or x2.dim() < 2:
+        raise ValueError(f"cdist(): x1 and x2 must have at least 2 dimensions (points in rows), got shapes "
+                         f"{list(x1.shape)} and {list(x2.shape)}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(f"cdist(): x1 and x2 must have the same number of columns (the points' dimension), got "
+                         f"{x1.shape[-1]} and {x2.shape[-1]}")
+    if not (x1.is_floating_point() and x2.is_floating_point()):
+        raise TypeError(f"cdist(): only supports floating-point dtypes, got {x1.dtype} and {x2.dtype}")
+    from .linalg import vector_norm
+    return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), ord=float(p), dim=-1)
 
 
 def install_methods() -> None:
