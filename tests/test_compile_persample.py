@@ -13,19 +13,8 @@ import numpy as np
 import pytest
 
 import gdcore
-from gdcore import _core, optim
+from gdcore import optim
 from gdcore.data import DataLoader, TensorDataset
-
-PATHS = _core.simd_paths()
-
-
-@pytest.fixture(params=PATHS)
-def on_path(request):
-    """Runs the test on the SIMD path given by the parameter, then restores the default."""
-    before = _core.simd_path()
-    _core._set_simd_path(request.param)
-    yield request.param
-    _core._set_simd_path(before)
 
 
 def as_bytes(tensors):

