@@ -41,15 +41,17 @@ void ref_adam(float* restrict p, const float* restrict g, float* restrict m, flo
 }
 
 /* Mean squared error and its gradient in one pass: reads x and y, writes grad
- * (12 bytes per element); the sum of squares is accumulated in double like gdcore's. */
+ * (12 bytes per element). The sum of squares is gdcore's: each difference taken again in
+ * double ((double)x - (double)y, not the float difference widened, which can lose all its
+ * digits when x and y are far apart) and squared and added in double. */
 double ref_mse(const float* restrict x, const float* restrict y, float* restrict grad, int64_t n) {
   const float scale = (float)(2.0 / (double)n);
   double acc = 0.0;
 #pragma omp parallel for simd num_threads(THREADS) schedule(static) reduction(+ : acc)
   for (int64_t i = 0; i < n; ++i) {
-    const float d = x[i] - y[i];
-    grad[i] = scale * d;
-    acc += (double)d * (double)d;
+    grad[i] = scale * (x[i] - y[i]);
+    const double d = (double)x[i] - (double)y[i];
+    acc += d * d;
   }
   return acc / (double)n;
 }

@@ -5,6 +5,12 @@ library writes it (optimizer.step() with .grad set; loss = mse_loss(p, t); loss.
 The C reference does the same arithmetic with the same memory traffic (c_reference.c), and
 numpy does what a numpy user writes. GB/s counts the bytes the update must move: read every
 operand once, write every result once.
+
+Every array here starts on a 64-byte boundary (a cache line, one AVX-512 vector), as gdcore's
+own buffers do (the momentum buffer, the MSE gradient): numpy puts a large array 16 bytes past
+a page boundary (malloc's header), so without this the C loop and numpy read and write every
+operand across cache lines while gdcore's own buffers are aligned, which is no like-with-like
+comparison.
 """
 from __future__ import annotations
 
@@ -20,11 +26,27 @@ from .workload import Workload
 
 LR = 1e-3
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+ALIGN = 64  # bytes: a cache line and an AVX-512 vector
+
+
+def aligned_empty(shape, dtype=np.float32) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on an ALIGN-byte boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(nbytes + ALIGN, np.uint8)
+    start = (-raw.ctypes.data) % ALIGN
+    return raw[start:start + nbytes].view(dtype).reshape(shape)  # (the view keeps `raw` alive)
+
+
+def aligned_copy(a: np.ndarray) -> np.ndarray:
+    out = aligned_empty(a.shape, a.dtype)
+    out[...] = a
+    return out
 
 
 def _data(n: int, count: int) -> List[np.ndarray]:
     rng = np.random.default_rng(0)
-    return [rng.standard_normal(n, dtype=np.float32) for _ in range(count)]
+    return [aligned_copy(rng.standard_normal(n, dtype=np.float32)) for _ in range(count)]
 
 
 def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
@@ -33,7 +55,7 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
     torch = anchors.get("torch")
 
     def copies(count):
-        return [base[k].copy() for k in range(count)]
+        return [aligned_copy(base[k]) for k in range(count)]
 
     def gd_param(values, grad):
         p = gdcore.from_numpy(values).requires_grad_(True)
@@ -129,7 +151,7 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
 
     def c_mse():
         x, y = copies(2)
-        grad = np.empty_like(x)
+        grad = aligned_empty(x.shape)
         return lambda: c_lib.ref_mse(address(x), address(y), address(grad), n)
 
     def numpy_mse():
@@ -161,11 +183,11 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
     # ---- cross_entropy + gradient on 4096 x 1000 logits (fixed, as the issue states it) ----
     rows, classes = 4096, 1000
     ce_rng = np.random.default_rng(1)
-    ce_x = ce_rng.standard_normal((rows, classes)).astype(np.float32)
+    ce_x = aligned_copy(ce_rng.standard_normal((rows, classes)).astype(np.float32))
     ce_t = ce_rng.integers(0, classes, size=rows)
 
     def gd_ce():
-        logits, target = gdcore.from_numpy(ce_x.copy()).requires_grad_(True), gdcore.from_numpy(ce_t.copy())
+        logits, target = gdcore.from_numpy(aligned_copy(ce_x)).requires_grad_(True), gdcore.from_numpy(ce_t.copy())
 
         def step():
             logits.grad = None
@@ -173,7 +195,7 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
         return step
 
     def numpy_ce():
-        x, t = ce_x.copy(), ce_t.copy()
+        x, t = aligned_copy(ce_x), ce_t.copy()
 
         def step():
             shifted = x - x.max(axis=1, keepdims=True)
@@ -187,7 +209,7 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
         return step
 
     def torch_ce():
-        logits, target = torch.from_numpy(ce_x.copy()).requires_grad_(True), torch.from_numpy(ce_t.copy())
+        logits, target = torch.from_numpy(aligned_copy(ce_x)).requires_grad_(True), torch.from_numpy(ce_t.copy())
 
         def step():
             logits.grad = None
@@ -195,7 +217,7 @@ def kernel_workloads(n: int, anchors, c_lib) -> List[Workload]:
         return step
 
     def c_ce():
-        x, t, grad = ce_x.copy(), ce_t.astype(np.int64), np.empty_like(ce_x)
+        x, t, grad = aligned_copy(ce_x), ce_t.astype(np.int64), aligned_empty(ce_x.shape)
         return lambda: c_lib.ref_cross_entropy(address(x), address(t), address(grad), rows, classes)
 
     ce = {"gdcore": gd_ce}
