@@ -74,6 +74,21 @@ def test_a_reused_large_block_is_zeroed_again_by_zeros():
     assert np.all(o.numpy() == 1.0)
 
 
+@pytest.mark.parametrize("nbytes", [MIB - 64, MIB - 8, MIB, MIB + 8])
+def test_tensors_around_the_large_block_threshold_work_and_are_reused(nbytes):
+    # 1 MiB - 8 rounds up to 1 MiB in 64-byte steps: it takes the large path (whole huge pages), which
+    # used to ask aligned_alloc for a 1 MiB block on a 2 MiB boundary (refused under AddressSanitizer).
+    for _ in range(3):
+        t = gdcore.full((nbytes // 8,), 1.5, dtype=gdcore.float64)
+        assert t.data_ptr() % 64 == 0
+        v = t.numpy()
+        assert v.ctypes.data == t.data_ptr() and np.all(v == 1.5)
+        t.mul_(2.0)
+        assert v[-1] == 3.0
+        del t, v
+        gc.collect()
+
+
 def test_from_numpy_of_a_large_array_borrows_numpy_memory():
     a = big(100_000)  # 12.8 MB
     t = gdcore.from_numpy(a)

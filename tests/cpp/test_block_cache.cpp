@@ -35,7 +35,7 @@ void fill_and_check(void* data, size_t nbytes) {
 
 TEST(BlockCache, EveryBlockIs64ByteAligned) {
   for (size_t n : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{4096}, size_t{4097}, size_t{100000},
-                   kMiB - 1}) {
+                   kMiB - 64, kMiB - 1}) {
     void* p = allocate_block(n);
     ASSERT_NE(p, nullptr) << n;
     EXPECT_EQ(address(p) % 64, 0u) << n;
@@ -54,6 +54,33 @@ TEST(BlockCache, LargeBlocksStartOnA2MiBBoundary) {
     release_block(p, n);
   }
   empty_block_cache();
+}
+
+TEST(BlockCache, ASizeThatRoundsUpTo1MiBIsALargeBlock) {
+  // 1 MiB - 63 .. 1 MiB - 1 bytes round to 1 MiB in 64-byte steps: they take the large path, so they
+  // must get whole huge pages (a 1 MiB block with 2 MiB alignment is invalid for aligned_alloc).
+  empty_block_cache();
+  for (size_t n : {kMiB - 63, kMiB - 1}) {
+    void* p = allocate_block(n);
+    ASSERT_NE(p, nullptr) << n;
+    EXPECT_EQ(address(p) % (2 * kMiB), 0u) << n;
+    fill_and_check(p, n);
+    release_block(p, n);
+    EXPECT_EQ(cached_block_bytes(), 2 * kMiB) << n;  // cached under the size it was allocated with
+    EXPECT_EQ(allocate_block(n), p) << n;           // and handed back for it
+    release_block(p, n);
+  }
+  EXPECT_EQ(empty_block_cache(), 2 * kMiB);
+  void* below = allocate_block(kMiB - 64);  // the last small size: malloc's memory, never cached
+  ASSERT_NE(below, nullptr);
+  release_block(below, kMiB - 64);
+  EXPECT_EQ(cached_block_bytes(), 0u);
+}
+
+TEST(BlockCache, ARequestTooLargeToRoundFailsInsteadOfWrapping) {
+  EXPECT_EQ(allocate_block(SIZE_MAX), nullptr);
+  EXPECT_EQ(allocate_block(SIZE_MAX - 100), nullptr);
+  EXPECT_THROW({ Storage s(SIZE_MAX - 1000); }, std::bad_alloc);  // MemoryError in Python
 }
 
 TEST(BlockCache, AFreedLargeBlockIsReusedForTheSameSizeAndTheCacheEmpties) {
