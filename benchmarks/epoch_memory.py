@@ -93,7 +93,8 @@ def epoch_table(lib, np, rounds: int) -> None:
     y = X @ rng.standard_normal(FEATURES) + 0.1 * rng.standard_normal(ROWS)
     data = [gdcore.tensor(X), gdcore.tensor(y)]
     small = [gdcore.tensor(X[:2000]), gdcore.tensor(y[:2000])]
-    print(f"  data: {X.nbytes // 1024} KB; its block's pages on huge pages: {huge_page_kb(data[0].data_ptr(), X.nbytes)} KB")
+    on_huge = huge_page_kb(data[0].data_ptr(), X.nbytes)
+    print(f"  data: {X.nbytes // 1024} KB; its block's pages on huge pages: {on_huge} KB")
 
     def lowered(tensors):
         w = gdcore.zeros(FEATURES, dtype=gdcore.float64, requires_grad=True)
