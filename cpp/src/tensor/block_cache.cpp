@@ -4,6 +4,7 @@
 // holds more than kCacheLimit of memory nobody uses.
 #include "tensor/block_cache.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -43,14 +44,22 @@ Cache& cache() {
 // Small blocks: 64-byte classes up to kSmall (tensor/free_lists.hpp).
 using SmallBlocks = ThreadFreeLists<kSmall / 64, kSmallPerClass>;
 
+// The size a block of nbytes really gets. A request just under kLarge that rounds up to it in
+// 64-byte steps is large too: the large path's aligned_alloc needs a whole number of huge pages
+// (C11; AddressSanitizer refuses a 1 MiB block with 2 MiB alignment).
 size_t rounded(size_t nbytes) {
-  if (nbytes >= kLarge) return (nbytes + kHugePage - 1) / kHugePage * kHugePage;
-  return nbytes == 0 ? 64 : (nbytes + 63) / 64 * 64;
+  const size_t in_lines = nbytes == 0 ? 64 : (nbytes + 63) / 64 * 64;
+  if (in_lines >= kLarge) return (nbytes + kHugePage - 1) / kHugePage * kHugePage;
+  return in_lines;
 }
+
+// Larger requests would wrap around in rounded(): refused as out of memory.
+constexpr size_t kMaxBlock = SIZE_MAX - kHugePage;
 
 }  // namespace
 
 void* allocate_block(size_t nbytes) {
+  if (nbytes > kMaxBlock) return nullptr;
   const size_t bytes = rounded(nbytes);
   if (bytes <= kSmall)
     if (void* data = SmallBlocks::pop(bytes / 64 - 1)) return data;
