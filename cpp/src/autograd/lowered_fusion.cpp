@@ -79,10 +79,12 @@ bool may_join(const std::vector<trace::ElementLoop>& run, const trace::ElementLo
 
 std::function<void()> fused_step(std::vector<trace::ElementLoop> run) {
   const int64_t n = run.front().n;
-  if (n == 1)  // (the per-sample step's chains: each loop's one element, no loop set-up)
-    return [run = std::move(run)] {
-      for (const trace::ElementLoop& l : run) l.one(l);
-    };
+  if (n == 1) {  // (the per-sample step's chains: each loop's one element as threaded code, no loop)
+    trace::ElementLoop stop;
+    stop.one = &trace::element_detail::chain_stop;
+    run.push_back(stop);
+    return [run = std::move(run)] { run.front().one(run.data()); };
+  }
   if (n <= kChunk)
     return [run = std::move(run), n] {
       for (const trace::ElementLoop& l : run) l.run(l, 0, n);
