@@ -163,3 +163,30 @@ def test_a_graph_that_saved_a_parameter_sees_the_epochs_updates():
     run.run_epoch(DataLoader(dataset, batch_size=1))
     with pytest.raises(RuntimeError, match="in-place|inplace"):
         outer.backward()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_a_run_longer_than_one_chain_gives_the_eager_bytes(on_path, dtype):
+    """More than 256 one-element loops in one run: the run is cut into chains of 256 (a bounded call
+    depth where the tail jumps stay calls), still in order."""
+    p = gdcore.tensor([0.25], dtype=dtype, requires_grad=True)
+
+    def step(x):  # x (1,): 2 * 200 forward loops, as many backward
+        z = x * p
+        for k in range(200):
+            z = z * 0.999 + (0.001 * k)
+        loss = z.sum()
+        loss.backward()
+        with gdcore.no_grad():
+            p.sub_(0.01 * p.grad)
+        p.grad = None
+        return loss
+    xs = [gdcore.tensor([v], dtype=dtype) for v in (1.5, -2.0, np.inf, 0.5, np.nan, 3.0)]
+    run = gdcore.compile(step)
+    got = [run(x).detach().numpy().tobytes() for x in xs] + as_bytes([p])
+    assert program(run).lowering == "lowered"
+    assert program(run).fused_loops > 256
+    with gdcore.no_grad():
+        p.copy_(gdcore.tensor([0.25], dtype=dtype))
+    want = [step(x).detach().numpy().tobytes() for x in xs] + as_bytes([p])
+    assert got == want
