@@ -32,7 +32,10 @@ namespace gdcore::trace {
 // functor `f` lives in `functor` (trivially copyable, so a copy of the struct is a copy of it).
 struct ElementLoop {
   void (*run)(const ElementLoop&, int64_t begin, int64_t end) = nullptr;
-  void (*one)(const ElementLoop&) = nullptr;  // run over [0, 1) without the loop (chains of one element)
+  // Runs the loop over [0, 1) without the loop, then jumps to the next loop of its array (l + 1)
+  // the same way: a fused run of one-element loops is one array that ends with a stop (chain_stop),
+  // executed as threaded code, each op's own function ending in a tail jump to the next op's.
+  void (*one)(const ElementLoop*) = nullptr;
   void* out = nullptr;
   const void* in[2] = {nullptr, nullptr};
   bool scalar[2] = {false, false};
@@ -95,17 +98,23 @@ void run0(const ElementLoop& l, int64_t b, int64_t e) {
   const F& f = functor<F>(l);
   for (int64_t k = b; k < e; ++k) o[k] = f();
 }
+// (Each `one` ends in a call of the next loop's `one` in tail position: at -O2 and above a jump,
+// so a chain of n loops costs n indirect jumps and no call stack; `chain_stop` returns.)
 template <typename Out, typename F>
-void one0(const ElementLoop& l) {
-  *static_cast<Out*>(l.out) = functor<F>(l)();
+void one0(const ElementLoop* l) {
+  *static_cast<Out*>(l->out) = functor<F>(*l)();
+  return l[1].one(l + 1);
 }
 template <typename Out, typename In, typename F>
-void one1(const ElementLoop& l) {
-  *static_cast<Out*>(l.out) = functor<F>(l)(*static_cast<const In*>(l.in[0]));
+void one1(const ElementLoop* l) {
+  *static_cast<Out*>(l->out) = functor<F>(*l)(*static_cast<const In*>(l->in[0]));
+  return l[1].one(l + 1);
 }
 template <typename Out, typename In, typename F>
-void one2(const ElementLoop& l) {
-  *static_cast<Out*>(l.out) = functor<F>(l)(*static_cast<const In*>(l.in[0]), *static_cast<const In*>(l.in[1]));
+void one2(const ElementLoop* l) {
+  *static_cast<Out*>(l->out) =
+      functor<F>(*l)(*static_cast<const In*>(l->in[0]), *static_cast<const In*>(l->in[1]));
+  return l[1].one(l + 1);
 }
 template <typename Out, typename In, typename F, bool XS>
 void run1(const ElementLoop& l, int64_t b, int64_t e) {
@@ -135,6 +144,8 @@ void run2(const ElementLoop& l, int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) o[k] = f(x[k], y[k]);
   }
 }
+// The end of a chain of one-element loops.
+inline void chain_stop(const ElementLoop*) {}
 template <typename F>
 ElementLoop make(const F& f, void* out, size_t out_item, int64_t n) {
   ElementLoop l;

@@ -99,6 +99,14 @@ void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_
   const int64_t ahead = std::min(rows_ahead_, total);
   for (int64_t k = 0; k < ahead; ++k)
     for (const RowCopy& c : copies) prefetch_row(c, order[k]);
+  // The version bumps of all batches at once when the epoch ends (or a live step throws): a
+  // step that calls out (Python, a collective) could look at versions, so it keeps them per batch.
+  const bool per_batch_versions = trace_.calls_out;
+  struct Bumps {
+    const LoweredStep& step;
+    uint64_t batches = 0;
+    ~Bumps() { step.bump_versions(batches); }
+  } bumps{*this};
   int64_t pos = 0;
   for (int64_t b = 0; b < batches; ++b) {
     for (int64_t r = 0; r < batch_size; ++r, ++pos) {
@@ -113,6 +121,8 @@ void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_
     }
     ++replay_;
     for (auto& step : trace_.steps) step();  // (run_steps, inlined)
+    if (per_batch_versions) bump_versions(1);
+    else ++bumps.batches;
     losses[b] = *loss;
   }
 }

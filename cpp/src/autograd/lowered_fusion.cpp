@@ -23,6 +23,9 @@ namespace gdcore::capture {
 namespace {
 
 constexpr int64_t kChunk = 1024;  // elements per chunk: the run's intermediates stay in L1
+// One-element loops per threaded chain: where the compiler keeps the tail calls as calls (-O0,
+// -O1 builds) a chain is that deep a call stack, so a long run is cut into chains of this many.
+constexpr size_t kChainMax = 256;
 
 // GDCORE_COMPILE_FUSE=0 keeps every loop a step of its own (for comparisons and tests).
 bool fusion_enabled() {
@@ -79,10 +82,27 @@ bool may_join(const std::vector<trace::ElementLoop>& run, const trace::ElementLo
 
 std::function<void()> fused_step(std::vector<trace::ElementLoop> run) {
   const int64_t n = run.front().n;
-  if (n == 1)  // (the per-sample step's chains: each loop's one element, no loop set-up)
-    return [run = std::move(run)] {
-      for (const trace::ElementLoop& l : run) l.one(l);
+  if (n == 1) {  // (the per-sample step's chains: each loop's one element as threaded code, no loop)
+    trace::ElementLoop stop;
+    stop.one = &trace::element_detail::chain_stop;
+    if (run.size() <= kChainMax) {
+      run.push_back(stop);
+      return [run = std::move(run)] { run.front().one(run.data()); };
+    }
+    std::vector<trace::ElementLoop> code;
+    std::vector<size_t> starts;
+    for (size_t i = 0; i < run.size(); ++i) {
+      if (i % kChainMax == 0) {
+        if (i > 0) code.push_back(stop);
+        starts.push_back(code.size());
+      }
+      code.push_back(run[i]);
+    }
+    code.push_back(stop);
+    return [code = std::move(code), starts = std::move(starts)] {
+      for (size_t s : starts) code[s].one(&code[s]);
     };
+  }
   if (n <= kChunk)
     return [run = std::move(run), n] {
       for (const trace::ElementLoop& l : run) l.run(l, 0, n);

@@ -190,7 +190,7 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
       drop.push_back(trace_.assignment_steps[k]);
       assignments_[k].exposed = false;
     }
-    auto bumps = merged_version_bumps(drop);
+    merge_version_bumps(drop);
     // The element loops' step indices after the erase (the dropped steps are never loops).
     std::sort(drop.begin(), drop.end());
     auto loops = trace_.element_loops;
@@ -198,7 +198,6 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
       at -= static_cast<size_t>(std::lower_bound(drop.begin(), drop.end(), at) - drop.begin());
     erase_steps(drop);
     fused_loops_ = fuse_element_loops(trace_.steps, loops);
-    for (auto& bump : bumps) trace_.steps.push_back(std::move(bump));
   }
   // What the lowering itself holds of each gradient buffer, to tell at each replay whether
   // anything else does (then a lowered replay would overwrite a gradient someone kept).
@@ -231,20 +230,13 @@ std::vector<size_t> LoweredStep::unread_assignments() const {
   return drop;
 }
 
-std::vector<std::function<void()>> LoweredStep::merged_version_bumps(std::vector<size_t>& drop) const {
-  std::vector<std::pair<std::shared_ptr<std::atomic<uint64_t>>, uint64_t>> counts;
+void LoweredStep::merge_version_bumps(std::vector<size_t>& drop) {
   for (const auto& [at, counter] : trace_.version_bumps) {
     drop.push_back(at);
-    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == counter; });
-    if (it == counts.end()) counts.push_back({counter, 1});
+    auto it = std::find_if(version_bumps_.begin(), version_bumps_.end(), [&](const auto& c) { return c.first == counter; });
+    if (it == version_bumps_.end()) version_bumps_.push_back({counter, 1});
     else ++it->second;
   }
-  std::vector<std::function<void()>> merged;
-  if (!counts.empty())
-    merged.emplace_back([counts] {
-      for (const auto& [counter, n] : counts) counter->fetch_add(n);
-    });
-  return merged;
 }
 
 void LoweredStep::erase_steps(std::vector<size_t> indices) {
@@ -267,6 +259,7 @@ bool LoweredStep::can_run() const {
 void LoweredStep::run_steps() {
   ++replay_;
   for (auto& step : trace_.steps) step();
+  bump_versions(1);
 }
 
 namespace {

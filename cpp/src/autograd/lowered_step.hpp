@@ -99,10 +99,15 @@ class LoweredStep {
   // can go: the step itself sets that .grad to None again before anything live reads it (the
   // loops read the buffer directly).
   std::vector<size_t> unread_assignments() const;
-  // The version bumps of in-place changes (their indices added to `drop`) as one step at the
-  // end that bumps each counter once by its count: versions are read only outside a replay, by
-  // backward passes that saved the tensors.
-  std::vector<std::function<void()>> merged_version_bumps(std::vector<size_t>& drop) const;
+  // The version bumps of in-place changes (their indices added to `drop`) merged into
+  // version_bumps_: each counter bumped by its count after the steps (bump_versions), once per
+  // replay, or once per epoch by run_rows: versions are read only outside a lowered run, by
+  // backward passes that saved the tensors (a run's backward is loops that read no versions).
+  void merge_version_bumps(std::vector<size_t>& drop);
+  void bump_versions(uint64_t runs) const {
+    for (const auto& [counter, n] : version_bumps_) counter->fetch_add(n * runs);
+  }
+  std::vector<std::pair<std::shared_ptr<std::atomic<uint64_t>>, uint64_t>> version_bumps_;
   void erase_steps(std::vector<size_t> indices);  // indices into trace_.steps, made before any erase
   std::vector<OutputKind> output_kinds_;
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
