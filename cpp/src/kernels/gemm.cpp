@@ -1,13 +1,16 @@
-// gemm: BLAS (sgemm/dgemm) for every product big enough to pay for the call, plain loops
-// for the tiny ones. The BLAS operands are described by a transpose flag and a leading
+// gemm: BLAS (sgemm/dgemm) for every product big enough to pay for the call, the SIMD paths'
+// small-product kernel below that (kernels/simd/small_gemm_loops.hpp), plain loops for dot
+// products and a few other shapes (gemm_path says which). The BLAS operands are described by a transpose flag and a leading
 // dimension; any strided view with one unit stride maps onto that without a copy.
 #include "kernels/gemm.hpp"
+#include "kernels/simd/dispatch.hpp"
 #include "kernels/tiny_products.hpp"
 
 #include <cblas.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -65,6 +68,16 @@ bool plain_is_faster(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
          (m == 1 && (n == 1 || b_col_stride == 1));
 }
 
+// Products of at most this many multiply-adds (and at least two columns) take the small-product
+// kernel. TUNING: GDCORE_SMALL_GEMM_MAX overrides it (to be replaced by the measured constant).
+double small_gemm_max() {
+  static const double v = [] {
+    const char* e = std::getenv("GDCORE_SMALL_GEMM_MAX");
+    return e ? std::atof(e) : 65536.0;
+  }();
+  return v;
+}
+
 // Products of fewer multiply-adds than this run on the calling thread whatever OpenBLAS's thread count
 // (OpenBLAS itself keeps those under 2^18 there). Measured on the d2l LeNet step (2-core EPYC, Linear
 // layers of 256 x 400 x 120 and 256 x 120 x 84): each product takes 0.05-0.3 ms on one core, so a
@@ -116,8 +129,21 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, bla
 
 }  // namespace
 
+GemmPath gemm_path(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
+  const double multiply_adds = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (n >= 2 && multiply_adds <= small_gemm_max() && (b_col_stride == 1 || k <= simd::kSmallGemmMaxPackedK))
+    return GemmPath::Small;
+  return plain_is_faster(m, n, k, b_col_stride) ? GemmPath::Plain : GemmPath::Blas;
+}
+
 bool gemm_takes_plain_loop(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
-  return plain_is_faster(m, n, k, b_col_stride);
+  return gemm_path(m, n, k, b_col_stride) == GemmPath::Plain;
+}
+
+template <typename T>
+void gemm_small(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c, int64_t ldc, bool accumulate) {
+  simd::kernels_for<T>().small_gemm(m, n, k, a.data, a.row_stride, a.col_stride, b.data, b.row_stride, b.col_stride,
+                                    c, ldc, accumulate);
 }
 
 template <typename T>
@@ -201,7 +227,11 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c,
       for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
     return;
   }
-  if (plain_is_faster(m, n, k, b.col_stride)) return gemm_plain(m, n, k, a, b, c, ldc, accumulate);
+  switch (gemm_path(m, n, k, b.col_stride)) {
+    case GemmPath::Plain: return gemm_plain(m, n, k, a, b, c, ldc, accumulate);
+    case GemmPath::Small: return gemm_small(m, n, k, a, b, c, ldc, accumulate);
+    case GemmPath::Blas: break;
+  }
   // With one row, C's row stride is never followed (BLAS still wants ldc >= n).
   const int64_t ldc_blas = m == 1 ? n : ldc;
   const bool blas_sizes = fits_blasint(m) && fits_blasint(n) && fits_blasint(k) && fits_blasint(ldc_blas);
@@ -226,7 +256,8 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c,
 
 #define GD_GEMM_KERNELS(T)                                                                                      \
   template void gemm<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);           \
-  template void gemm_plain<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);
+  template void gemm_plain<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);       \
+  template void gemm_small<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);
 GD_GEMM_KERNELS(float)
 GD_GEMM_KERNELS(double)
 #undef GD_GEMM_KERNELS
