@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -68,14 +67,28 @@ bool plain_is_faster(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
          (m == 1 && (n == 1 || b_col_stride == 1));
 }
 
-// Products of at most this many multiply-adds (and at least two columns) take the small-product
-// kernel. TUNING: GDCORE_SMALL_GEMM_MAX overrides it (to be replaced by the measured constant).
-double small_gemm_max() {
-  static const double v = [] {
-    const char* e = std::getenv("GDCORE_SMALL_GEMM_MAX");
-    return e ? std::atof(e) : 65536.0;
-  }();
-  return v;
+// Which products the small-product kernel (kernels/simd/small_gemm_loops.hpp) takes from BLAS and
+// the plain loops. Measured on the 2-core AMD EPYC (matmul calls, float32, one BLAS thread, best of
+// 7; time of BLAS / small kernel on AVX-512 and with OpenBLAS's Haswell kernels on AVX2):
+//  - the classification MLP's products (32x32x20, 32x5x32, 20x32x32, 32x32x5, every layout):
+//    1.0-2.1 (each call also leaves OpenBLAS's buffer set-up: 11,000 instructions a step);
+//  - squares with contiguous rows of B: 1.1-1.6 at 16^3, 0.9-1.4 at 24^3-80^3 (a tie from 32^3 on);
+//  - B without contiguous rows (x @ w.t()) is copied into a panel first, which costs as much as the
+//    product unless A has many rows: 0.1-0.5 with fewer than 16 rows (1x400x120, 4x256x64,
+//    16x16x256), 0.6-1.1 at 32^3-64^3;
+//  - fewer columns than an AVX-512 vector holds waste lanes: 0.4 at 256x4x64, 0.8-0.95 at 64x10x84.
+// So: at least two columns, at most 32,768 multiply-adds (32^3), at most 8,192 with fewer than 8
+// columns, and a B without contiguous rows only with 16 rows or more and k <= 64. (One column, a dot
+// or a matrix-vector product, stays with the plain loops or BLAS as before.)
+constexpr double kSmallUpToMultiplyAdds = 32768, kSmallNarrowUpTo = 8192;
+constexpr int64_t kSmallNarrowColumns = 8, kSmallPackedMinRows = 16, kSmallPackedMaxK = 64;
+static_assert(kSmallPackedMaxK <= simd::kSmallGemmMaxPackedK, "the packed panel must fit the kernel's buffer");
+
+bool small_is_faster(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
+  const double multiply_adds = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (n < 2 || multiply_adds > kSmallUpToMultiplyAdds) return false;
+  if (n < kSmallNarrowColumns && multiply_adds > kSmallNarrowUpTo) return false;
+  return b_col_stride == 1 || (m >= kSmallPackedMinRows && k <= kSmallPackedMaxK);
 }
 
 // Products of fewer multiply-adds than this run on the calling thread whatever OpenBLAS's thread count
@@ -130,9 +143,7 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, bla
 }  // namespace
 
 GemmPath gemm_path(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
-  const double multiply_adds = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (n >= 2 && multiply_adds <= small_gemm_max() && (b_col_stride == 1 || k <= simd::kSmallGemmMaxPackedK))
-    return GemmPath::Small;
+  if (small_is_faster(m, n, k, b_col_stride)) return GemmPath::Small;
   return plain_is_faster(m, n, k, b_col_stride) ? GemmPath::Plain : GemmPath::Blas;
 }
 

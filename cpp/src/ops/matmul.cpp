@@ -56,9 +56,21 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) 
   });
 }
 
+// b is the transpose of a contiguous matrix (x @ w.t(), a Linear layer's weight).
+bool transposed_contiguous(const Tensor& b) {
+  return b.dim() == 2 && b.shape()[0] > 1 && b.shape()[1] > 1 && b.strides()[0] == 1 &&
+         b.strides()[1] == b.shape()[0];
+}
+
 std::vector<Tensor> mm_backward(Node& n, const Tensor& g) {
-  return {GD_GRAD_IF(n, 0, mm(g, transpose(n.saved_tensor(1), 0, 1))),
-          GD_GRAD_IF(n, 1, mm(transpose(n.saved_tensor(0), 0, 1), g))};
+  const Tensor& a = n.saved_tensor(0);
+  const Tensor& b = n.saved_tensor(1);
+  // For b = w.t(), b's gradient a^T @ g comes as (g^T @ a)^T, as in torch: the same sums, and the
+  // transpose back to w's layout is then contiguous, so w.grad takes it without a strided copy.
+  // (On the small-product kernel the bits are the same too: each entry is one chain over a's rows.)
+  return {GD_GRAD_IF(n, 0, mm(g, transpose(b, 0, 1))),
+          GD_GRAD_IF(n, 1, transposed_contiguous(b) ? transpose(mm(transpose(g, 0, 1), a), 0, 1)
+                                                    : mm(transpose(a, 0, 1), g))};
 }
 const OpDef kMm{"MmBackward", mm_backward};
 
