@@ -126,10 +126,21 @@ void small_gemm_panels(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars,
     const int64_t cols = n - j < P ? n - j : P, nv = (cols + W - 1) / W, tail = cols - (nv - 1) * W;
     if constexpr (Pack) {  // B[:, j : j + cols] row by row into the buffer, each row padded to nv whole vectors
       const int64_t stride = nv * W;
-      for (int64_t q = 0; q < cols; ++q)
+      if (cols < stride)  // the last vector of each row zeroed whole first (its columns are written below)
+        for (int64_t p = 0; p < k; ++p) V::store(buffer + p * stride + (nv - 1) * W, V::set1(T(0)));
+      int64_t q = 0;
+      for (; q + 4 <= cols; q += 4) {  // four columns of B at a time (for B^T: four contiguous rows)
+        const T *s0 = b + (j + q) * bcs, *s1 = s0 + bcs, *s2 = s1 + bcs, *s3 = s2 + bcs;
+        T* d = buffer + q;
+        for (int64_t p = 0; p < k; ++p, d += stride) {
+          d[0] = s0[p * brs];
+          d[1] = s1[p * brs];
+          d[2] = s2[p * brs];
+          d[3] = s3[p * brs];
+        }
+      }
+      for (; q < cols; ++q)
         for (int64_t p = 0; p < k; ++p) buffer[p * stride + q] = b[p * brs + (j + q) * bcs];
-      for (int64_t p = 0; p < k; ++p)
-        for (int64_t q = cols; q < stride; ++q) buffer[p * stride + q] = T(0);
       small_gemm_panel_of<V, false, S::vectors>(nv, m, k, a, ars, acs, buffer, stride, tail, c + j, ldc, accumulate);
     } else if (tail < W) {
       small_gemm_panel_of<V, true, S::vectors>(nv, m, k, a, ars, acs, b + j, brs, tail, c + j, ldc, accumulate);
