@@ -254,3 +254,20 @@ def test_bad_input_raises_clear_errors():
         _core._small_mm(gdcore.zeros(2, 3), gdcore.zeros(3, 5), out=gdcore.zeros(5, 2))
     with pytest.raises(ValueError, match="out must be a contiguous"):
         _core._small_mm(gdcore.zeros(2, 3), gdcore.zeros(3, 5), out=gdcore.zeros(5, 2).t())
+
+
+# ---- the rest of a Linear layer: the bias row broadcast over the rows (ops/elementwise.hpp) ---------
+
+@pytest.mark.parametrize("np_dtype", [np.float32, np.float64], ids=DTYPE_IDS)
+def test_row_broadcast_over_rows_matches_numpy_bits(np_dtype):
+    rng = np.random.default_rng(6)
+    for rows, cols in [(32, 32), (32, 5), (1, 7), (3, 2)]:
+        x = rng.standard_normal((rows, cols)).astype(np_dtype)
+        for row in (rng.standard_normal(cols).astype(np_dtype), rng.standard_normal((1, cols)).astype(np_dtype)):
+            gx, gr = gdcore.tensor(x), gdcore.tensor(row)
+            assert (gx + gr).numpy().tobytes() == (x + row).tobytes()
+            assert (gr - gx).numpy().tobytes() == (row - x).tobytes()
+            assert (gx * gr).numpy().tobytes() == (x * row).tobytes()
+    batched = rng.standard_normal((2, 3, 4)).astype(np_dtype)
+    row = rng.standard_normal(4).astype(np_dtype)
+    assert (gdcore.tensor(batched) / gdcore.tensor(row)).numpy().tobytes() == (batched / row).tobytes()
