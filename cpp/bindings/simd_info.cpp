@@ -2,6 +2,7 @@
 // supports, and switches for tests and benchmarks. Binding this module makes the choice,
 // so a bad GDCORE_SIMD fails `import gdcore` with a message that says what to set instead.
 #include "gdcore/simd.hpp"
+#include "gdcore/small_mm.hpp"
 #include "tensor_caster.hpp"
 
 namespace gdcore::bind {
@@ -38,6 +39,14 @@ void bind_simd(py::module_& m) {
         return out;
       },
       arg("x"), "exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).");
+  m.def(
+      "_small_mm",
+      [](const gdcore::Tensor& a, const gdcore::Tensor& b, std::optional<gdcore::Tensor> out) {
+        return gdcore::small_mm_for_tests(a, b, out ? &*out : nullptr);
+      },
+      arg("a"), arg("b"), arg("out") = py::none(),
+      "a @ b (2-d float tensors, read through their strides) with the active SIMD path's small-product kernel "
+      "whatever the sizes, without a graph; with `out` given, out += a @ b (for tests).");
 }
 
 }  // namespace gdcore::bind

@@ -1768,6 +1768,10 @@ def _simd_exp(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> num
     """
     exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).
     """
+def _small_mm(a: Tensor, b: Tensor, out: Tensor | None = None) -> Tensor:
+    """
+    a @ b (2-d float tensors, read through their strides) with the active SIMD path's small-product kernel whatever the sizes, without a graph; with `out` given, out += a @ b (for tests).
+    """
 def _smooth_l1_loss(input: Tensor, target: Tensor, reduction: str, beta: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     ...
 def _softmax(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:

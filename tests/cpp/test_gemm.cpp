@@ -1,6 +1,6 @@
 // The gemm kernel on every operand layout it treats differently (contiguous, transposed,
-// either with a wider leading dimension, stride 0, step > 1), on both sides of the plain-loop/BLAS
-// line, with and without accumulation, against a plain triple loop in long double.
+// either with a wider leading dimension, stride 0, step > 1), on every side of the plain-loop /
+// small-kernel / BLAS lines, with and without accumulation, against a plain triple loop in long double.
 // Under AddressSanitizer this also checks that no layout makes BLAS read past an operand.
 #include <gtest/gtest.h>
 
@@ -58,11 +58,15 @@ Stored<T> make_matrix(int64_t rows, int64_t cols, Layout layout, std::mt19937& r
 }
 
 template <typename T>
-void check_product(int64_t m, int64_t n, int64_t k, Layout la, Layout lb, bool accumulate, std::mt19937& rng) {
+void check_product(int64_t m, int64_t n, int64_t k, Layout la, Layout lb, bool accumulate, std::mt19937& rng,
+                   bool small_kernel = false) {
   const Stored<T> a = make_matrix<T>(m, k, la, rng), b = make_matrix<T>(k, n, lb, rng);
   const int64_t ldc = n + 2;  // C rows with a gap: the gap must stay untouched
   std::vector<T> c(static_cast<size_t>(m * ldc), T(0.5));
-  gemm<T>(m, n, k, a.ref, b.ref, c.data(), ldc, accumulate);
+  if (small_kernel)
+    gemm_small<T>(m, n, k, a.ref, b.ref, c.data(), ldc, accumulate);
+  else
+    gemm<T>(m, n, k, a.ref, b.ref, c.data(), ldc, accumulate);
   const double eps = std::is_same_v<T, float> ? 1.2e-7 : 2.3e-16;
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < ldc; ++j) {
@@ -80,7 +84,9 @@ struct Size3 {
   int64_t m, n, k;
 };
 // Both sides of the plain/BLAS line: tiny, one row, one column, dot product, odd BLAS sizes.
-const Size3 kSizes[] = {{3, 4, 5}, {1, 33, 17}, {29, 1, 40}, {1, 1, 300}, {8, 8, 8}, {37, 65, 29}, {70, 3, 2}};
+// (32x32x20, 32x5x32, 20x32x32, 5x32x32: the classification MLP's products, on the small kernel.)
+const Size3 kSizes[] = {{3, 4, 5},   {1, 33, 17}, {29, 1, 40},  {1, 1, 300}, {8, 8, 8},  {37, 65, 29},
+                        {70, 3, 2}, {32, 32, 20}, {32, 5, 32}, {20, 32, 32}, {5, 32, 32}, {17, 23, 64}};
 
 TEST(Gemm, EveryLayoutAndSizeMatchesPlainLoops) {
   std::mt19937 rng(7);
@@ -90,6 +96,20 @@ TEST(Gemm, EveryLayoutAndSizeMatchesPlainLoops) {
         for (bool accumulate : {false, true}) {
           check_product<float>(s.m, s.n, s.k, la, lb, accumulate, rng);
           check_product<double>(s.m, s.n, s.k, la, lb, accumulate, rng);
+        }
+}
+
+TEST(Gemm, SmallKernelOnAnySizeAndLayout) {
+  // gemm_small whatever gemm would choose: deep products (k = 300: a B without contiguous rows goes
+  // one lane at a time past the kernel's panel buffer), wide ones, and the tiles' edges.
+  std::mt19937 rng(10);
+  const Size3 sizes[] = {{9, 40, 300}, {3, 70, 260}, {33, 35, 7}, {1, 2, 1}, {6, 16, 3}, {8, 33, 0}};
+  for (const Size3& s : sizes)
+    for (Layout la : kLayouts)
+      for (Layout lb : kLayouts)
+        for (bool accumulate : {false, true}) {
+          check_product<float>(s.m, s.n, s.k, la, lb, accumulate, rng, true);
+          check_product<double>(s.m, s.n, s.k, la, lb, accumulate, rng, true);
         }
 }
 

@@ -1,7 +1,9 @@
-// gemm: BLAS (sgemm/dgemm) for every product big enough to pay for the call, plain loops
-// for the tiny ones. The BLAS operands are described by a transpose flag and a leading
+// gemm: BLAS (sgemm/dgemm) for every product big enough to pay for the call, the SIMD paths'
+// small-product kernel below that (kernels/simd/small_gemm_loops.hpp), plain loops for dot
+// products and a few other shapes (gemm_path says which). The BLAS operands are described by a transpose flag and a leading
 // dimension; any strided view with one unit stride maps onto that without a copy.
 #include "kernels/gemm.hpp"
+#include "kernels/simd/dispatch.hpp"
 #include "kernels/tiny_products.hpp"
 
 #include <cblas.h>
@@ -65,6 +67,30 @@ bool plain_is_faster(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
          (m == 1 && (n == 1 || b_col_stride == 1));
 }
 
+// Which products the small-product kernel (kernels/simd/small_gemm_loops.hpp) takes from BLAS and
+// the plain loops. Measured on the 2-core AMD EPYC (matmul calls, float32, one BLAS thread, best of
+// 7; time of BLAS / small kernel on AVX-512 and with OpenBLAS's Haswell kernels on AVX2):
+//  - the classification MLP's products (32x32x20, 32x5x32, 20x32x32, 32x32x5, every layout):
+//    1.0-2.1 (each call also leaves OpenBLAS's buffer set-up: 11,000 instructions a step);
+//  - squares with contiguous rows of B: 1.1-1.6 at 16^3, 0.9-1.4 at 24^3-80^3 (a tie from 32^3 on);
+//  - B without contiguous rows (x @ w.t()) is copied into a panel first, which costs as much as the
+//    product unless A has many rows: 0.1-0.5 with fewer than 16 rows (1x400x120, 4x256x64,
+//    16x16x256), 0.6-1.1 at 32^3-64^3;
+//  - fewer columns than an AVX-512 vector holds waste lanes: 0.4 at 256x4x64, 0.8-0.95 at 64x10x84.
+// So: at least two columns, at most 32,768 multiply-adds (32^3), at most 8,192 with fewer than 8
+// columns, and a B without contiguous rows only with 16 rows or more and k <= 64. (One column, a dot
+// or a matrix-vector product, stays with the plain loops or BLAS as before.)
+constexpr double kSmallUpToMultiplyAdds = 32768, kSmallNarrowUpTo = 8192;
+constexpr int64_t kSmallNarrowColumns = 8, kSmallPackedMinRows = 16, kSmallPackedMaxK = 64;
+static_assert(kSmallPackedMaxK <= simd::kSmallGemmMaxPackedK, "the packed panel must fit the kernel's buffer");
+
+bool small_is_faster(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
+  const double multiply_adds = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (n < 2 || multiply_adds > kSmallUpToMultiplyAdds) return false;
+  if (n < kSmallNarrowColumns && multiply_adds > kSmallNarrowUpTo) return false;
+  return b_col_stride == 1 || (m >= kSmallPackedMinRows && k <= kSmallPackedMaxK);
+}
+
 // Products of fewer multiply-adds than this run on the calling thread whatever OpenBLAS's thread count
 // (OpenBLAS itself keeps those under 2^18 there). Measured on the d2l LeNet step (2-core EPYC, Linear
 // layers of 256 x 400 x 120 and 256 x 120 x 84): each product takes 0.05-0.3 ms on one core, so a
@@ -116,8 +142,19 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, bla
 
 }  // namespace
 
+GemmPath gemm_path(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
+  if (small_is_faster(m, n, k, b_col_stride)) return GemmPath::Small;
+  return plain_is_faster(m, n, k, b_col_stride) ? GemmPath::Plain : GemmPath::Blas;
+}
+
 bool gemm_takes_plain_loop(int64_t m, int64_t n, int64_t k, int64_t b_col_stride) {
-  return plain_is_faster(m, n, k, b_col_stride);
+  return gemm_path(m, n, k, b_col_stride) == GemmPath::Plain;
+}
+
+template <typename T>
+void gemm_small(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c, int64_t ldc, bool accumulate) {
+  simd::kernels_for<T>().small_gemm(m, n, k, a.data, a.row_stride, a.col_stride, b.data, b.row_stride, b.col_stride,
+                                    c, ldc, accumulate);
 }
 
 template <typename T>
@@ -201,7 +238,11 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c,
       for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
     return;
   }
-  if (plain_is_faster(m, n, k, b.col_stride)) return gemm_plain(m, n, k, a, b, c, ldc, accumulate);
+  switch (gemm_path(m, n, k, b.col_stride)) {
+    case GemmPath::Plain: return gemm_plain(m, n, k, a, b, c, ldc, accumulate);
+    case GemmPath::Small: return gemm_small(m, n, k, a, b, c, ldc, accumulate);
+    case GemmPath::Blas: break;
+  }
   // With one row, C's row stride is never followed (BLAS still wants ldc >= n).
   const int64_t ldc_blas = m == 1 ? n : ldc;
   const bool blas_sizes = fits_blasint(m) && fits_blasint(n) && fits_blasint(k) && fits_blasint(ldc_blas);
@@ -226,7 +267,8 @@ void gemm(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c,
 
 #define GD_GEMM_KERNELS(T)                                                                                      \
   template void gemm<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);           \
-  template void gemm_plain<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);
+  template void gemm_plain<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);       \
+  template void gemm_small<T>(int64_t, int64_t, int64_t, MatrixRef<T>, MatrixRef<T>, T*, int64_t, bool);
 GD_GEMM_KERNELS(float)
 GD_GEMM_KERNELS(double)
 #undef GD_GEMM_KERNELS

@@ -45,6 +45,23 @@ extern template void gemm<float>(int64_t, int64_t, int64_t, MatrixRef<float>, Ma
 extern template void gemm<double>(int64_t, int64_t, int64_t, MatrixRef<double>, MatrixRef<double>, double*,
                                   int64_t, bool);
 
+// Which loops gemm(m, n, k, ...) runs, decided from the sizes and B's column stride alone (so a
+// lowered step can decide once): the plain loops below, the small-product kernel of the SIMD path
+// (gemm_small), or BLAS.
+enum class GemmPath { Plain, Small, Blas };
+GemmPath gemm_path(int64_t m, int64_t n, int64_t k, int64_t b_col_stride);
+
+// The small-product kernel of the active SIMD path (kernels/simd/small_gemm_loops.hpp: register
+// tiles, no packing, one thread, a fixed summation order), whatever the sizes. Same contract as gemm.
+template <typename T>
+void gemm_small(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, T* c, int64_t ldc,
+                bool accumulate = false);
+
+extern template void gemm_small<float>(int64_t, int64_t, int64_t, MatrixRef<float>, MatrixRef<float>, float*,
+                                       int64_t, bool);
+extern template void gemm_small<double>(int64_t, int64_t, int64_t, MatrixRef<double>, MatrixRef<double>, double*,
+                                        int64_t, bool);
+
 // True when gemm(m, n, k, ...) would take the plain loops (products too small for a BLAS call
 // to pay off); callers that repeat one product (a lowered step) can then call gemm_plain.
 bool gemm_takes_plain_loop(int64_t m, int64_t n, int64_t k, int64_t b_col_stride);

@@ -88,6 +88,26 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const Shape& shape, DType ou
     });
     return out;
   }
+  // One row broadcast over the rows of the other, both contiguous (x @ w.t() + bias): row by row,
+  // the same f per element as the strided loop below, without its set-up and call per row.
+  if (ac && bc && n > 0 && (a.shape() == shape) != (b.shape() == shape)) {
+    const Tensor& row = a.shape() == shape ? b : a;
+    const int64_t cols = shape.back();
+    if (row.numel() > 1 && row.numel() == cols && row.shape().back() == cols) {
+      const In* x = a.data<In>();
+      const In* y = b.data<In>();
+      const int64_t rows = n / cols, xs = a.shape() == shape ? cols : 0, ys = b.shape() == shape ? cols : 0;
+      trace::launch([o, x, y, rows, cols, xs, ys, f] {
+        for (int64_t r = 0; r < rows; ++r) {
+          const In* xr = x + r * xs;
+          const In* yr = y + r * ys;
+          Out* orow = o + r * cols;
+          for (int64_t j = 0; j < cols; ++j) orow[j] = f(xr[j], yr[j]);
+        }
+      });
+      return out;
+    }
+  }
   const In* xa = static_cast<const In*>(a.impl()->storage->data());
   const In* xb = static_cast<const In*>(b.impl()->storage->data());
   trace::launch([o, xa, xb, f, shape, so = out.strides(), sa = broadcast_strides(a, shape),

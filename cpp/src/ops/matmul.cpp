@@ -1,5 +1,6 @@
 // mm and bmm are the primitive products (with their backward rules); matmul maps
 // numpy's matmul semantics (vectors, matrices, broadcast batches) onto them.
+#include "gdcore/small_mm.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/tiny_products.hpp"
 #include "ops/elementwise.hpp"
@@ -33,7 +34,12 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) 
   const kernels::MatrixRef<T> ra{a.data<T>(), a.strides()[nd - 2], a.strides()[nd - 1]};
   const kernels::MatrixRef<T> rb{b.data<T>(), b.strides()[nd - 2], b.strides()[nd - 1]};
   T* c = out.data<T>();
-  if (batch == 1 && kernels::gemm_takes_plain_loop(m, n, k, rb.col_stride)) {  // (decided once for a lowered step)
+  const kernels::GemmPath path = kernels::gemm_path(m, n, k, rb.col_stride);  // (decided once for a lowered step)
+  if (batch == 1 && path == kernels::GemmPath::Small) {
+    trace::launch([=] { kernels::gemm_small<T>(m, n, k, ra, rb, c, n); });
+    return;
+  }
+  if (batch == 1 && path == kernels::GemmPath::Plain) {
     // A dot product or a column times a number of at most 32 elements: the same body as
     // gemm_plain's with the size fixed (kernels/tiny_products.hpp), for per-sample steps.
     if (const kernels::TinyProduct<T> tiny = kernels::tiny_product<T>(m, n, k, ra, rb, n)) {
@@ -50,9 +56,21 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) 
   });
 }
 
+// b is the transpose of a contiguous matrix (x @ w.t(), a Linear layer's weight).
+bool transposed_contiguous(const Tensor& b) {
+  return b.dim() == 2 && b.shape()[0] > 1 && b.shape()[1] > 1 && b.strides()[0] == 1 &&
+         b.strides()[1] == b.shape()[0];
+}
+
 std::vector<Tensor> mm_backward(Node& n, const Tensor& g) {
-  return {GD_GRAD_IF(n, 0, mm(g, transpose(n.saved_tensor(1), 0, 1))),
-          GD_GRAD_IF(n, 1, mm(transpose(n.saved_tensor(0), 0, 1), g))};
+  const Tensor& a = n.saved_tensor(0);
+  const Tensor& b = n.saved_tensor(1);
+  // For b = w.t(), b's gradient a^T @ g comes as (g^T @ a)^T, as in torch: the same sums, and the
+  // transpose back to w's layout is then contiguous, so w.grad takes it without a strided copy.
+  // (On the small-product kernel the bits are the same too: each entry is one chain over a's rows.)
+  return {GD_GRAD_IF(n, 0, mm(g, transpose(b, 0, 1))),
+          GD_GRAD_IF(n, 1, transposed_contiguous(b) ? transpose(mm(transpose(g, 0, 1), a), 0, 1)
+                                                    : mm(transpose(a, 0, 1), g))};
 }
 const OpDef kMm{"MmBackward", mm_backward};
 
@@ -77,6 +95,25 @@ Tensor mm(const Tensor& a, const Tensor& b) {
     save(*node, b);
   }
   return out;
+}
+
+Tensor small_mm_for_tests(const Tensor& a, const Tensor& b, const Tensor* out) {
+  if (a.dim() != 2 || b.dim() != 2)
+    throw std::invalid_argument("_small_mm: expected two 2-d tensors, got shapes " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()));
+  check_same_float(a, b, "_small_mm");
+  check_inner(a, b, a.shape()[1], b.shape()[0], "_small_mm");
+  const Shape shape{a.shape()[0], b.shape()[1]};
+  if (out && (out->shape() != shape || out->dtype() != a.dtype() || !out->is_contiguous()))
+    throw std::invalid_argument("_small_mm: out must be a contiguous " + std::string(dtype_name(a.dtype())) +
+                                " tensor of shape " + shape_str(shape) + ", got " + shape_str(out->shape()));
+  Tensor c = out ? *out : Tensor::empty(shape, a.dtype());
+  GD_DISPATCH_FLOAT(a.dtype(), "_small_mm", [&] {
+    kernels::gemm_small<scalar_t>(shape[0], shape[1], a.shape()[1], {a.data<scalar_t>(), a.strides()[0], a.strides()[1]},
+                                  {b.data<scalar_t>(), b.strides()[0], b.strides()[1]}, c.data<scalar_t>(), shape[1],
+                                  out != nullptr);
+  });
+  return c;
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {

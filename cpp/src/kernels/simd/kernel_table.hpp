@@ -9,6 +9,10 @@
 
 namespace gdcore::kernels::simd {
 
+// The deepest product (k) for which small_gemm copies a panel of a B without contiguous rows
+// into its stack buffer (at most 32 KB); deeper ones still give the same bits, one lane at a time.
+inline constexpr int64_t kSmallGemmMaxPackedK = 256;
+
 enum class SimdPath { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 
 // The range kernels of one path for element type T.
@@ -37,6 +41,11 @@ struct Kernels {
   void (*exp)(const T* x, T* out, int64_t n);
   // SGD without momentum, weight decay or maximize: param[k] -= lr * grad[k] (sgd's bits for those options).
   void (*sgd_plain)(T* param, const T* grad, int64_t n, T lr);
+  // C (m x n, row stride ldc, unit column stride) = A (m x k) @ B (k x n), or C += A @ B with
+  // accumulate, element (i, j) of A at a[i * ars + j * acs] and of B at b[i * brs + j * bcs] (any
+  // strides; C must not overlap A or B). Single-threaded, in the fixed order of small_gemm_loops.hpp.
+  void (*small_gemm)(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t acs, const T* b,
+                     int64_t brs, int64_t bcs, T* c, int64_t ldc, bool accumulate);
 };
 
 struct KernelTable {

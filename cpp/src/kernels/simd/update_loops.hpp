@@ -58,6 +58,7 @@ struct FusedLane {
   static void store(T* p, Reg v) { *p = v; }
   static void store(T* p, Reg v, int64_t) { *p = v; }
   static Reg set1(T x) { return x; }
+  static Reg add(Reg a, Reg b) { return a + b; }
   static Reg mul(Reg a, Reg b) { return a * b; }
   static Reg fmadd(Reg a, Reg b, Reg c) {
     if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
@@ -181,6 +182,7 @@ void diff_times_loop(const T* __restrict x, const T* __restrict y, const T* __re
 }  // namespace gdcore::kernels::simd
 
 #include "kernels/simd/softmax_loops.hpp"  // (uses for_blocks, ld and st above)
+#include "kernels/simd/small_gemm_loops.hpp"  // (uses LaneOf above)
 
 namespace gdcore::kernels::simd {
 namespace {
@@ -191,7 +193,7 @@ Kernels<T> make_kernels() {
   return Kernels<T>{&sgd_loop<V>,     &adam_loop<V>,        &sq_diff_sum_loop<V>, &sq_diff_sum_and_grad_loop<V>,
                     &sq_diff_loop<V>, &scaled_diff_loop<V>, &diff_times_loop<V>,
                     &row_max_loop<V>, &exp_shift_sum_loop<V>, &scale_loop<V>, &exp_loop<V>,
-                    &sgd_plain_loop<V>};
+                    &sgd_plain_loop<V>, &small_gemm_loop<V>};
 }
 
 }  // namespace
