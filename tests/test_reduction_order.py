@@ -113,3 +113,98 @@ def test_cross_entropy_row_sum_adds_lanes_in_order(on_path, classes):
     compiled = gdcore.compile(step)
     for _ in range(3):
         assert np.array_equal(compiled(logits, labels).detach().numpy(), expected)
+
+
+# The vector kernel of those leading-dim sums (kernels/simd/sum_rows_loops.hpp) on each SIMD path:
+# one column per lane, so every column count around the vector widths (4 and 8 doubles), with
+# register blocks of four vectors (up to 32 columns), and arrays past its 128 KB register limit,
+# which are walked row by row. The expected chains are numpy's row-by-row adds in float64.
+
+def column_chains(x, lead):
+    """x summed over its first `lead` dims in float64, row by row from +0.0 (each column's chain in order)."""
+    rows = x.reshape(int(np.prod(x.shape[:lead])), -1).astype(np.float64)
+    acc = np.zeros(rows.shape[1])
+    with np.errstate(all="ignore"):  # inf - inf and overflow are part of the cases
+        for row in rows:
+            acc = acc + row
+    return acc.reshape(x.shape[lead:])
+
+
+def bits(a):
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
+
+
+def spread(rng, shape, dtype):
+    """Values over seven decades, so that the order of the additions shows in the low bits."""
+    return (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 4, shape)).astype(dtype)
+
+
+@pytest.mark.parametrize("lead_shape", [(1,), (3,), (32,), (2, 3, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_rows_kernel_keeps_each_columns_chain(on_path, dtype, lead_shape):
+    rng = np.random.default_rng(len(lead_shape) * 100 + lead_shape[0])
+    dims = list(range(len(lead_shape)))
+    for n in range(1, 34):
+        for tail in ((n,), (1, n)) if n % 4 == 1 else ((n,),):
+            x = spread(rng, lead_shape + tail, dtype)
+            t = gdcore.tensor(x)
+            expected = column_chains(x, len(lead_shape))
+            count = int(np.prod(lead_shape))
+            assert np.array_equal(bits(t.sum(dims).numpy()), bits(expected.astype(dtype))), (on_path, n, tail)
+            assert np.array_equal(bits(t.mean(dims).numpy()), bits((expected * (1.0 / count)).astype(dtype))), (on_path, n)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_rows_kernel_signed_zeros_infinities_and_nan(on_path, dtype):
+    x = np.zeros((5, 19), dtype=dtype)
+    x[:, 0] = -0.0                    # -0.0 added to +0.0 is +0.0, as the plain loop's chain
+    x[2, 1] = np.inf
+    x[1, 2], x[3, 2] = np.inf, -np.inf
+    x[4, 3] = np.nan
+    x[:, 4:] = spread(np.random.default_rng(5), (5, 15), dtype)
+    x[0, 18] = np.finfo(dtype).max    # max + max: inf in float64; in float32 the double sum rounds to inf
+    x[1, 18] = np.finfo(dtype).max
+    got = gdcore.tensor(x).sum(0).numpy()
+    with np.errstate(over="ignore"):
+        expected = column_chains(x, 1).astype(dtype)
+    assert np.array_equal(bits(got), bits(expected))
+    assert not np.signbit(got[0]) and got[1] == np.inf and np.isnan(got[2]) and np.isnan(got[3]) and got[18] == np.inf
+
+
+@pytest.mark.parametrize("shape", [(300, 67), (2100, 17)])  # past the 128 KB register limit in float32 and float64
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_rows_kernel_on_large_arrays_walks_rows_with_the_same_chains(on_path, dtype, shape):
+    x = spread(np.random.default_rng(shape[1]), shape, dtype)
+    expected = column_chains(x, 1)
+    t = gdcore.tensor(x)
+    assert np.array_equal(bits(t.sum(0).numpy()), bits(expected.astype(dtype)))
+    assert np.array_equal(bits(t.mean(0).numpy()), bits((expected * (1.0 / shape[0])).astype(dtype)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_contiguous_inputs_take_the_general_loop_with_the_same_chains(on_path, dtype):
+    x = spread(np.random.default_rng(9), (12, 40), dtype)
+    base = gdcore.tensor(x)
+    for view, ref in ((base[:, ::2], x[:, ::2]), (base[:, 3:20], x[:, 3:20]), (base.t(), x.T)):
+        assert not view.is_contiguous()
+        got = view.sum(0).numpy()
+        assert np.array_equal(bits(got), bits(column_chains(np.ascontiguousarray(ref), 1).astype(dtype)))
+
+
+def test_compiled_bias_gradients_replay_the_kernel_on_every_path(on_path):
+    rng = np.random.default_rng(11)
+    X, W, G = (rng.standard_normal(s).astype(np.float32) for s in ((32, 20), (33, 20), (32, 33)))
+    w = gdcore.tensor(W, requires_grad=True)
+    bias = gdcore.tensor(np.zeros(33, dtype=np.float32), requires_grad=True)
+
+    def step(x, g):
+        w.grad = bias.grad = None
+        (gdcore.nn.functional.linear(x, w, bias) * g).sum().backward()
+        return bias.grad.clone()
+
+    compiled = gdcore.compile(step)
+    expected = bits(column_chains(G, 1).astype(np.float32))
+    for _ in range(3):
+        assert np.array_equal(bits(compiled(gdcore.tensor(X), gdcore.tensor(G)).numpy()), expected)
+    assert np.array_equal(bits(step(gdcore.tensor(X), gdcore.tensor(G)).numpy()), expected)

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "kernels/sum_rows.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
@@ -55,6 +56,13 @@ bool reduces_leading_dims(const ReducePlan& p) {
   return true;
 }
 
+// r + v in double: the fold of sum (floating types) and of mean. fold_to_tensor knows it by its
+// type and hands a reduction over leading dims to the vector kernel that keeps its chains.
+template <typename T>
+struct AddInDouble {
+  double operator()(double r, T v) const { return r + static_cast<double>(v); }
+};
+
 // Folds every element of `a` into its output slot (starting from `init`) and returns the
 // slots, times `scale` when it is not 1, as a tensor of p.out_shape and dtype T. The loop is
 // one trace::launch closure (its accumulator vector is its own, reused by a replay).
@@ -87,6 +95,13 @@ Tensor fold_to_tensor(const Tensor& a, const ReducePlan& p, Acc init, Fold fold,
     // row into every slot, the generic loop's order (same bits) without its call per row.
     const T* xs = a.data<T>();
     const int64_t rows = n_out ? a.numel() / n_out : 0;
+    if constexpr (std::is_same_v<Fold, AddInDouble<T>>) {
+      // A sum from +0.0 (sum's and mean's init): the same chains, vectorised across the columns.
+      trace::launch([o, xs, rows, n_out, scale, acc = std::vector<double>(static_cast<size_t>(n_out))]() mutable {
+        kernels::sum_rows<T>(xs, rows, n_out, acc.data(), o, scale);
+      });
+      return out;
+    }
     trace::launch([o, xs, rows, n_out, init, fold, store, acc = std::vector<Acc>(static_cast<size_t>(n_out))]() mutable {
       std::fill(acc.begin(), acc.end(), init);
       Acc* c = acc.data();
@@ -236,7 +251,8 @@ Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   const Tensor x = is_floating(a.dtype()) ? a : cast_data(a, DType::Int64);
   Tensor out = GD_DISPATCH_FLOAT_INT64(x.dtype(), "sum", [&] {
     using A = acc_t<scalar_t>;
-    return fold_to_tensor<scalar_t, A>(x, p, A(0), [](A r, scalar_t v) { return r + static_cast<A>(v); });
+    if constexpr (std::is_floating_point_v<scalar_t>) return fold_to_tensor<scalar_t, A>(x, p, 0.0, AddInDouble<scalar_t>{});
+    else return fold_to_tensor<scalar_t, A>(x, p, A(0), [](A r, scalar_t v) { return r + static_cast<A>(v); });
   });
   return record_reduction(kSum, a, out, p);
 }
@@ -247,7 +263,7 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
                                 "; convert with .float() first");
   ReducePlan p = plan_reduction(a, dims, keepdim, "mean");
   Tensor out = GD_DISPATCH_FLOAT(a.dtype(), "mean", [&] {
-    return fold_to_tensor<scalar_t, double>(a, p, 0.0, [](double r, scalar_t v) { return r + static_cast<double>(v); },
+    return fold_to_tensor<scalar_t, double>(a, p, 0.0, AddInDouble<scalar_t>{},
                                             p.count ? 1.0 / static_cast<double>(p.count) : NAN);
   });
   return record_reduction(kMean, a, out, p);

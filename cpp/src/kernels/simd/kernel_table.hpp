@@ -46,6 +46,10 @@ struct Kernels {
   // strides; C must not overlap A or B). Single-threaded, in the fixed order of small_gemm_loops.hpp.
   void (*small_gemm)(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t acs, const T* b,
                      int64_t brs, int64_t bcs, T* c, int64_t ldc, bool accumulate);
+  // out[j] = T(s_j * scale) (T(s_j) when scale is 1) for the column sums s_j of the contiguous
+  // (rows, n) array x, each taken in double from +0.0 over the rows in order (sum_rows_loops.hpp);
+  // acc is n doubles of scratch.
+  void (*sum_rows)(const T* x, int64_t rows, int64_t n, double* acc, T* out, double scale);
 };
 
 struct KernelTable {

@@ -100,6 +100,15 @@ struct Avx2Vec<double> {
     const __m256i m = mask(k);
     return _mm256_blendv_pd(set1(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m));
   }
+  // Four floats as doubles (the first k; the other lanes 0), and back rounded to nearest as
+  // static_cast<float> does (sum_rows_loops.hpp: float32 sums taken in double).
+  static __m128i mask_float(int64_t k) {
+    return _mm_cmpgt_epi32(_mm_set1_epi32(static_cast<int>(k)), _mm_setr_epi32(0, 1, 2, 3));
+  }
+  static Reg load_float(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+  static Reg load_float(const float* p, int64_t k) { return _mm256_cvtps_pd(_mm_maskload_ps(p, mask_float(k))); }
+  static void store_float(float* p, Reg v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+  static void store_float(float* p, Reg v, int64_t k) { _mm_maskstore_ps(p, mask_float(k), _mm256_cvtpd_ps(v)); }
 
   struct Acc {
     __m256d s = _mm256_setzero_pd();

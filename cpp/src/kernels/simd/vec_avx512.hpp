@@ -85,6 +85,16 @@ struct Avx512Vec<double> {
   static Reg max(Reg a, Reg b) { return _mm512_max_pd(a, b); }
   static Reg min(Reg a, Reg b) { return _mm512_min_pd(a, b); }
   static Reg load_or(const double* p, int64_t k, double fill) { return _mm512_mask_loadu_pd(set1(fill), mask(k), p); }
+  // Eight floats as doubles (the first k; the other lanes 0), and back rounded to nearest as
+  // static_cast<float> does (sum_rows_loops.hpp: float32 sums taken in double).
+  static Reg load_float(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+  static Reg load_float(const float* p, int64_t k) {
+    return _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps(static_cast<__mmask16>(mask(k)), p)));
+  }
+  static void store_float(float* p, Reg v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
+  static void store_float(float* p, Reg v, int64_t k) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>(mask(k)), _mm512_castps256_ps512(_mm512_cvtpd_ps(v)));
+  }
 
   struct Acc {
     __m512d s = _mm512_setzero_pd();

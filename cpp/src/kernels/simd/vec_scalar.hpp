@@ -30,6 +30,11 @@ struct ScalarVec {
   static Reg max(Reg a, Reg b) { return a > b ? a : b; }        // b when either is NaN, like vmaxps
   static Reg min(Reg a, Reg b) { return a < b ? a : b; }        // b when either is NaN, like vminps
   static Reg load_or(const T* p, int64_t, T) { return *p; }     // width 1: a tail never happens
+  // (double only) a float as a double and back (sum_rows_loops.hpp: float32 sums taken in double).
+  static Reg load_float(const float* p) { return static_cast<T>(*p); }
+  static Reg load_float(const float* p, int64_t) { return static_cast<T>(*p); }
+  static void store_float(float* p, Reg v) { *p = static_cast<float>(v); }
+  static void store_float(float* p, Reg v, int64_t) { *p = static_cast<float>(v); }
   // (float only) 2^n from y = 1.5 * 2^23 + n (n an integer, |n| <= 126): n sits in y's low mantissa bits.
   static Reg pow2_from_magic(Reg y) {
     uint32_t bits;
