@@ -156,7 +156,46 @@ inline constexpr int64_t kShortRowMax = V::width == 1 ? 7 : V::width;
 template <class V, class T = typename V::Elem>
 void short_rows_exp_loop(const T* __restrict x, int64_t m, int64_t c, T* __restrict shift, T* __restrict out,
                          double* __restrict sum) {
+  if (m <= 0 || c <= 0) return;
   constexpr T lowest = -static_cast<T>(__builtin_inf());
+  int64_t first = 0;  // the rows before this one are done
+  if constexpr (V::width > 1) {
+    // W rows at a time, transposed: vector j holds class j of the W rows, so the running maximum,
+    // the exponentials and (after the transpose back) the sums are those of each row, in order.
+    // V::max(v, mx) is `v > mx ? v : mx` (vmax returns its second operand on a tie or a NaN).
+    constexpr int64_t W = V::width;
+    alignas(64) T tin[W * W], tout[W * W], mxs[W];
+    for (; first + W <= m; first += W) {
+      const T* xb = x + first * c;
+      for (int64_t r = 0; r < W; ++r)
+        for (int64_t j = 0; j < c; ++j) tin[j * W + r] = xb[r * c + j];
+      auto mx = V::set1(lowest);
+      for (int64_t j = 0; j < c; ++j) mx = V::max(V::load(tin + j * W), mx);
+      V::store(mxs, mx);
+      for (int64_t r = 0; r < W; ++r) {
+        if (__builtin_isinf(mxs[r])) mxs[r] = T(0);  // all -inf (or a +inf): no shift rather than inf - inf
+        shift[first + r] = mxs[r];
+      }
+      mx = V::load(mxs);
+      for (int64_t j = 0; j < c; ++j) V::store(tout + j * W, exp_of<V>(V::sub(V::load(tin + j * W), mx)));
+      T* ob = out + first * c;
+      for (int64_t r = 0; r < W; ++r) {
+        double s = 0.0;
+        for (int64_t j = 0; j < c; ++j) {
+          const T e = tout[j * W + r];
+          ob[r * c + j] = e;
+          s += static_cast<double>(e);
+        }
+        sum[first + r] = s;
+      }
+    }
+  }
+  // The last rows (all of them on the scalar path): a block of rows, their shifts as one array.
+  x += first * c;
+  out += first * c;
+  shift += first;
+  sum += first;
+  m -= first;
   constexpr int64_t kBlock = 1024;  // elements per block: the per-element shifts stay in L1
   alignas(64) T shifts[kBlock];
   const int64_t rows_per_block = kBlock / (c > 0 ? c : 1);
