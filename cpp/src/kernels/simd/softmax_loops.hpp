@@ -147,6 +147,60 @@ double exp_shift_sum_loop(const T* __restrict x, T shift, T* __restrict out, int
 template <class V>
 inline constexpr int64_t kShortRowMax = V::width == 1 ? 7 : V::width;
 
+// short_rows_exp_loop's wide paths: W rows at a time, transposed (vector j holds class j of the
+// W rows), so the running maximum, the exponentials and (after the transpose back) the sums are
+// those of each row, in order. V::max(v, mx) is `v > mx ? v : mx` (vmax returns its second
+// operand on a tie or a NaN). C is the class count, a template argument so that the transposes
+// unroll; returns how many rows (whole blocks of W) were done.
+template <class V, int64_t C, class T = typename V::Elem>
+int64_t short_rows_block(const T* __restrict x, int64_t m, T* __restrict shift, T* __restrict out,
+                         double* __restrict sum) {
+  constexpr T lowest = -static_cast<T>(__builtin_inf());
+  constexpr int64_t W = V::width;
+  alignas(64) T tin[C * W], tout[C * W], mxs[W];
+  int64_t first = 0;
+  for (; first + W <= m; first += W) {
+    const T* xb = x + first * C;
+#pragma GCC unroll 16
+    for (int64_t r = 0; r < W; ++r)
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < C; ++j) tin[j * W + r] = xb[r * C + j];
+    auto mx = V::set1(lowest);
+#pragma GCC unroll 16
+    for (int64_t j = 0; j < C; ++j) mx = V::max(V::load(tin + j * W), mx);
+    V::store(mxs, mx);
+#pragma GCC unroll 16
+    for (int64_t r = 0; r < W; ++r) {
+      if (__builtin_isinf(mxs[r])) mxs[r] = T(0);  // all -inf (or a +inf): no shift rather than inf - inf
+      shift[first + r] = mxs[r];
+    }
+    mx = V::load(mxs);
+#pragma GCC unroll 16
+    for (int64_t j = 0; j < C; ++j) V::store(tout + j * W, exp_of<V>(V::sub(V::load(tin + j * W), mx)));
+    T* ob = out + first * C;
+#pragma GCC unroll 16
+    for (int64_t r = 0; r < W; ++r) {
+      double s = 0.0;
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < C; ++j) {
+        const T e = tout[j * W + r];
+        ob[r * C + j] = e;
+        s += static_cast<double>(e);
+      }
+      sum[first + r] = s;
+    }
+  }
+  return first;
+}
+
+// short_rows_block for the run-time class count c (1..N).
+template <class V, int64_t N, class T = typename V::Elem>
+int64_t short_rows_transposed(const T* x, int64_t m, int64_t c, T* shift, T* out, double* sum) {
+  if constexpr (N > 1)
+    if (c < N) return short_rows_transposed<V, N - 1>(x, m, c, shift, out, sum);
+  return short_rows_block<V, N>(x, m, shift, out, sum);
+}
+
 // For m contiguous rows of c <= kShortRowMax<V> elements (cross_entropy's 5 classes), the values
 // that row_max_loop and exp_shift_sum_loop give row by row, without a call per row and with the
 // exponentials of many rows in each vector: shift[i] = the row maximum (+0 when it is infinite:
@@ -159,37 +213,7 @@ void short_rows_exp_loop(const T* __restrict x, int64_t m, int64_t c, T* __restr
   if (m <= 0 || c <= 0) return;
   constexpr T lowest = -static_cast<T>(__builtin_inf());
   int64_t first = 0;  // the rows before this one are done
-  if constexpr (V::width > 1) {
-    // W rows at a time, transposed: vector j holds class j of the W rows, so the running maximum,
-    // the exponentials and (after the transpose back) the sums are those of each row, in order.
-    // V::max(v, mx) is `v > mx ? v : mx` (vmax returns its second operand on a tie or a NaN).
-    constexpr int64_t W = V::width;
-    alignas(64) T tin[W * W], tout[W * W], mxs[W];
-    for (; first + W <= m; first += W) {
-      const T* xb = x + first * c;
-      for (int64_t r = 0; r < W; ++r)
-        for (int64_t j = 0; j < c; ++j) tin[j * W + r] = xb[r * c + j];
-      auto mx = V::set1(lowest);
-      for (int64_t j = 0; j < c; ++j) mx = V::max(V::load(tin + j * W), mx);
-      V::store(mxs, mx);
-      for (int64_t r = 0; r < W; ++r) {
-        if (__builtin_isinf(mxs[r])) mxs[r] = T(0);  // all -inf (or a +inf): no shift rather than inf - inf
-        shift[first + r] = mxs[r];
-      }
-      mx = V::load(mxs);
-      for (int64_t j = 0; j < c; ++j) V::store(tout + j * W, exp_of<V>(V::sub(V::load(tin + j * W), mx)));
-      T* ob = out + first * c;
-      for (int64_t r = 0; r < W; ++r) {
-        double s = 0.0;
-        for (int64_t j = 0; j < c; ++j) {
-          const T e = tout[j * W + r];
-          ob[r * c + j] = e;
-          s += static_cast<double>(e);
-        }
-        sum[first + r] = s;
-      }
-    }
-  }
+  if constexpr (V::width > 1) first = short_rows_transposed<V, V::width>(x, m, c, shift, out, sum);
   // The last rows (all of them on the scalar path): a block of rows, their shifts as one array.
   x += first * c;
   out += first * c;
