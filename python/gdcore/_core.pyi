@@ -1642,6 +1642,10 @@ def _conv2d_weight_grad(input: Tensor, grad_output: Tensor, weight_shape: collec
     """
 def _cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: typing.SupportsInt | typing.SupportsIndex, label_smoothing: typing.SupportsFloat | typing.SupportsIndex, reduction: str) -> Tensor:
     ...
+def _cross_entropy_rows(x: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, with_grad: bool = True, one_by_one: bool = False) -> tuple[Tensor, Tensor]:
+    """
+    cross_entropy's row kernels on contiguous (M, C) logits: (per-row losses as float64, the gradient or None); one_by_one sends every row through the one-row kernels (for tests).
+    """
 def _cumsum(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
 def _dtype_from(arg0: typing.Any) -> dtype:
@@ -1767,10 +1771,6 @@ def _sgd_step(params: collections.abc.Sequence[Tensor], grads: collections.abc.S
 def _simd_exp(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.float32]:
     """
     exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).
-    """
-def _cross_entropy_rows(x: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, with_grad: bool = True, one_by_one: bool = False) -> tuple[Tensor, Tensor]:
-    """
-    cross_entropy's row kernels on contiguous (M, C) logits: (per-row losses as float64, the gradient or None); one_by_one sends every row through the one-row kernels (for tests).
     """
 def _small_mm(a: Tensor, b: Tensor, out: Tensor | None = None) -> Tensor:
     """
