@@ -102,6 +102,7 @@ void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_
   // The version bumps of all batches at once when the epoch ends (or a live step throws): a
   // step that calls out (Python, a collective) could look at versions, so it keeps them per batch.
   const bool per_batch_versions = trace_.calls_out;
+  const bool direct = direct_path_ok();
   struct Bumps {
     const LoweredStep& step;
     uint64_t batches = 0;
@@ -120,7 +121,12 @@ void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_
       }
     }
     ++replay_;
-    for (auto& step : trace_.steps) step();  // (run_steps, inlined)
+    // (run_steps, inlined: the first batch runs every step, the later ones the steady program)
+    if (!direct) {
+      for (auto& step : trace_.steps) step();
+    } else {
+      run_program(b == 0 ? program_ : steady_);
+    }
     if (per_batch_versions) bump_versions(1);
     else ++bumps.batches;
     losses[b] = *loss;

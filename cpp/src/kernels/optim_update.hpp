@@ -36,6 +36,12 @@ struct SgdPart {
 };
 template <typename T>
 void sgd_plain_update(const SgdPart<T>* parts, size_t count, T lr);
+// The loop sgd_plain_update(param, grad, n, lr) runs now on the active SIMD path, for n too small
+// to be split over threads; nullptr for larger n. (A lowered step resolves it once at its trace.)
+template <typename T>
+using SgdPlainLoop = void (*)(T* param, const T* grad, int64_t n, T lr);
+template <typename T>
+SgdPlainLoop<T> sgd_plain_small_loop(int64_t n);
 
 struct AdagradScalars {
   double clr = 0;  // lr / (1 + (step - 1) * lr_decay)
