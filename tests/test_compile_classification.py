@@ -8,15 +8,12 @@ from gdcore import nn, optim
 from gdcore.data import DataLoader, TensorDataset, make_blobs
 from gdcore.nn import functional as F
 from gdcore.workflows.classification import lenet
+from epoch_runs import as_bytes, epoch_losses
 
 
 def lowering(step):
     (capture,) = step._captures.values()
     return capture.program.lowering
-
-
-def as_bytes(tensors):
-    return [t.detach().numpy().tobytes() for t in tensors]
 
 
 def make_step(model, optimizer):
@@ -39,11 +36,7 @@ def test_mlp_epochs_with_run_epoch_are_lowered_and_bit_identical(make_optimizer)
         model = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 5))
         step = make_step(model, make_optimizer(model.parameters()))
         loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, generator=gdcore.Generator(1))
-        if compiled:
-            run = gdcore.compile(step)
-            losses = gdcore.cat([run.run_epoch(loader) for _ in range(3)], 0)
-        else:
-            losses = gdcore.cat([step(xb, yb).reshape(1) for _ in range(3) for xb, yb in loader], 0)
+        losses, run = epoch_losses(step, loader, compiled, 3)
         runs.append((as_bytes([losses]), as_bytes(model.parameters())))
     assert runs[0] == runs[1]
     assert lowering(run) == "lowered"

@@ -11,6 +11,7 @@ import pytest
 
 import gdcore
 from gdcore import nn, optim
+from epoch_runs import as_bytes
 
 VALUE_SIZED = "op by op: it calls {} (its result's size depends on the values)"
 
@@ -18,10 +19,6 @@ VALUE_SIZED = "op by op: it calls {} (its result's size depends on the values)"
 def program(step):
     (capture,) = step._captures.values()
     return capture.program
-
-
-def as_bytes(tensors):
-    return [t.detach().numpy().tobytes() for t in tensors]
 
 
 def masks(n, counts, seed):

@@ -12,40 +12,12 @@ import numpy as np
 import pytest
 
 import gdcore
-from gdcore import optim
-from gdcore.data import DataLoader, TensorDataset
+from epoch_runs import as_bytes, regression_epochs
 
 
 def program(step):
     (capture,) = step._captures.values()
     return capture.program
-
-
-def as_bytes(tensors):
-    return [t.detach().numpy().tobytes() for t in tensors]
-
-
-def regression_epochs(X, y, batch_size, compiled, dtype, epochs=2):
-    """Per-sample (or mini-batch) SGD for linear regression over a shuffled loader: losses and (w, b)."""
-    features = X.shape[1]
-    w = gdcore.zeros(features, dtype=dtype, requires_grad=True)
-    b = gdcore.zeros(1, dtype=dtype, requires_grad=True)
-    optimizer = optim.SGD([w, b], lr=0.01)
-
-    def step(xb, yb):
-        loss = ((xb @ w + b - yb) ** 2 / 2).sum()
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        return loss
-    loader = DataLoader(TensorDataset(gdcore.tensor(X).to(dtype), gdcore.tensor(y).to(dtype)),
-                        batch_size=batch_size, shuffle=True, generator=gdcore.Generator(7))
-    if compiled:
-        run = gdcore.compile(step)
-        losses = gdcore.cat([run.run_epoch(loader) for _ in range(epochs)], 0)
-        return (losses.numpy().tobytes(), as_bytes([w, b])), run
-    losses = gdcore.cat([step(xb, yb).reshape(1) for _ in range(epochs) for xb, yb in loader], 0)
-    return (losses.detach().numpy().tobytes(), as_bytes([w, b])), None
 
 
 # 16 features: the benchmark's shape; 1, 2, 3, 5, 32: the dot's tail and the ends of the

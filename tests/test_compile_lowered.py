@@ -13,8 +13,8 @@ import pytest
 
 import gdcore
 from gdcore import nn, optim
-from gdcore.data import DataLoader, TensorDataset
 from gdcore.workflows.lenet import LeNet
+from epoch_runs import as_bytes, regression_epochs
 
 from test_compile import OPS
 
@@ -22,10 +22,6 @@ from test_compile import OPS
 def lowering(step):
     (capture,) = step._captures.values()
     return capture.program.lowering
-
-
-def as_bytes(tensors):
-    return [t.detach().numpy().tobytes() for t in tensors]
 
 
 # Ops whose loops all go through the kernel trace; the others replay op by op.
@@ -257,27 +253,9 @@ def test_per_sample_epoch_lowered_matches_the_eager_loop():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((64, 16))
     y = X @ rng.standard_normal(16) + 0.1 * rng.standard_normal(64)
-    runs = []
-    for compiled in (False, True):
-        w = gdcore.zeros(16, dtype=gdcore.float64, requires_grad=True)
-        b = gdcore.zeros(1, dtype=gdcore.float64, requires_grad=True)
-        optimizer = optim.SGD([w, b], lr=0.01)
-
-        def step(xb, yb):
-            loss = ((xb @ w + b - yb) ** 2 / 2).sum()
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-            return loss
-        loader = DataLoader(TensorDataset(gdcore.tensor(X), gdcore.tensor(y)), batch_size=1, shuffle=True,
-                            generator=gdcore.Generator(7))
-        if compiled:
-            run = gdcore.compile(step)
-            losses = gdcore.cat([run.run_epoch(loader) for _ in range(2)], 0)
-        else:
-            losses = gdcore.cat([step(xb, yb).reshape(1) for _ in range(2) for xb, yb in loader], 0)
-        runs.append((losses.detach().numpy().tobytes(), as_bytes([w, b])))
-    assert runs[0] == runs[1]
+    eager, _ = regression_epochs(X, y, 1, False, gdcore.float64)
+    compiled, run = regression_epochs(X, y, 1, True, gdcore.float64)
+    assert compiled == eager
     assert lowering(run) == "lowered"
 
 

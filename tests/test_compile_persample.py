@@ -15,33 +15,15 @@ import pytest
 import gdcore
 from gdcore import optim
 from gdcore.data import DataLoader, TensorDataset
-
-
-def as_bytes(tensors):
-    return [t.detach().numpy().tobytes() for t in tensors]
+from epoch_runs import as_bytes, regression_epochs
 
 
 def linear_epochs(X, y, batch_size, compiled, dtype=gdcore.float64, epochs=2, **sgd_options):
-    """Linear regression by SGD over a shuffled loader: the losses and (w, b) as bytes."""
-    w = gdcore.zeros(X.shape[1], dtype=dtype, requires_grad=True)
-    b = gdcore.zeros(1, dtype=dtype, requires_grad=True)
-    optimizer = optim.SGD([w, b], lr=0.01, **sgd_options)
-
-    def step(xb, yb):
-        loss = ((xb @ w + b - yb) ** 2 / 2).sum()
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        return loss
-    loader = DataLoader(TensorDataset(gdcore.tensor(X).to(dtype), gdcore.tensor(y).to(dtype)),
-                        batch_size=batch_size, shuffle=True, generator=gdcore.Generator(3))
-    if compiled:
-        run = gdcore.compile(step)
-        losses = gdcore.cat([run.run_epoch(loader) for _ in range(epochs)], 0)
-        assert any(c.program.lowering == "lowered" for c in run._captures.values())
-        return losses.numpy().tobytes(), as_bytes([w, b])
-    losses = gdcore.cat([step(xb, yb).reshape(1) for _ in range(epochs) for xb, yb in loader], 0)
-    return losses.detach().numpy().tobytes(), as_bytes([w, b])
+    """Linear regression by SGD over a shuffled loader: the losses and (w, b) as bytes; the compiled
+    step must have been lowered."""
+    result, run = regression_epochs(X, y, batch_size, compiled, dtype, epochs, seed=3, **sgd_options)
+    assert run is None or any(c.program.lowering == "lowered" for c in run._captures.values())
+    return result
 
 
 def data(rows, features, seed=0):

@@ -13,6 +13,7 @@ import pytest
 import gdcore
 from gdcore import _core, optim
 from gdcore.data import DataLoader, TensorDataset
+from epoch_runs import as_bytes, epoch_losses, shuffled_loader
 
 PATHS = _core.simd_paths()
 DTYPES = [gdcore.float64, gdcore.float32]
@@ -31,10 +32,6 @@ def on_path(request):
 def program(step):
     (capture,) = step._captures.values()
     return capture.program
-
-
-def as_bytes(tensors):
-    return [t.detach().numpy().tobytes() for t in tensors]
 
 
 def chain_epochs(X, y, dtype, compiled, batch_size=1, epochs=2):
@@ -56,14 +53,8 @@ def chain_epochs(X, y, dtype, compiled, batch_size=1, epochs=2):
         optimizer.step()
         optimizer.zero_grad()
         return loss
-    loader = DataLoader(TensorDataset(gdcore.tensor(X).to(dtype), gdcore.tensor(y).to(dtype)),
-                        batch_size=batch_size, shuffle=True, generator=gdcore.Generator(11))
-    if compiled:
-        run = gdcore.compile(step)
-        losses = gdcore.cat([run.run_epoch(loader) for _ in range(epochs)], 0)
-        return (losses.numpy().tobytes(), as_bytes([a, c])), run
-    losses = gdcore.cat([step(xb, yb).reshape(1) for _ in range(epochs) for xb, yb in loader], 0)
-    return (losses.detach().numpy().tobytes(), as_bytes([a, c])), None
+    losses, run = epoch_losses(step, shuffled_loader(X, y, dtype, batch_size, 11), compiled, epochs)
+    return (losses.numpy().tobytes(), as_bytes([a, c])), run
 
 
 def rows(n, seed, special=()):

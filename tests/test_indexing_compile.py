@@ -8,15 +8,12 @@ import pytest
 
 import gdcore
 from gdcore import nn, optim
+from epoch_runs import as_bytes
 
 
 def lowering(step):
     (capture,) = step._captures.values()
     return capture.program.lowering
-
-
-def as_bytes(tensors):
-    return [t.detach().numpy().tobytes() for t in tensors]
 
 
 def eager_and_compiled(body, make_args, steps=6):

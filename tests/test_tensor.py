@@ -160,12 +160,13 @@ def test_generator_matches_reference_algorithm(seed):
     np.testing.assert_array_equal(got, expected)  # bit for bit: the same numbers on every machine
     np.testing.assert_allclose(gdcore.randn(7, generator=gdcore.Generator(seed), dtype=gdcore.float64).numpy(),
                                ReferencePcg(seed).normals(7), rtol=1e-13)
-    ref = ReferencePcg(seed)
-    perm = list(range(10))
-    for k in range(9, 0, -1):  # Fisher-Yates
-        j = ref.below(k + 1)
-        perm[k], perm[j] = perm[j], perm[k]
-    np.testing.assert_array_equal(gdcore.randperm(10, generator=gdcore.Generator(seed)).numpy(), perm)
+    for n in (0, 1, 2, 10, 33, 3000):  # 3000: blocks of 32 draws and a partial one
+        ref = ReferencePcg(seed)
+        perm = list(range(n))
+        for k in range(n - 1, 0, -1):  # Fisher-Yates
+            j = ref.below(k + 1)
+            perm[k], perm[j] = perm[j], perm[k]
+        np.testing.assert_array_equal(gdcore.randperm(n, generator=gdcore.Generator(seed)).numpy(), perm)
 
 
 def test_manual_seed_reproducibility():

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 
-from .. import _core
 from .._core import Tensor
 from . import functional as F
 from . import init
-from .linear import _check_size, _factory_dtype
+from .linear import _check_size, _init_layer_parameters
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["Conv2d"]
 
@@ -37,13 +35,7 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: kernel_size and stride must be >= 1, got {self.kernel_size} and {self.stride}")
         # Resolve 'same'/'valid' now so that a bad combination fails at construction.
         F._conv_padding(self.padding, self.kernel_size, self.stride)
-        dt = _factory_dtype(dtype, device)
-        self.weight = Parameter(_core._full([out_channels, in_channels, *self.kernel_size], 0.0, dt, False))
-        if bias:
-            self.bias = Parameter(_core._full([out_channels], 0.0, dt, False))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _init_layer_parameters(self, (out_channels, in_channels, *self.kernel_size), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         """Re-draws weight and bias with torch's defaults (from the global generator)."""

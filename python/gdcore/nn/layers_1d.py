@@ -2,14 +2,12 @@
 with torch's defaults (Conv1d's weight (out_channels, in_channels, k) and bias initialised as torch's)."""
 from __future__ import annotations
 
-from .. import _core
 from .._core import Tensor
 from . import functional as F
 from . import functional_1d as F1
 from . import init
-from .linear import _check_size, _factory_dtype
+from .linear import _check_size, _init_layer_parameters
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["Conv1d", "MaxPool1d", "AvgPool1d"]
 
@@ -32,13 +30,7 @@ class Conv1d(Module):
             raise ValueError(f"Conv1d: gdcore supports only padding_mode='zeros', got {padding_mode!r}")
         if self.kernel_size[0] < 1 or self.stride[0] < 1:
             raise ValueError(f"Conv1d: kernel_size and stride must be >= 1, got {self.kernel_size} and {self.stride}")
-        dt = _factory_dtype(dtype, device)
-        self.weight = Parameter(_core._full([out_channels, in_channels, self.kernel_size[0]], 0.0, dt, False))
-        if bias:
-            self.bias = Parameter(_core._full([out_channels], 0.0, dt, False))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _init_layer_parameters(self, (out_channels, in_channels, self.kernel_size[0]), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)

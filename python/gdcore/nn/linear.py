@@ -27,6 +27,18 @@ def _factory_dtype(dtype, device):
     return dtype
 
 
+def _init_layer_parameters(layer: Module, weight_shape, bias: bool, dtype, device) -> None:
+    """Registers ``weight`` of ``weight_shape`` and, if ``bias``, ``bias`` of the first dimension's size (else a
+    ``None`` bias, as torch), then draws them with the layer's ``reset_parameters()``."""
+    dt = _factory_dtype(dtype, device)
+    layer.weight = Parameter(_core._full(list(weight_shape), 0.0, dt, False))
+    if bias:
+        layer.bias = Parameter(_core._full([weight_shape[0]], 0.0, dt, False))
+    else:
+        layer.register_parameter("bias", None)
+    layer.reset_parameters()
+
+
 def _check_size(value, name: str, layer: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{layer}: {name} must be an int >= {minimum}, got {value!r}")
@@ -46,13 +58,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_size(in_features, "in_features", "Linear")
         self.out_features = _check_size(out_features, "out_features", "Linear")
-        dt = _factory_dtype(dtype, device)
-        self.weight = Parameter(_core._full([out_features, in_features], 0.0, dt, False))
-        if bias:
-            self.bias = Parameter(_core._full([out_features], 0.0, dt, False))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _init_layer_parameters(self, (out_features, in_features), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         """Re-draws weight and bias with torch's defaults (from the global generator)."""
