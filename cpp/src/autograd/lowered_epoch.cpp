@@ -108,6 +108,24 @@ void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_
     uint64_t batches = 0;
     ~Bumps() { step.bump_versions(batches); }
   } bumps{*this};
+  if (batch_size == 1 && copies.size() == 2 && direct && !per_batch_versions) {
+    // The per-sample epoch of a (rows, target) dataset: the same work as the loop below, with the
+    // two row copies held in locals and no loop over the batch's rows or over the copies.
+    const RowCopy x = copies[0], y = copies[1];
+    for (int64_t b = 0; b < batches; ++b) {
+      const int64_t row = order[b];
+      const int64_t later = order[std::min(b + ahead, total - 1)];
+      prefetch_row(x, later);
+      prefetch_row(y, later);
+      x.copy(x.dst, x.src + row * static_cast<int64_t>(x.row_bytes), x.row_bytes);
+      y.copy(y.dst, y.src + row * static_cast<int64_t>(y.row_bytes), y.row_bytes);
+      ++replay_;
+      run_program(b == 0 ? program_ : steady_);
+      ++bumps.batches;
+      losses[b] = *loss;
+    }
+    return;
+  }
   int64_t pos = 0;
   for (int64_t b = 0; b < batches; ++b) {
     for (int64_t r = 0; r < batch_size; ++r, ++pos) {
