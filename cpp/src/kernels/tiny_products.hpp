@@ -12,7 +12,6 @@
 #include <utility>
 
 #include "kernels/gemm.hpp"
-#include "kernels/simd/dispatch.hpp"
 
 namespace gdcore::kernels {
 
@@ -58,27 +57,13 @@ template <typename T, int64_t M>
 void column(const T* a, const T* b, T* c) {
   column_times(c, a, b[0], std::integral_constant<int64_t, M>{});
 }
-// The same bodies compiled for AVX2 (four running sums are one 4-lane register; a column is 4
-// lanes at a time): the same multiplications and additions in the same order, each rounded
-// alone (no FMA is enabled here, so none can be contracted), hence the same bits as above. Taken
-// on the AVX2 and AVX-512 paths, which only run on CPUs that have AVX2.
-template <typename T, int64_t K>
-[[gnu::target("avx2")]] void dot_wide(const T* a, const T* b, T* c) {
-  c[0] = T(0) + dot_four_sums(a, b, std::integral_constant<int64_t, K>{});
-}
-template <typename T, int64_t M>
-[[gnu::target("avx2")]] void column_wide(const T* a, const T* b, T* c) {
-  column_times(c, a, b[0], std::integral_constant<int64_t, M>{});
+template <typename T, int64_t... I>
+constexpr auto dot_table(std::integer_sequence<int64_t, I...>) {
+  return std::array<TinyProduct<T>, sizeof...(I)>{&dot<T, I + 1>...};
 }
 template <typename T, int64_t... I>
-constexpr auto dot_table(std::integer_sequence<int64_t, I...>, bool wide) {
-  return wide ? std::array<TinyProduct<T>, sizeof...(I)>{&dot_wide<T, I + 1>...}
-              : std::array<TinyProduct<T>, sizeof...(I)>{&dot<T, I + 1>...};
-}
-template <typename T, int64_t... I>
-constexpr auto column_table(std::integer_sequence<int64_t, I...>, bool wide) {
-  return wide ? std::array<TinyProduct<T>, sizeof...(I)>{&column_wide<T, I + 1>...}
-              : std::array<TinyProduct<T>, sizeof...(I)>{&column<T, I + 1>...};
+constexpr auto column_table(std::integer_sequence<int64_t, I...>) {
+  return std::array<TinyProduct<T>, sizeof...(I)>{&column<T, I + 1>...};
 }
 }  // namespace tiny_detail
 
@@ -87,20 +72,17 @@ constexpr auto column_table(std::integer_sequence<int64_t, I...>, bool wide) {
 // (the caller keeps gemm_plain). Strides along a dimension of size 1 are never followed.
 template <typename T>
 TinyProduct<T> tiny_product(int64_t m, int64_t n, int64_t k, MatrixRef<T> a, MatrixRef<T> b, int64_t ldc) {
-  using Sizes = std::make_integer_sequence<int64_t, kTinyProductMax>;
-  static constexpr auto dots = tiny_detail::dot_table<T>(Sizes{}, false);
-  static constexpr auto columns = tiny_detail::column_table<T>(Sizes{}, false);
-  static constexpr auto wide_dots = tiny_detail::dot_table<T>(Sizes{}, true);
-  static constexpr auto wide_columns = tiny_detail::column_table<T>(Sizes{}, true);
+  static constexpr auto dots = tiny_detail::dot_table<T>(std::make_integer_sequence<int64_t, kTinyProductMax>{});
+  static constexpr auto columns =
+      tiny_detail::column_table<T>(std::make_integer_sequence<int64_t, kTinyProductMax>{});
   if (n != 1) return nullptr;
-  const bool wide = simd::active_path() != simd::SimdPath::Scalar;
   // (gemm_plain takes its k == 1 branch before the dot product's: so does this.)
   if (k == 1) {
     if (m < 1 || m > kTinyProductMax || ldc != 1 || (m > 1 && a.row_stride != 1)) return nullptr;
-    return (wide ? wide_columns : columns)[static_cast<size_t>(m - 1)];
+    return columns[static_cast<size_t>(m - 1)];
   }
   if (m != 1 || k < 2 || k > kTinyProductMax || a.col_stride != 1 || b.row_stride != 1) return nullptr;
-  return (wide ? wide_dots : dots)[static_cast<size_t>(k - 1)];
+  return dots[static_cast<size_t>(k - 1)];
 }
 
 }  // namespace gdcore::kernels
