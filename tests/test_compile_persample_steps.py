@@ -185,3 +185,44 @@ def test_versions_and_grads_after_run_epoch_are_the_eager_loops(dtype):
             assert program(run).lowering == "lowered"
     assert seen[0] == seen[1]
     assert seen[0][:4] == (72, 72, True, True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_tiny_products_give_the_same_bits_on_every_path(dtype):
+    """Row-times-column and column-times-number products of 1 to 33 elements (up to 32 the tiny
+    bodies that the direct steps call): every SIMD path gives the scalar path's bits,
+    nan, inf and signed zeros included; the dot product's bits are those of its four running sums
+    added as (s0 + s1) + (s2 + s3), computed here with numpy one rounding at a time."""
+    rng = np.random.default_rng(12)
+    before = _core.simd_path()
+    np_dtype = np.float64 if dtype == gdcore.float64 else np.float32
+    try:
+        for k in range(1, 34):
+            x = rng.standard_normal((1, k)).astype(np_dtype)
+            w = rng.standard_normal(k).astype(np_dtype)
+            if k > 3:
+                x[0, 1], w[2], x[0, 3] = -0.0, np.inf if k % 2 else np.nan, -np.inf if k % 3 == 0 else 1.5
+            col = rng.standard_normal((k, 1)).astype(np_dtype)
+            col[0, 0] = -0.0
+            one = np.array([[-2.5 if k % 2 else -0.0]], dtype=np_dtype)
+            results = []
+            for path in _core.simd_paths():
+                _core._set_simd_path(path)
+                dot = (gdcore.tensor(x) @ gdcore.tensor(w)).numpy().tobytes()
+                column = (gdcore.tensor(col) @ gdcore.tensor(one)).numpy().tobytes()
+                results.append((dot, column))
+            assert all(r == results[0] for r in results), k
+            if k >= 2:
+                with np.errstate(invalid="ignore", over="ignore"):
+                    body = k - k % 4
+                    sums = [np_dtype(0)] * 4
+                    for p in range(0, body, 4):
+                        for j in range(4):
+                            sums[j] = np_dtype(sums[j] + np_dtype(x[0, p + j] * w[p + j]))
+                    total = np_dtype(np_dtype(sums[0] + sums[1]) + np_dtype(sums[2] + sums[3]))
+                    for p in range(body, k):
+                        total = np_dtype(total + np_dtype(x[0, p] * w[p]))
+                    want = np.array([np_dtype(np_dtype(0) + total)], dtype=np_dtype)
+                assert results[0][0] == want.tobytes(), k
+    finally:
+        _core._set_simd_path(before)
