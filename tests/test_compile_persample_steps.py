@@ -1,7 +1,8 @@
 """The per-sample epoch's fast paths, round 5 (issue 14, target 3): a lowered step runs as a
 program of direct steps (cpp/src/autograd/lowered_step.hpp): tiny products, one-element chains,
-`.grad = None` and plain SGD (one step a parameter, the SIMD path's loop resolved when the step is
-traced) are called without the std::function hop, every other step through its std::function; a
+`.grad = None` and plain SGD (one step a parameter, its loop resolved when the step is traced: on
+the wide paths a 16-byte FMA loop for up to 64 elements, kernels/sgd_narrow.cpp, which must give
+the path's own bits) are called without the std::function hop, every other step through its std::function; a
 run_epoch's later batches skip the `.grad = None` steps when no step can set a .grad; and on a SIMD
 path other than the traced one every step runs through its std::function again.
 On every SIMD path this CPU has, in float32 and float64, compiled epochs give the eager loop's

@@ -167,7 +167,7 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
           // lowered run calls the path's loop directly, without the table look-up and the loop over parts.
           for (const auto& t : parts)
             trace::launch_direct([t, lr] { kernels::sgd_plain_update(t.param, t.grad, t.n, lr); },
-                                 [t, lr, loop = kernels::sgd_plain_small_loop<scalar_t>(t.n)] {
+                                 [t, lr, loop = kernels::sgd_plain_lowered_loop<scalar_t>(t.n)] {
                                    loop(t.param, t.grad, t.n, lr);
                                  });
         } else {
