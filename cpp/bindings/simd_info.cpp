@@ -3,6 +3,7 @@
 // so a bad GDCORE_SIMD fails `import gdcore` with a message that says what to set instead.
 #include "gdcore/simd.hpp"
 #include "gdcore/small_mm.hpp"
+#include "gdcore/cross_entropy_rows.hpp"
 #include "tensor_caster.hpp"
 
 namespace gdcore::bind {
@@ -47,6 +48,11 @@ void bind_simd(py::module_& m) {
       arg("a"), arg("b"), arg("out") = py::none(),
       "a @ b (2-d float tensors, read through their strides) with the active SIMD path's small-product kernel "
       "whatever the sizes, without a graph; with `out` given, out += a @ b (for tests).");
+  m.def("_cross_entropy_rows", &cross_entropy_rows_for_tests, arg("x"), arg("target"), arg("weight") = py::none(),
+        arg("ignore_index") = -100, arg("label_smoothing") = 0.0, arg("scale") = 1.0, arg("with_grad") = true,
+        arg("one_by_one") = false,
+        "cross_entropy's row kernels on contiguous (M, C) logits: (per-row losses as float64, the gradient or "
+        "None); one_by_one sends every row through the one-row kernels (for tests).");
 }
 
 }  // namespace gdcore::bind

@@ -1768,6 +1768,10 @@ def _simd_exp(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> num
     """
     exp of a float32 array with the softmax kernels' polynomial exp on the active SIMD path (for tests).
     """
+def _cross_entropy_rows(x: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, with_grad: bool = True, one_by_one: bool = False) -> tuple[Tensor, Tensor]:
+    """
+    cross_entropy's row kernels on contiguous (M, C) logits: (per-row losses as float64, the gradient or None); one_by_one sends every row through the one-row kernels (for tests).
+    """
 def _small_mm(a: Tensor, b: Tensor, out: Tensor | None = None) -> Tensor:
     """
     a @ b (2-d float tensors, read through their strides) with the active SIMD path's small-product kernel whatever the sizes, without a graph; with `out` given, out += a @ b (for tests).

@@ -22,4 +22,10 @@ template <typename T>
 void cross_entropy_rows(const T* x, const int64_t* target, const T* weight, int64_t m, int64_t c,
                         int64_t ignore_index, double eps, double* loss, T* grad, T scale);
 
+// The same, every row through the one-row kernels (rows of any length take them otherwise only
+// above the short-row length of the SIMD path): the loops the short rows' kernel must match, for tests.
+template <typename T>
+void cross_entropy_rows_one_by_one(const T* x, const int64_t* target, const T* weight, int64_t m, int64_t c,
+                                   int64_t ignore_index, double eps, double* loss, T* grad, T scale);
+
 }  // namespace gdcore::kernels

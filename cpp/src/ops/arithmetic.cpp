@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops/binary_map.hpp"
+#include "ops/linear_relu_loops.hpp"
 #include "ops/elementwise.hpp"
 
 namespace gdcore {
@@ -116,7 +117,8 @@ const OpDef kMinimum{"MinimumBackward", minimum_backward};
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_map(a, b, "add", false, GD_BINARY_MAP_FN(x + y));
+  Tensor out = add_row_loop(a, b);  // (x @ w.t() + bias: a SIMD loop with the same bits)
+  if (!out.defined()) out = binary_map(a, b, "add", false, GD_BINARY_MAP_FN(x + y));
   record(kAdd, {a, b}, out);
   return out;
 }

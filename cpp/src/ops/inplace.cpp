@@ -2,6 +2,7 @@
 // included) and bump its version counter, so a graph that saved the old values
 // refuses to backward through them. With history (a non-leaf that requires grad)
 // the out-of-place result is written back and becomes the tensor's history.
+#include <functional>
 #include "gdcore/capture.hpp"
 #include "gdcore/grad_mode.hpp"
 #include "ops/elementwise.hpp"
@@ -78,6 +79,23 @@ void apply_inplace(const Tensor& self, const Tensor& other, const char* name, F 
       const int64_t n = self.numel();
       trace::launch([xs, vs, n, fn] {
         for (int64_t k = 0; k < n; ++k) xs[k] = fn(xs[k], vs[k]);
+      });
+      return;
+    }
+    // A contiguous target times one number from other memory (cross_entropy's gradient times the
+    // upstream gradient): the same fn per element as the strided loop below, without its set-up.
+    // The number is read inside the closure (a replay must see the new value), once: it cannot
+    // change during the loop, as it lies outside the elements the loop writes.
+    const scalar_t* one = v + y.impl()->offset;
+    scalar_t* first = x + self.impl()->offset;
+    if (self.is_contiguous() && y.numel() == 1 &&
+        (std::less<const scalar_t*>()(one, first) || !std::less<const scalar_t*>()(one, first + self.numel()))) {
+      scalar_t* xs = first;
+      const scalar_t* vs = one;
+      const int64_t n = self.numel();
+      trace::launch([xs, vs, n, fn] {
+        const scalar_t value = *vs;
+        for (int64_t k = 0; k < n; ++k) xs[k] = fn(xs[k], value);
       });
       return;
     }

@@ -6,6 +6,7 @@
 #include "gdcore/grad_mode.hpp"
 #include "kernels/sigmoid.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/linear_relu_loops.hpp"
 
 namespace gdcore {
 using namespace detail;
@@ -90,6 +91,9 @@ const OpDef kSigmoid{"SigmoidBackward", sigmoid_backward};
 
 std::vector<Tensor> relu_backward(Node& n, const Tensor& g) {
   Tensor y = n.saved_tensor(0);
+  // Unless the backward is recorded (create_graph): the mask and the product as one SIMD loop, the same bits.
+  if (!GradMode::is_enabled())
+    if (Tensor fast = relu_grad_loop(g, y); fast.defined()) return {fast};
   return {mul(g, compare(y, scalar_tensor(0.0, y.dtype()), CompareOp::Gt))};
 }
 const OpDef kRelu{"ReluBackward", relu_backward};
@@ -149,7 +153,8 @@ Tensor sigmoid(const Tensor& a) {
 Tensor relu(const Tensor& a) {
   if (!a.defined()) throw std::invalid_argument("relu: got an undefined tensor");
   if (!is_floating(a.dtype())) return integral_map(kRelu, a, "relu", true);  // int stays int, as torch
-  return finish(kRelu, a, unary_forward(a, "relu", GD_UNARY_FN(x > T(0) ? x : T(0))), Keep::Output);
+  Tensor fast = relu_loop(a);  // (a SIMD loop with the same bits, for tensors of a layer's size)
+  return finish(kRelu, a, fast.defined() ? fast : unary_forward(a, "relu", GD_UNARY_FN(x > T(0) ? x : T(0))), Keep::Output);
 }
 
 Tensor clamp(const Tensor& a, std::optional<double> lo, std::optional<double> hi) {

@@ -50,6 +50,17 @@ struct Kernels {
   // (rows, n) array x, each taken in double from +0.0 over the rows in order (sum_rows_loops.hpp);
   // acc is n doubles of scratch.
   void (*sum_rows)(const T* x, int64_t rows, int64_t n, double* acc, T* out, double scale);
+  // For m contiguous rows of c <= short_row_max elements: shift[i] = row_max of row i (+0 when
+  // infinite), out = exp(x - shift[row]) and sum[i] = exp_shift_sum of row i, with those kernels'
+  // bits, many rows per vector (softmax_loops.hpp; cross_entropy's short rows).
+  void (*short_rows_exp)(const T* x, int64_t m, int64_t c, T* shift, T* out, double* sum);
+  int64_t short_row_max;
+  // The loops around a Linear-ReLU layer (activation_loops.hpp), each with the bits of the plain
+  // expression: out[r, j] = x[r, j] + row[j] over contiguous (rows, cols); out = x > 0 ? x : 0;
+  // out = g * (y > 0 ? 1 : 0).
+  void (*add_row)(const T* x, const T* row, T* out, int64_t rows, int64_t cols);
+  void (*relu)(const T* x, T* out, int64_t n);
+  void (*relu_grad)(const T* g, const T* y, T* out, int64_t n);
 };
 
 struct KernelTable {

@@ -137,6 +137,120 @@ double exp_shift_sum_loop(const T* __restrict x, T shift, T* __restrict out, int
   return lane_sum<V>(sum, n);  // (n < width: the lanes from n on were only ever filled with exp(-inf))
 }
 
+// The longest row that short_rows_exp_loop takes: rows up to one vector (on the scalar path
+// rows of up to 7, which row_max_loop and exp_shift_sum_loop walk one element at a time). For
+// such a row those two loops reduce to plain sequences: the maximum is the running
+// `x[j] > m ? x[j] : m` from -inf over j = 0, 1, ... (on a wide path each lane is
+// vmax(-inf, x[j]) = x[j], NaN included, and the lanes are folded in that order; the -inf fill
+// lanes never win), and the sum is `s += double(exp(x[j] - shift))` from 0.0 in that order (a
+// lane is 0 + e = e, and the fill lanes are left out).
+template <class V>
+inline constexpr int64_t kShortRowMax = V::width == 1 ? 7 : V::width;
+
+// short_rows_exp_loop's wide paths: W rows at a time, transposed (vector j holds class j of the
+// W rows), so the running maximum, the exponentials and (after the transpose back) the sums are
+// those of each row, in order. V::max(v, mx) is `v > mx ? v : mx` (vmax returns its second
+// operand on a tie or a NaN). C is the class count, a template argument so that the transposes
+// unroll; returns how many rows (whole blocks of W) were done.
+template <class V, int64_t C, class T = typename V::Elem>
+int64_t short_rows_block(const T* __restrict x, int64_t m, T* __restrict shift, T* __restrict out,
+                         double* __restrict sum) {
+  constexpr T lowest = -static_cast<T>(__builtin_inf());
+  constexpr int64_t W = V::width;
+  alignas(64) T tin[C * W], tout[C * W], mxs[W];
+  int64_t first = 0;
+  for (; first + W <= m; first += W) {
+    const T* xb = x + first * C;
+#pragma GCC unroll 16
+    for (int64_t r = 0; r < W; ++r)
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < C; ++j) tin[j * W + r] = xb[r * C + j];
+    auto mx = V::set1(lowest);
+#pragma GCC unroll 16
+    for (int64_t j = 0; j < C; ++j) mx = V::max(V::load(tin + j * W), mx);
+    V::store(mxs, mx);
+#pragma GCC unroll 16
+    for (int64_t r = 0; r < W; ++r) {
+      if (__builtin_isinf(mxs[r])) mxs[r] = T(0);  // all -inf (or a +inf): no shift rather than inf - inf
+      shift[first + r] = mxs[r];
+    }
+    mx = V::load(mxs);
+#pragma GCC unroll 16
+    for (int64_t j = 0; j < C; ++j) V::store(tout + j * W, exp_of<V>(V::sub(V::load(tin + j * W), mx)));
+    T* ob = out + first * C;
+#pragma GCC unroll 16
+    for (int64_t r = 0; r < W; ++r) {
+      double s = 0.0;
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < C; ++j) {
+        const T e = tout[j * W + r];
+        ob[r * C + j] = e;
+        s += static_cast<double>(e);
+      }
+      sum[first + r] = s;
+    }
+  }
+  return first;
+}
+
+// short_rows_block for the run-time class count c (1..N).
+template <class V, int64_t N, class T = typename V::Elem>
+int64_t short_rows_transposed(const T* x, int64_t m, int64_t c, T* shift, T* out, double* sum) {
+  if constexpr (N > 1)
+    if (c < N) return short_rows_transposed<V, N - 1>(x, m, c, shift, out, sum);
+  return short_rows_block<V, N>(x, m, shift, out, sum);
+}
+
+// For m contiguous rows of c <= kShortRowMax<V> elements (cross_entropy's 5 classes), the values
+// that row_max_loop and exp_shift_sum_loop give row by row, without a call per row and with the
+// exponentials of many rows in each vector: shift[i] = the row maximum (+0 when it is infinite:
+// all -inf, or a +inf), out[i * c + j] = exp(x[i * c + j] - shift[i]), sum[i] = the row's
+// exponentials added in double in order. Each element gets the same subtraction and the same
+// lanewise exp as in exp_shift_sum_loop, so every output has that loop's bits.
+template <class V, class T = typename V::Elem>
+void short_rows_exp_loop(const T* __restrict x, int64_t m, int64_t c, T* __restrict shift, T* __restrict out,
+                         double* __restrict sum) {
+  if (m <= 0 || c <= 0) return;
+  constexpr T lowest = -static_cast<T>(__builtin_inf());
+  int64_t first = 0;  // the rows before this one are done
+  if constexpr (V::width > 1) first = short_rows_transposed<V, V::width>(x, m, c, shift, out, sum);
+  // The last rows (all of them on the scalar path): a block of rows, their shifts as one array.
+  x += first * c;
+  out += first * c;
+  shift += first;
+  sum += first;
+  m -= first;
+  constexpr int64_t kBlock = 1024;  // elements per block: the per-element shifts stay in L1
+  alignas(64) T shifts[kBlock];
+  const int64_t rows_per_block = kBlock / (c > 0 ? c : 1);
+  for (int64_t i0 = 0; i0 < m; i0 += rows_per_block) {
+    const int64_t rows = m - i0 < rows_per_block ? m - i0 : rows_per_block, n = rows * c;
+    const T* xb = x + i0 * c;
+    for (int64_t i = 0; i < rows; ++i) {
+      const T* xi = xb + i * c;
+      T mx = lowest;
+      if constexpr (V::width == 1) {
+        for (int64_t j = 0; j < c; ++j) mx = V::max(mx, xi[j]);  // (row_max_loop's tail, as there)
+      } else {
+        for (int64_t j = 0; j < c; ++j) mx = xi[j] > mx ? xi[j] : mx;
+      }
+      if (__builtin_isinf(mx)) mx = T(0);  // all -inf (or a +inf): no shift rather than inf - inf
+      shift[i0 + i] = mx;
+      for (int64_t j = 0; j < c; ++j) shifts[i * c + j] = mx;
+    }
+    T* ob = out + i0 * c;
+    for_blocks<V>(n, [&](int64_t k, int64_t len) {
+      st<V>(ob + k, exp_of<V>(V::sub(ld<V>(xb + k, len), ld<V>(shifts + k, len))), len);
+    });
+    for (int64_t i = 0; i < rows; ++i) {
+      const T* e = ob + i * c;
+      double s = 0.0;
+      for (int64_t j = 0; j < c; ++j) s += static_cast<double>(e[j]);
+      sum[i0 + i] = s;
+    }
+  }
+}
+
 // x[k] *= a.
 template <class V, class T = typename V::Elem>
 void scale_loop(T* __restrict x, T a, int64_t n) {

@@ -184,6 +184,7 @@ void diff_times_loop(const T* __restrict x, const T* __restrict y, const T* __re
 #include "kernels/simd/softmax_loops.hpp"  // (uses for_blocks, ld and st above)
 #include "kernels/simd/small_gemm_loops.hpp"  // (uses LaneOf above)
 #include "kernels/simd/sum_rows_loops.hpp"  // (uses for_blocks, ld and st above)
+#include "kernels/simd/activation_loops.hpp"  // (uses for_blocks, ld and st above)
 
 namespace gdcore::kernels::simd {
 namespace {
@@ -194,7 +195,8 @@ Kernels<T> make_kernels() {
   return Kernels<T>{&sgd_loop<V>,     &adam_loop<V>,        &sq_diff_sum_loop<V>, &sq_diff_sum_and_grad_loop<V>,
                     &sq_diff_loop<V>, &scaled_diff_loop<V>, &diff_times_loop<V>,
                     &row_max_loop<V>, &exp_shift_sum_loop<V>, &scale_loop<V>, &exp_loop<V>,
-                    &sgd_plain_loop<V>, &small_gemm_loop<V>, &sum_rows_loop<Vec<double>, T>};
+                    &sgd_plain_loop<V>, &small_gemm_loop<V>, &sum_rows_loop<Vec<double>, T>,
+                    &short_rows_exp_loop<V>, kShortRowMax<V>, &add_row_loop<V>, &relu_loop<V>, &relu_grad_loop<V>};
 }
 
 }  // namespace
