@@ -14,11 +14,15 @@ namespace {
 
 struct Traced {
   trace::KernelTrace t;
+  std::vector<StepInfo> info;  // one per step, kept in step with them by the fusion
   Traced() { trace::set_active(&t); }
   ~Traced() { trace::set_active(nullptr); }
   size_t fuse() {
     trace::set_active(nullptr);
-    return fuse_element_loops(t.steps, t.element_loops);
+    info.assign(t.steps.size(), StepInfo{});
+    const size_t fused = fuse_element_loops(t.steps, info, t.element_loops);
+    EXPECT_EQ(info.size(), t.steps.size());
+    return fused;
   }
   void run() {
     for (auto& s : t.steps) s();
@@ -85,6 +89,31 @@ TEST(LoweredFusion, DifferentSizesAndOneElementRuns) {
   EXPECT_EQ(b, 10.0);
   EXPECT_EQ(c, 2.5);
   EXPECT_EQ(w[3], -1.0);
+  // The fused one-element chain has a direct form (lowered_step.hpp's programs call it) that does
+  // the same; the four-element loop has none.
+  ASSERT_NE(tr.info[0].direct.fn, nullptr);
+  EXPECT_EQ(tr.info[1].direct.fn, nullptr);
+  a = 5;
+  tr.info[0].direct.fn(tr.info[0].direct);
+  EXPECT_EQ(b, 26.0);
+  EXPECT_EQ(c, 6.5);
+}
+
+TEST(LoweredFusion, DirectStepsRunTheirClosure) {
+  double x = 1.5, y = 0;
+  trace::KernelTrace t;
+  trace::set_active(&t);
+  trace::launch_direct([px = &x, py = &y] { *py += *px * 2; });
+  trace::launch_direct([py = &y] { *py += 1; }, [py = &y] { *py += 1; });
+  trace::set_active(nullptr);
+  EXPECT_EQ(y, 4.0);  // each ran once while traced
+  ASSERT_EQ(t.direct_steps.size(), 2u);
+  EXPECT_EQ(t.direct_steps[0].first, 0u);
+  EXPECT_EQ(t.direct_steps[1].first, 1u);
+  for (const auto& [at, d] : t.direct_steps) d.fn(d);
+  EXPECT_EQ(y, 8.0);
+  for (auto& s : t.steps) s();
+  EXPECT_EQ(y, 12.0);
 }
 
 }  // namespace

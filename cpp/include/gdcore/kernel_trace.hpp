@@ -45,6 +45,16 @@ struct ElementLoop {
   alignas(16) unsigned char functor[16] = {};
 };
 
+// A step the lowering may run without a std::function: `fn(*this)` over a payload kept in the
+// struct (a trivially copyable closure of at most 48 bytes: pointers, sizes, a kernel's function
+// pointer). The lowered program of a step is an array of these (lowered_step.hpp), so a kernel
+// launched this way is one indirect call from the program's loop, its closure body inlined in
+// `fn`; every other step is called through its std::function.
+struct DirectStep {
+  void (*fn)(const DirectStep&) = nullptr;
+  alignas(16) unsigned char payload[48] = {};
+};
+
 struct KernelTrace {
   std::vector<std::function<void()>> steps;      // launches (and the lowering's own steps), in order
   std::vector<std::shared_ptr<Storage>> held;    // every storage allocated while tracing
@@ -66,6 +76,8 @@ struct KernelTrace {
   std::vector<std::pair<size_t, std::shared_ptr<std::atomic<uint64_t>>>> version_bumps;
   // (step index, loop) of every launch_elements: the steps the lowering may fuse.
   std::vector<std::pair<size_t, ElementLoop>> element_loops;
+  // (step index, direct form) of every launch_direct: the steps the lowering may call directly.
+  std::vector<std::pair<size_t, DirectStep>> direct_steps;
 };
 
 // The trace recording on this thread; null when none is (or while paused).
@@ -77,6 +89,50 @@ inline void set_active(KernelTrace* t) { active_trace = t; }
 template <typename F>
 inline void launch(F&& f) {
   if (KernelTrace* t = active()) t->steps.emplace_back(f);
+  f();
+}
+
+template <typename F>
+inline constexpr bool kFitsDirectStep =
+    std::is_trivially_copyable_v<F> && sizeof(F) <= sizeof(DirectStep::payload) && alignof(F) <= 16;
+
+namespace direct_detail {
+template <typename F>
+void call(const DirectStep& s) {
+  (*std::launder(reinterpret_cast<const F*>(s.payload)))();
+}
+}  // namespace direct_detail
+
+// The direct form of the closure `f` (trivially copyable, kFitsDirectStep).
+template <typename F>
+inline DirectStep make_direct(const F& f) {
+  static_assert(kFitsDirectStep<F>, "a direct step's closure must be trivially copyable and at most 48 bytes");
+  DirectStep s;
+  s.fn = &direct_detail::call<F>;
+  ::new (static_cast<void*>(s.payload)) F(f);
+  return s;
+}
+
+// launch(f) for a small trivially copyable closure: while tracing, the step is also noted in
+// its direct form, so that a lowered run calls it without the std::function hop.
+template <typename F>
+inline void launch_direct(const F& f) {
+  if (KernelTrace* t = active()) {
+    t->direct_steps.emplace_back(t->steps.size(), make_direct(f));
+    t->steps.emplace_back(f);
+  }
+  f();
+}
+
+// launch(f) whose direct form runs `g` instead: g does what f does, with something f looks up at
+// each call (the SIMD path's loop) looked up once, now. A lowered run calls g only while that
+// lookup would still give the same (lowered_step.hpp: the path the step was traced on).
+template <typename F, typename G>
+inline void launch_direct(const F& f, const G& g) {
+  if (KernelTrace* t = active()) {
+    t->direct_steps.emplace_back(t->steps.size(), make_direct(g));
+    t->steps.emplace_back(f);
+  }
   f();
 }
 

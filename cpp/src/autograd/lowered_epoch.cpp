@@ -102,11 +102,30 @@ void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_
   // The version bumps of all batches at once when the epoch ends (or a live step throws): a
   // step that calls out (Python, a collective) could look at versions, so it keeps them per batch.
   const bool per_batch_versions = trace_.calls_out;
+  const bool direct = direct_path_ok();
   struct Bumps {
     const LoweredStep& step;
     uint64_t batches = 0;
     ~Bumps() { step.bump_versions(batches); }
   } bumps{*this};
+  if (batch_size == 1 && copies.size() == 2 && direct && !per_batch_versions) {
+    // The per-sample epoch of a (rows, target) dataset: the same work as the loop below, with the
+    // two row copies held in locals and no loop over the batch's rows or over the copies.
+    const RowCopy x = copies[0], y = copies[1];
+    for (int64_t b = 0; b < batches; ++b) {
+      const int64_t row = order[b];
+      const int64_t later = order[std::min(b + ahead, total - 1)];
+      prefetch_row(x, later);
+      prefetch_row(y, later);
+      x.copy(x.dst, x.src + row * static_cast<int64_t>(x.row_bytes), x.row_bytes);
+      y.copy(y.dst, y.src + row * static_cast<int64_t>(y.row_bytes), y.row_bytes);
+      ++replay_;
+      run_program(b == 0 ? program_ : steady_);
+      ++bumps.batches;
+      losses[b] = *loss;
+    }
+    return;
+  }
   int64_t pos = 0;
   for (int64_t b = 0; b < batches; ++b) {
     for (int64_t r = 0; r < batch_size; ++r, ++pos) {
@@ -120,7 +139,12 @@ void LoweredStep::run_rows(const int64_t* order, int64_t batches, int64_t batch_
       }
     }
     ++replay_;
-    for (auto& step : trace_.steps) step();  // (run_steps, inlined)
+    // (run_steps, inlined: the first batch runs every step, the later ones the steady program)
+    if (!direct) {
+      for (auto& step : trace_.steps) step();
+    } else {
+      run_program(b == 0 ? program_ : steady_);
+    }
     if (per_batch_versions) bump_versions(1);
     else ++bumps.batches;
     losses[b] = *loss;

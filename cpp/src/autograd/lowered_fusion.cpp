@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "autograd/lowered_step.hpp"
 
@@ -80,14 +81,27 @@ bool may_join(const std::vector<trace::ElementLoop>& run, const trace::ElementLo
   return true;
 }
 
-std::function<void()> fused_step(std::vector<trace::ElementLoop> run) {
+// A chain of one-element loops run as threaded code from its first loop (direct step form).
+void run_chain(const trace::DirectStep& s) {
+  const trace::ElementLoop* code;
+  std::memcpy(&code, s.payload, sizeof code);
+  code->one(code);
+}
+
+// `direct` is set to the step's direct form when it has one (a chain: its array, shared with the
+// std::function so that it stays where it is whatever becomes of the std::function).
+std::function<void()> fused_step(std::vector<trace::ElementLoop> run, trace::DirectStep& direct) {
   const int64_t n = run.front().n;
   if (n == 1) {  // (the per-sample step's chains: each loop's one element as threaded code, no loop)
     trace::ElementLoop stop;
     stop.one = &trace::element_detail::chain_stop;
     if (run.size() <= kChainMax) {
       run.push_back(stop);
-      return [run = std::move(run)] { run.front().one(run.data()); };
+      auto code = std::make_shared<const std::vector<trace::ElementLoop>>(std::move(run));
+      const trace::ElementLoop* first = code->data();
+      direct.fn = &run_chain;
+      std::memcpy(direct.payload, &first, sizeof first);
+      return [code = std::move(code)] { code->front().one(code->data()); };
     }
     std::vector<trace::ElementLoop> code;
     std::vector<size_t> starts;
@@ -117,19 +131,24 @@ std::function<void()> fused_step(std::vector<trace::ElementLoop> run) {
 
 }  // namespace
 
-size_t fuse_element_loops(std::vector<std::function<void()>>& steps,
+size_t fuse_element_loops(std::vector<std::function<void()>>& steps, std::vector<StepInfo>& info,
                           const std::vector<std::pair<size_t, trace::ElementLoop>>& loops) {
   if (!fusion_enabled() || loops.size() < 2) return 0;
   std::vector<std::function<void()>> out;
+  std::vector<StepInfo> out_info;
   out.reserve(steps.size());
   size_t fused = 0, next_loop = 0;
   std::vector<trace::ElementLoop> run;
   size_t run_first = 0;  // index in `steps` of the run's first loop
   auto flush = [&] {
-    if (run.size() == 1) out.push_back(std::move(steps[run_first]));
-    else if (run.size() > 1) {
+    if (run.size() == 1) {
+      out.push_back(std::move(steps[run_first]));
+      out_info.push_back(info[run_first]);
+    } else if (run.size() > 1) {
       fused += run.size();
-      out.push_back(fused_step(std::move(run)));
+      StepInfo fused_info;  // (a kernel)
+      out.push_back(fused_step(std::move(run), fused_info.direct));
+      out_info.push_back(fused_info);
     }
     run.clear();
   };
@@ -139,6 +158,7 @@ size_t fuse_element_loops(std::vector<std::function<void()>>& steps,
     if (!is_loop) {
       flush();
       out.push_back(std::move(steps[i]));
+      out_info.push_back(info[i]);
       continue;
     }
     const trace::ElementLoop& l = loops[next_loop].second;
@@ -148,6 +168,7 @@ size_t fuse_element_loops(std::vector<std::function<void()>>& steps,
   }
   flush();
   steps = std::move(out);
+  info = std::move(out_info);
   return fused;
 }
 

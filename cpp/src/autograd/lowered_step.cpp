@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "gdcore/grad_mode.hpp"
+#include "kernels/simd/dispatch.hpp"
 
 namespace gdcore::capture {
 
@@ -92,7 +93,10 @@ void LoweredStep::run_live(Program::Entry& e, std::vector<Tensor>& slots, int64_
   if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] >= 0 && e.in[0] >= 0)
     trace_.grads_bound.push_back({slots[e.in[0]].impl(), slots[e.in[1]].impl()});
   if (e.kind == Kind::GradWrite && e.in.size() > 1 && e.in[1] < 0 && e.in[0] >= 0) {
-    // `t.grad = None` on a tensor the lowered slots keep: no need for the entry's own code.
+    // `t.grad = None` on a tensor the lowered slots keep: no need for the entry's own code. (The
+    // direct form's raw pointer stays valid: the std::function beside it holds the tensor.)
+    trace_.direct_steps.emplace_back(trace_.steps.size(),
+                                     trace::make_direct([owner = slots[e.in[0]].get()] { owner->grad.reset(); }));
     trace_.steps.emplace_back([owner = slots[e.in[0]].impl()] { owner->grad.reset(); });
     return;
   }
@@ -196,8 +200,20 @@ std::string LoweredStep::finish(const Program& p, const std::vector<Tensor>& inp
     auto loops = trace_.element_loops;
     for (auto& [at, loop] : loops)
       at -= static_cast<size_t>(std::lower_bound(drop.begin(), drop.end(), at) - drop.begin());
+    // What each step is, for the direct programs (indices made before the erase, as `drop`'s).
+    std::vector<StepInfo> info(trace_.steps.size());
+    for (const auto& [at, direct] : trace_.direct_steps) info[at].direct = direct;
+    for (size_t at : trace_.assignment_steps) info[at].role = StepInfo::Role::Live;
+    for (const auto& [at, e] : live_steps_) {
+      const bool clears = e->kind == Kind::GradWrite && e->in.size() > 1 && e->in[1] < 0 && e->in[0] >= 0;
+      info[at].role = clears ? StepInfo::Role::ClearGrad : StepInfo::Role::Live;
+    }
+    std::sort(drop.begin(), drop.end());
+    drop.erase(std::unique(drop.begin(), drop.end()), drop.end());
+    for (auto it = drop.rbegin(); it != drop.rend(); ++it) info.erase(info.begin() + static_cast<std::ptrdiff_t>(*it));
     erase_steps(drop);
-    fused_loops_ = fuse_element_loops(trace_.steps, loops);
+    fused_loops_ = fuse_element_loops(trace_.steps, info, loops);
+    build_programs(info);
   }
   // What the lowering itself holds of each gradient buffer, to tell at each replay whether
   // anything else does (then a lowered replay would overwrite a gradient someone kept).
@@ -256,9 +272,36 @@ bool LoweredStep::can_run() const {
   return true;
 }
 
+void LoweredStep::build_programs(const std::vector<StepInfo>& info) {
+  // A step without a direct form is called through its std::function (which never moves again:
+  // the step list is final here).
+  static constexpr auto call_function = [](const trace::DirectStep& s) {
+    (**std::launder(reinterpret_cast<const std::function<void()>* const*>(s.payload)))();
+  };
+  program_.clear();
+  steady_.clear();
+  bool sets_grads = false;
+  for (const StepInfo& i : info) sets_grads = sets_grads || i.role == StepInfo::Role::Live;
+  for (size_t k = 0; k < trace_.steps.size(); ++k) {
+    trace::DirectStep s = info[k].direct;
+    if (!s.fn) {
+      s.fn = +call_function;
+      const std::function<void()>* f = &trace_.steps[k];
+      std::memcpy(s.payload, &f, sizeof f);
+    }
+    program_.push_back(s);
+    if (sets_grads || info[k].role != StepInfo::Role::ClearGrad) steady_.push_back(s);
+  }
+  simd_path_ = static_cast<int>(kernels::simd::active_path());
+}
+
+bool LoweredStep::direct_path_ok() const { return static_cast<int>(kernels::simd::active_path()) == simd_path_; }
+
 void LoweredStep::run_steps() {
   ++replay_;
-  for (auto& step : trace_.steps) step();
+  if (direct_path_ok()) run_program(program_);
+  else
+    for (auto& step : trace_.steps) step();
   bump_versions(1);
 }
 

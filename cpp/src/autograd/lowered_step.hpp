@@ -25,10 +25,20 @@
 
 namespace gdcore::capture {
 
+// What the lowering knows of each step beside its std::function: its direct form (fn null when it
+// has none) and its role: a kernel (writes tensor memory only), a `.grad = None` of a leaf, or
+// anything else that runs live (may read or set .grad: engine assignments, live entries).
+struct StepInfo {
+  enum class Role : unsigned char { Kernel, ClearGrad, Live };
+  trace::DirectStep direct;
+  Role role = Role::Kernel;
+};
+
 // Replaces each run of consecutive element loops in `steps` (`loops`: their indices there, in
-// order, and descriptions) that may run chunk by chunk with one step (lowered_fusion.cpp).
-// Returns how many loops now run fused; GDCORE_COMPILE_FUSE=0 turns this off.
-size_t fuse_element_loops(std::vector<std::function<void()>>& steps,
+// order, and descriptions) that may run chunk by chunk with one step (lowered_fusion.cpp);
+// `info` (one per step) is kept in step with them (a fused chain of one-element loops gets a
+// direct form). Returns how many loops now run fused; GDCORE_COMPILE_FUSE=0 turns this off.
+size_t fuse_element_loops(std::vector<std::function<void()>>& steps, std::vector<StepInfo>& info,
                           const std::vector<std::pair<size_t, trace::ElementLoop>>& loops);
 
 class LoweredStep {
@@ -109,6 +119,18 @@ class LoweredStep {
   }
   std::vector<std::pair<std::shared_ptr<std::atomic<uint64_t>>, uint64_t>> version_bumps_;
   void erase_steps(std::vector<size_t> indices);  // indices into trace_.steps, made before any erase
+  // The steps as the lowered runs call them (built by finish from trace_.steps and their StepInfo):
+  // `program_` all of them, each a direct step or a call of its std::function; `steady_` the same
+  // without the `.grad = None` steps when no step can set a .grad (then, after one batch of
+  // run_rows has run them, they change nothing). Both are used only while the SIMD path is the one
+  // the step was traced on (a direct step may hold a path's loop); otherwise the std::functions run.
+  std::vector<trace::DirectStep> program_, steady_;
+  int simd_path_ = -1;
+  bool direct_path_ok() const;
+  static void run_program(const std::vector<trace::DirectStep>& program) {
+    for (const trace::DirectStep& s : program) s.fn(s);
+  }
+  void build_programs(const std::vector<StepInfo>& info);
   std::vector<OutputKind> output_kinds_;
   std::vector<int> output_argument_;  // for OutputKind::Argument: which input
   int64_t replay_ = 0;

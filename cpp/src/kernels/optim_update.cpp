@@ -104,6 +104,18 @@ void sgd_plain_update(const SgdPart<T>* parts, size_t count, T lr) {
 }
 
 template <typename T>
+SgdPlainLoop<T> sgd_plain_small_loop(int64_t n) {
+  return n < simd::kParallelMin ? simd::kernels_for<T>().sgd_plain : nullptr;
+}
+
+template <typename T>
+SgdPlainLoop<T> sgd_plain_lowered_loop(int64_t n) {
+  constexpr int64_t kNarrowMax = 64;  // (the tiny products' sizes, and a little more)
+  if (n <= kNarrowMax && simd::active_path() != simd::SimdPath::Scalar) return sgd_plain_narrow_loop<T>();
+  return sgd_plain_small_loop<T>(n);
+}
+
+template <typename T>
 void sgd_update(T* param, const T* grad, T* momentum_buffer, int64_t n, const SgdScalars& s) {
   if (sgd_is_plain(s)) return sgd_plain_update(param, grad, n, T(s.lr));
   const auto loop = simd::kernels_for<T>().sgd;
@@ -126,6 +138,8 @@ void adam_update(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, T* max_exp_
   template void sgd_update<T>(T*, const T*, T*, int64_t, const SgdScalars&);                        \
   template void sgd_plain_update<T>(T*, const T*, int64_t, T);                                      \
   template void sgd_plain_update<T>(const SgdPart<T>*, size_t, T);                                  \
+  template SgdPlainLoop<T> sgd_plain_small_loop<T>(int64_t);                                        \
+  template SgdPlainLoop<T> sgd_plain_lowered_loop<T>(int64_t);                                      \
   template void adagrad_update<T>(T*, const T*, T*, int64_t, const AdagradScalars&);                \
   template void rmsprop_update<T>(T*, const T*, T*, T*, T*, int64_t, const RmspropScalars&);        \
   template void adadelta_update<T>(T*, const T*, T*, T*, int64_t, const AdadeltaScalars&);          \

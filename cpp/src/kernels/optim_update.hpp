@@ -36,6 +36,22 @@ struct SgdPart {
 };
 template <typename T>
 void sgd_plain_update(const SgdPart<T>* parts, size_t count, T lr);
+// The loop sgd_plain_update(param, grad, n, lr) runs now on the active SIMD path, for n too small
+// to be split over threads; nullptr for larger n. (A lowered step resolves it once at its trace.)
+template <typename T>
+using SgdPlainLoop = void (*)(T* param, const T* grad, int64_t n, T lr);
+template <typename T>
+SgdPlainLoop<T> sgd_plain_small_loop(int64_t n);
+// The same update on 16-byte vectors, each element one fused multiply-add: the bits of the AVX2
+// and AVX-512 paths' loops (sgd_narrow.cpp says why a lowered per-sample step wants it). Only
+// for a CPU with AVX2 and FMA.
+template <typename T>
+SgdPlainLoop<T> sgd_plain_narrow_loop();
+// The loop a lowered step's direct SGD step calls for a parameter of n elements (n below
+// simd::kParallelMin): the narrow loop for at most 64 elements on the wide paths, else
+// sgd_plain_small_loop's. The same bits as sgd_plain_update on the active path either way.
+template <typename T>
+SgdPlainLoop<T> sgd_plain_lowered_loop(int64_t n);
 
 struct AdagradScalars {
   double clr = 0;  // lr / (1 + (step - 1) * lr_decay)

@@ -43,7 +43,7 @@ void batched_gemm(const Tensor& a, const Tensor& b, Tensor& out, int64_t batch) 
     // A dot product or a column times a number of at most 32 elements: the same body as
     // gemm_plain's with the size fixed (kernels/tiny_products.hpp), for per-sample steps.
     if (const kernels::TinyProduct<T> tiny = kernels::tiny_product<T>(m, n, k, ra, rb, n)) {
-      trace::launch([tiny, a = ra.data, b = rb.data, c] { tiny(a, b, c); });
+      trace::launch_direct([tiny, a = ra.data, b = rb.data, c] { tiny(a, b, c); });
       return;
     }
     trace::launch([=] { kernels::gemm_plain<T>(m, n, k, ra, rb, c, n); });

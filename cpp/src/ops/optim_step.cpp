@@ -4,6 +4,7 @@
 // before the first write means an error never leaves a group half updated.
 #include "gdcore/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -157,9 +158,21 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
       GD_DISPATCH_FLOAT(params[i].dtype(), opt, [&] {
         std::vector<kernels::SgdPart<scalar_t>> parts;
         for (size_t k = i; k < end; ++k) parts.push_back({params[k].data<scalar_t>(), g[k].data<scalar_t>(), params[k].numel()});
-        trace::launch([parts = std::move(parts), lr = static_cast<scalar_t>(s.lr)] {
-          kernels::sgd_plain_update(parts.data(), parts.size(), lr);
+        const auto lr = static_cast<scalar_t>(s.lr);
+        const bool small = std::all_of(parts.begin(), parts.end(), [](const auto& t) {
+          return kernels::sgd_plain_small_loop<scalar_t>(t.n) != nullptr;
         });
+        if (trace::active() && small) {
+          // Traced (gdcore.compile): one step a parameter, the same loops in the same order; a
+          // lowered run calls the path's loop directly, without the table look-up and the loop over parts.
+          for (const auto& t : parts)
+            trace::launch_direct([t, lr] { kernels::sgd_plain_update(t.param, t.grad, t.n, lr); },
+                                 [t, lr, loop = kernels::sgd_plain_lowered_loop<scalar_t>(t.n)] {
+                                   loop(t.param, t.grad, t.n, lr);
+                                 });
+        } else {
+          trace::launch([parts = std::move(parts), lr] { kernels::sgd_plain_update(parts.data(), parts.size(), lr); });
+        }
       });
       i = end;
     }
