@@ -12,12 +12,7 @@ import numpy as np
 import pytest
 
 import gdcore
-from epoch_runs import as_bytes, regression_epochs
-
-
-def program(step):
-    (capture,) = step._captures.values()
-    return capture.program
+from epoch_runs import as_bytes, lowered_program, regression_epochs
 
 
 # 16 features: the benchmark's shape; 1, 2, 3, 5, 32: the dot's tail and the ends of the
@@ -32,8 +27,8 @@ def test_regression_epoch_compiled_gives_the_eager_bytes(on_path, features, batc
     eager, _ = regression_epochs(X, y, batch_size, False, dtype)
     compiled, run = regression_epochs(X, y, batch_size, True, dtype)
     assert eager == compiled
-    assert program(run).lowering == "lowered"
-    assert program(run).fused_loops >= 4  # the forward's add, sub, square and halving at least
+    assert lowered_program(run).lowering == "lowered"
+    assert lowered_program(run).fused_loops >= 4  # the forward's add, sub, square and halving at least
 
 
 def dot_in_four_sums(x, y):
@@ -95,8 +90,8 @@ def test_fused_chains_with_in_place_ops_give_the_eager_bytes(on_path, n):
         step = gdcore.compile(chain_step(P)) if compiled else chain_step(P)
         runs.append([as_bytes(step(x)) for x in xs])
     assert runs[0] == runs[1]
-    assert program(step).lowering == "lowered"
-    assert program(step).fused_loops >= 2
+    assert lowered_program(step).lowering == "lowered"
+    assert lowered_program(step).fused_loops >= 2
 
 
 def test_one_element_input_changed_in_place_later_in_the_step():

@@ -13,7 +13,7 @@ import pytest
 import gdcore
 from gdcore import _core, optim
 from gdcore.data import DataLoader, TensorDataset
-from epoch_runs import as_bytes, epoch_losses, shuffled_loader
+from epoch_runs import as_bytes, epoch_losses, lowered_program, regression_step, shuffled_loader
 
 PATHS = _core.simd_paths()
 DTYPES = [gdcore.float64, gdcore.float32]
@@ -27,11 +27,6 @@ def on_path(request):
     _core._set_simd_path(request.param)
     yield request.param
     _core._set_simd_path(before)
-
-
-def program(step):
-    (capture,) = step._captures.values()
-    return capture.program
 
 
 def chain_epochs(X, y, dtype, compiled, batch_size=1, epochs=2):
@@ -72,8 +67,8 @@ def test_one_element_chains_give_the_eager_bytes(on_path, dtype):
     X, y = rows(29, 1)
     (want, _), (got, run) = chain_epochs(X, y, dtype, False), chain_epochs(X, y, dtype, True)
     assert got == want
-    assert program(run).lowering == "lowered"
-    assert program(run).fused_loops >= 10  # the forward's and the backward's loops, in runs
+    assert lowered_program(run).lowering == "lowered"
+    assert lowered_program(run).fused_loops >= 10  # the forward's and the backward's loops, in runs
 
 
 @pytest.mark.parametrize("special", [(np.nan,), (np.inf,), (-np.inf, np.nan, np.inf), (0.0, -0.0)],
@@ -86,7 +81,7 @@ def test_one_element_chains_with_nan_and_inf_give_the_eager_bytes(on_path, dtype
     want, _ = chain_epochs(X, y, dtype, False)
     got, run = chain_epochs(X, y, dtype, True)
     assert got == want
-    assert program(run).lowering == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 # Batches of 2 and 5 rows: the same chains over more than one element take the chunked loop.
@@ -97,21 +92,7 @@ def test_chains_longer_than_one_element_give_the_eager_bytes(on_path, dtype, bat
     want, _ = chain_epochs(X, y, dtype, False, batch_size)
     got, run = chain_epochs(X, y, dtype, True, batch_size)
     assert got == want
-    assert program(run).lowering == "lowered"
-
-
-def regression(features, dtype):
-    w = gdcore.zeros(features, dtype=dtype, requires_grad=True)
-    b = gdcore.zeros(1, dtype=dtype, requires_grad=True)
-    optimizer = optim.SGD([w, b], lr=0.01)
-
-    def step(xb, yb):
-        loss = ((xb @ w + b - yb) ** 2 / 2).sum()
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        return loss
-    return w, b, step
+    assert lowered_program(run).lowering == "lowered"
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])
@@ -124,7 +105,7 @@ def test_versions_after_a_compiled_epoch_are_the_eager_loops(batch_size):
     dataset = TensorDataset(gdcore.tensor(X), gdcore.tensor(y))
     counts = []
     for compiled in (False, True):
-        w, b, step = regression(16, gdcore.float64)
+        w, b, step = regression_step(16, gdcore.float64)
         run = gdcore.compile(step) if compiled else step
         v0 = (w._version, b._version)
         for _ in range(2):
@@ -136,7 +117,7 @@ def test_versions_after_a_compiled_epoch_are_the_eager_loops(batch_size):
                     run(xb, yb)
         counts.append((w._version - v0[0], b._version - v0[1]))
         if compiled:
-            assert program(run).lowering == "lowered"
+            assert lowered_program(run).lowering == "lowered"
     assert counts[0] == counts[1] == (2 * 24 // batch_size, 2 * 24 // batch_size)
 
 
@@ -145,11 +126,11 @@ def test_a_graph_that_saved_a_parameter_sees_the_epochs_updates():
     epoch's updates bump w's version, now once at the end of the epoch)."""
     rng = np.random.default_rng(6)
     X, y = rng.standard_normal((10, 4)), rng.standard_normal(10)
-    w, b, step = regression(4, gdcore.float64)
+    w, b, step = regression_step(4, gdcore.float64)
     run = gdcore.compile(step)
     dataset = TensorDataset(gdcore.tensor(X), gdcore.tensor(y))
     run.run_epoch(DataLoader(dataset, batch_size=1))  # lowered from here on
-    assert program(run).lowering == "lowered"
+    assert lowered_program(run).lowering == "lowered"
     outer = (w * w).sum()  # saves w
     run.run_epoch(DataLoader(dataset, batch_size=1))
     with pytest.raises(RuntimeError, match="in-place|inplace"):
@@ -175,8 +156,8 @@ def test_a_run_longer_than_one_chain_gives_the_eager_bytes(on_path, dtype):
     xs = [gdcore.tensor([v], dtype=dtype) for v in (1.5, -2.0, np.inf, 0.5, np.nan, 3.0)]
     run = gdcore.compile(step)
     got = [run(x).detach().numpy().tobytes() for x in xs] + as_bytes([p])
-    assert program(run).lowering == "lowered"
-    assert program(run).fused_loops > 256
+    assert lowered_program(run).lowering == "lowered"
+    assert lowered_program(run).fused_loops > 256
     with gdcore.no_grad():
         p.copy_(gdcore.tensor([0.25], dtype=dtype))
     want = [step(x).detach().numpy().tobytes() for x in xs] + as_bytes([p])

@@ -14,17 +14,12 @@ import numpy as np
 import pytest
 
 import gdcore
-from gdcore import _core, optim
+from gdcore import _core
 from gdcore.data import DataLoader, TensorDataset
-from epoch_runs import as_bytes, epoch_losses, shuffled_loader
+from epoch_runs import as_bytes, epoch_losses, lowered_program, regression_step, shuffled_loader
 
 DTYPES = [gdcore.float64, gdcore.float32]
 DTYPE_IDS = ["float64", "float32"]
-
-
-def program(step):
-    (capture,) = step._captures.values()
-    return capture.program
 
 
 def rows(n, features, seed, special=()):
@@ -40,19 +35,7 @@ def rows(n, features, seed, special=()):
 def regression_epochs(X, y, dtype, compiled, epochs=2, zero_grad_after=True, batch_size=1, lr=0.01):
     """Per-sample linear regression by plain SGD over a shuffled loader: ((losses, w, b and, for a
     step that keeps its .grad, w.grad and b.grad) as bytes, the compiled step or None)."""
-    w = gdcore.zeros(X.shape[1], dtype=dtype, requires_grad=True)
-    b = gdcore.zeros(1, dtype=dtype, requires_grad=True)
-    optimizer = optim.SGD([w, b], lr=lr)
-
-    def step(xb, yb):
-        if not zero_grad_after:
-            optimizer.zero_grad()
-        loss = ((xb @ w + b - yb) ** 2 / 2).sum()
-        loss.backward()
-        optimizer.step()
-        if zero_grad_after:
-            optimizer.zero_grad()
-        return loss
+    w, b, step = regression_step(X.shape[1], dtype, lr, zero_grad_after)
     losses, run = epoch_losses(step, shuffled_loader(X, y, dtype, batch_size, 5), compiled, epochs)
     kept = [] if zero_grad_after else [w.grad, b.grad]
     return (losses.numpy().tobytes(), as_bytes([w, b] + kept)), run
@@ -67,7 +50,7 @@ def test_per_sample_epochs_give_the_eager_bytes(on_path, dtype, features):
     want, _ = regression_epochs(X, y, dtype, False)
     got, run = regression_epochs(X, y, dtype, True)
     assert got == want
-    assert program(run).lowering == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 @pytest.mark.parametrize("special", [(np.nan,), (np.inf,), (-np.inf, np.nan, np.inf)],
@@ -78,7 +61,7 @@ def test_per_sample_epochs_with_nan_and_inf_give_the_eager_bytes(on_path, dtype,
     want, _ = regression_epochs(X, y, dtype, False)
     got, run = regression_epochs(X, y, dtype, True)
     assert got == want
-    assert program(run).lowering == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
@@ -90,7 +73,7 @@ def test_a_step_that_keeps_its_grads_gives_the_eager_bytes_and_grads(on_path, dt
     want, _ = regression_epochs(X, y, dtype, False, zero_grad_after=False)
     got, run = regression_epochs(X, y, dtype, True, zero_grad_after=False)
     assert got == want
-    assert program(run).lowering == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 @pytest.mark.parametrize("batch_size", [2, 5])
@@ -99,7 +82,7 @@ def test_batches_of_several_rows_give_the_eager_bytes(on_path, batch_size):
     want, _ = regression_epochs(X, y, gdcore.float64, False, batch_size=batch_size)
     got, run = regression_epochs(X, y, gdcore.float64, True, batch_size=batch_size)
     assert got == want
-    assert program(run).lowering == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 def test_a_parameter_too_large_for_the_small_sgd_loop_gives_the_eager_bytes():
@@ -111,7 +94,7 @@ def test_a_parameter_too_large_for_the_small_sgd_loop_gives_the_eager_bytes():
     want, _ = regression_epochs(X, y, gdcore.float32, False, lr=1e-6)
     got, run = regression_epochs(X, y, gdcore.float32, True, lr=1e-6)
     assert got == want
-    assert program(run).lowering == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 @pytest.mark.parametrize("traced, then", [("scalar", "avx2"), ("avx2", "scalar"), ("avx512", "scalar"),
@@ -129,22 +112,13 @@ def test_a_simd_path_switched_after_the_trace_runs_the_new_paths_loops(traced, t
     try:
         for compiled in (False, True):
             _core._set_simd_path(traced)
-            w = gdcore.zeros(16, dtype=gdcore.float64, requires_grad=True)
-            b = gdcore.zeros(1, dtype=gdcore.float64, requires_grad=True)
-            optimizer = optim.SGD([w, b], lr=0.05)
-
-            def step(xb, yb):
-                loss = ((xb @ w + b - yb) ** 2 / 2).sum()
-                loss.backward()
-                optimizer.step()
-                optimizer.zero_grad()
-                return loss
+            w, b, step = regression_step(16, gdcore.float64, 0.05)
             loader = shuffled_loader(X, y, gdcore.float64, 1, 3)
             first, run = epoch_losses(step, loader, compiled, 2)
             _core._set_simd_path(then)
             if compiled:
                 second = run.run_epoch(loader)
-                assert program(run).lowering == "lowered"
+                assert lowered_program(run).lowering == "lowered"
             else:
                 second, _ = epoch_losses(step, loader, False, 1)
             results.append((first.numpy().tobytes(), second.numpy().tobytes(), as_bytes([w, b])))
@@ -161,16 +135,7 @@ def test_versions_and_grads_after_run_epoch_are_the_eager_loops(dtype):
     dataset = TensorDataset(gdcore.tensor(X).to(dtype), gdcore.tensor(y).to(dtype))
     seen = []
     for compiled in (False, True):
-        w = gdcore.zeros(16, dtype=dtype, requires_grad=True)
-        b = gdcore.zeros(1, dtype=dtype, requires_grad=True)
-        optimizer = optim.SGD([w, b], lr=0.01)
-
-        def step(xb, yb):
-            loss = ((xb @ w + b - yb) ** 2 / 2).sum()
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-            return loss
+        w, b, step = regression_step(16, dtype)
         run = gdcore.compile(step) if compiled else step
         v0 = (w._version, b._version)
         for _ in range(3):
@@ -183,7 +148,7 @@ def test_versions_and_grads_after_run_epoch_are_the_eager_loops(dtype):
         seen.append((w._version - v0[0], b._version - v0[1], w.grad is None, b.grad is None,
                      as_bytes([w, b])))
         if compiled:
-            assert program(run).lowering == "lowered"
+            assert lowered_program(run).lowering == "lowered"
     assert seen[0] == seen[1]
     assert seen[0][:4] == (72, 72, True, True)
 
