@@ -8,12 +8,7 @@ from gdcore import nn, optim
 from gdcore.data import DataLoader, TensorDataset, make_blobs
 from gdcore.nn import functional as F
 from gdcore.workflows.classification import lenet
-from epoch_runs import as_bytes, epoch_losses
-
-
-def lowering(step):
-    (capture,) = step._captures.values()
-    return capture.program.lowering
+from epoch_runs import as_bytes, epoch_losses, lowered_program
 
 
 def make_step(model, optimizer):
@@ -39,7 +34,7 @@ def test_mlp_epochs_with_run_epoch_are_lowered_and_bit_identical(make_optimizer)
         losses, run = epoch_losses(step, loader, compiled, 3)
         runs.append((as_bytes([losses]), as_bytes(model.parameters())))
     assert runs[0] == runs[1]
-    assert lowering(run) == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 def test_d2l_lenet_with_average_pooling_is_lowered_and_bit_identical():
@@ -55,4 +50,4 @@ def test_d2l_lenet_with_average_pooling_is_lowered_and_bit_identical():
         losses = [run(x, y) for x, y in batches]
         runs.append((as_bytes(losses), as_bytes(model.parameters())))
     assert runs[0] == runs[1]
-    assert lowering(run) == "lowered"
+    assert lowered_program(run).lowering == "lowered"

@@ -11,14 +11,9 @@ import pytest
 
 import gdcore
 from gdcore import nn, optim
-from epoch_runs import as_bytes
+from epoch_runs import as_bytes, lowered_program
 
 VALUE_SIZED = "op by op: it calls {} (its result's size depends on the values)"
-
-
-def program(step):
-    (capture,) = step._captures.values()
-    return capture.program
 
 
 def masks(n, counts, seed):
@@ -56,8 +51,8 @@ def test_masked_regression_loss_trains_as_eager_for_every_mask_count():
         losses = [run(*b) for b in batches]
         results.append((as_bytes(losses), as_bytes(model.parameters())))
         if compiled:
-            assert run.num_captures == 1 and program(run).replays == len(batches) - 1
-            assert program(run).lowering == VALUE_SIZED.format("index")
+            assert run.num_captures == 1 and lowered_program(run).replays == len(batches) - 1
+            assert lowered_program(run).lowering == VALUE_SIZED.format("index")
     assert results[0] == results[1]
     assert np.isnan(np.frombuffer(results[1][0][3], dtype=np.float32)[0])  # the batch with no row
 
@@ -107,7 +102,7 @@ def test_value_sized_steps_give_the_eager_bytes_and_gradients(name):
     body, entry = STEPS[name]
     eager, compiled, run = eager_and_compiled(body, data())
     assert eager == compiled
-    assert run.num_captures == 1 and program(run).lowering == VALUE_SIZED.format(entry)
+    assert run.num_captures == 1 and lowered_program(run).lowering == VALUE_SIZED.format(entry)
 
 
 def test_results_against_numpy_including_an_empty_mask():
@@ -144,7 +139,7 @@ def test_unique_on_the_forward():
         np.testing.assert_array_equal(counts.numpy(), want[2])
         assert err.item() == 0.0
     assert step.num_captures == 1
-    assert program(step).lowering == VALUE_SIZED.format("unique")
+    assert lowered_program(step).lowering == VALUE_SIZED.format("unique")
 
 
 def test_masked_assignment_replays_with_each_mask():

@@ -14,14 +14,9 @@ import pytest
 import gdcore
 from gdcore import nn, optim
 from gdcore.workflows.lenet import LeNet
-from epoch_runs import as_bytes, regression_epochs
+from epoch_runs import as_bytes, lowered_program, regression_epochs
 
 from test_compile import OPS
-
-
-def lowering(step):
-    (capture,) = step._captures.values()
-    return capture.program.lowering
 
 
 # Ops whose loops all go through the kernel trace; the others replay op by op.
@@ -48,7 +43,7 @@ def test_each_op_lowered_gives_the_eager_bytes(name, shape, fn):
         results.append([as_bytes(run(x)) for x in xs])
     assert results[0] == results[1]
     expected = "op by op" if name in NOT_LOWERED else "lowered"
-    assert lowering(run).startswith(expected), lowering(run)
+    assert lowered_program(run).lowering.startswith(expected), lowered_program(run).lowering
 
 
 def torch_style(model, optimizer):
@@ -78,7 +73,7 @@ def test_training_steps_lowered_match_eager(make_optimizer, lowered):
         losses = [run(x, y) for x, y in batches]
         runs.append((as_bytes(losses), as_bytes(model.parameters()), as_bytes(p.grad for p in model.parameters())))
     assert runs[0] == runs[1]
-    assert lowering(run) == lowered
+    assert lowered_program(run).lowering == lowered
 
 
 def test_lenet_steps_lowered_match_eager():
@@ -94,7 +89,7 @@ def test_lenet_steps_lowered_match_eager():
         losses = [run(x, y) for x, y in batches]
         runs.append((as_bytes(losses), as_bytes(model.parameters())))
     assert runs[0] == runs[1]
-    assert lowering(run) == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 def test_gradients_kept_between_steps_are_never_overwritten():
@@ -114,7 +109,7 @@ def test_gradients_kept_between_steps_are_never_overwritten():
                 kept.append(model.weight.grad)  # held until the end
         runs.append((as_bytes(kept), as_bytes(model.parameters())))
     assert runs[0] == runs[1]
-    assert lowering(run) == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 def test_outputs_are_fresh_tensors_at_every_lowered_replay():
@@ -130,7 +125,7 @@ def test_outputs_are_fresh_tensors_at_every_lowered_replay():
         return loss
     xs = [gdcore.tensor([float(k), 1.0]) for k in range(6)]
     losses = [step(x) for x in xs]
-    assert lowering(step) == "lowered"
+    assert lowered_program(step).lowering == "lowered"
     # Independently, in numpy.
     wn, expected = np.array([1.0, -1.0], dtype=np.float32), []
     for k in range(6):
@@ -151,7 +146,7 @@ def refused(step_body):
         xs = [gdcore.tensor([1.0 + k, 2.0 - k]) for k in range(5)]
         outs = [run(x.clone()) for x in xs]
         results.append((as_bytes(outs), as_bytes([state["w"]])))
-    return lowering(run), results[0] == results[1]
+    return lowered_program(run).lowering, results[0] == results[1]
 
 
 def test_steps_the_lowering_refuses_still_replay_correctly():
@@ -210,7 +205,7 @@ def test_gradients_zeroed_in_place_or_accumulated_are_lowered():
             outs = []
             for k, (x, y) in enumerate(batches):
                 if k == 5:
-                    states.append(lowering(run) if compiled else None)
+                    states.append(lowered_program(run).lowering if compiled else None)
                     w.grad = None  # replaced from outside: the next calls cannot use the traced memory
                     b.grad = None
                 out = run(x, y)
@@ -227,7 +222,7 @@ def test_arguments_that_require_grad_replay_op_by_op():
         return x.grad
     for values in ([1.0, 2.0], [3.0, -1.0], [0.5, 0.0]):
         assert step(gdcore.tensor(values, requires_grad=True)).tolist() == [2 * v for v in values]
-    assert lowering(step) == "op by op: an argument requires grad"
+    assert lowered_program(step).lowering == "op by op: an argument requires grad"
 
 
 def test_lowered_in_place_updates_bump_versions():
@@ -242,7 +237,7 @@ def test_lowered_in_place_updates_bump_versions():
         w.grad = None
     for _ in range(3):
         step(gdcore.tensor([1.0, 1.0]))
-    assert lowering(step) == "lowered"
+    assert lowered_program(step).lowering == "lowered"
     outer = (w * w).sum()  # saves w
     step(gdcore.tensor([1.0, 1.0]))  # a lowered replay changes w in place
     with pytest.raises(RuntimeError, match="in-place|inplace"):
@@ -256,7 +251,7 @@ def test_per_sample_epoch_lowered_matches_the_eager_loop():
     eager, _ = regression_epochs(X, y, 1, False, gdcore.float64)
     compiled, run = regression_epochs(X, y, 1, True, gdcore.float64)
     assert compiled == eager
-    assert lowering(run) == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 def test_lowering_can_be_switched_off():

@@ -8,12 +8,7 @@ import pytest
 
 import gdcore
 from gdcore import nn, optim
-from epoch_runs import as_bytes
-
-
-def lowering(step):
-    (capture,) = step._captures.values()
-    return capture.program.lowering
+from epoch_runs import as_bytes, lowered_program
 
 
 def eager_and_compiled(body, make_args, steps=6):
@@ -63,7 +58,7 @@ def test_indexing_steps_run_lowered_and_match_eager(name):
         return outs
     eager, compiled, run = eager_and_compiled(full_body, make_args)
     assert eager == compiled
-    assert lowering(run) == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 def test_logistic_regression_with_hand_written_nll_is_lowered():
@@ -87,7 +82,7 @@ def test_logistic_regression_with_hand_written_nll_is_lowered():
         run = gdcore.compile(step) if compiled else step
         results.append(as_bytes([run(x, y) for x, y in batches]) + as_bytes(model.parameters()))
     assert results[0] == results[1]
-    assert lowering(run) == "lowered"
+    assert lowered_program(run).lowering == "lowered"
 
 
 def test_setitem_and_in_place_scatter_are_replayed_with_new_indices():
@@ -104,7 +99,7 @@ def test_setitem_and_in_place_scatter_are_replayed_with_new_indices():
         expected[rows[0]] = -1.0
         np.testing.assert_array_equal(step(x, gdcore.tensor(rows)).numpy(), expected)
     assert step.num_captures == 1
-    assert lowering(step) == "lowered"
+    assert lowered_program(step).lowering == "lowered"
 
 
 def test_an_index_out_of_range_at_replay_raises_and_writes_nothing():
